@@ -1,0 +1,219 @@
+// The pipeline Spec, defined once. TypeBox gives the TypeScript types (Static), the JSON
+// Schema (`dadfc schema`, YAML editors) and, through ajv, validation with defaults.
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { BACKBONE_ARCHS } from './backbones.ts';
+
+const doc = (description: string, extra: Record<string, unknown> = {}) => ({ description, ...extra });
+const PositiveInt = (description: string, def?: number) =>
+  Type.Integer({ minimum: 1, ...doc(description), ...(def === undefined ? {} : { default: def }) });
+const PositiveNumber = (description: string, def?: number) =>
+  Type.Number({ exclusiveMinimum: 0, ...doc(description), ...(def === undefined ? {} : { default: def }) });
+const Enum = <T extends string>(values: readonly T[], description: string, def?: T) =>
+  Type.Union(
+    values.map((v) => Type.Literal(v)),
+    { ...doc(description), ...(def === undefined ? {} : { default: def }) },
+  );
+
+export const STREAMS = ['prior', 'self', 'memory'] as const;
+export type Stream = (typeof STREAMS)[number];
+
+export const InputSpec = Type.Object(
+  {
+    size: PositiveInt('Side in pixels the images are resized to (square).', 256),
+    normalize: Enum(
+      ['backbone', 'imagenet', 'tf', 'none'] as const,
+      "Pixel normalisation: 'backbone' uses the backbone's own (ImageNet mean/std for torchvision nets, [-1, 1] for Keras MobileNets).",
+      'backbone',
+    ),
+    resize: Enum(['bilinear', 'nearest', 'lanczos3', 'cubic'] as const, 'Resampling filter used to resize images.', 'bilinear'),
+  },
+  { additionalProperties: false, default: {}, ...doc('How images enter the network.') },
+);
+
+export const EnvRef = Type.Object(
+  {
+    type: Type.Literal('env'),
+    name: Type.String({ minLength: 1, ...doc('Environment variable holding the weights path.') }),
+    default: Type.Optional(Type.String(doc('Path used when the variable is unset (relative to the pipeline file).'))),
+  },
+  { additionalProperties: false, ...doc('Weights path read from an environment variable: env("NAME", "default/path").') },
+);
+export type EnvRef = Static<typeof EnvRef>;
+
+export const BackboneSpec = Type.Object(
+  {
+    arch: Enum(BACKBONE_ARCHS, 'Backbone architecture (frozen, pretrained).'),
+    alpha: Type.Number({ exclusiveMinimum: 0, default: 1, ...doc('Width multiplier (MobileNets only).') }),
+    weights: Type.Optional(
+      Type.Union([Type.String({ minLength: 1 }), EnvRef], doc('Pretrained weights: a path relative to the pipeline file, or env("VAR", "default").')),
+    ),
+    random: Type.Boolean({ default: false, ...doc('Use a seeded random initialisation instead of pretrained weights (tests only: features are far worse).') }),
+    taps: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1, ...doc('Layers whose outputs are the multi-scale features, shallow to deep.') })),
+  },
+  { additionalProperties: false, ...doc('The frozen feature extractor.') },
+);
+
+export const EmbedSpec = Type.Object(
+  {
+    patch: Type.Array(PositiveInt('Patch size for one scale.'), { minItems: 1, ...doc('Patch size per tap (kernel = stride of the patch embedding).') }),
+    dim: PositiveInt('Embedding width E per scale; tokens are E x scales wide.', 480),
+  },
+  { additionalProperties: false, ...doc('Patch embedding of each scale into tokens.') },
+);
+
+export const MemorySpec = Type.Object(
+  {
+    tokens: PositiveInt('Number of learned memory tokens (must equal the token count).'),
+    query: Enum(
+      ['memory', 'features'] as const,
+      "Memorial branch: 'memory' = query and value from memory, key from features (authors' code); 'features' = query from features, key and value from memory (paper text).",
+      'memory',
+    ),
+    init_std: PositiveNumber('Standard deviation of the normal init of memory tokens.', 0.02),
+  },
+  { additionalProperties: false, ...doc('Learned memory tokens of the memorial attention branch.') },
+);
+
+export const TransformerSpec = Type.Object(
+  {
+    depth: PositiveInt('Number of dual-attention blocks.', 8),
+    heads: PositiveInt('Attention heads (must divide the width).', 8),
+    mlp_ratio: PositiveNumber('Hidden width of the MLP relative to the token width.', 4),
+    qkv_bias: Type.Boolean({ default: true, ...doc('Bias in the qkv projection.') }),
+    memory: MemorySpec,
+  },
+  { additionalProperties: false, ...doc('The dual-attention transformer that reconstructs the features twice.') },
+);
+
+export const SUBNET_LAYERS = ['dwconv3x3', 'dwconv1x1', 'conv1x1', 'conv3x3'] as const;
+export const LeakyRelu = Type.Object(
+  { type: Type.Literal('leaky_relu'), slope: Type.Number({ exclusiveMinimum: 0, default: 0.1 }) },
+  { additionalProperties: false, ...doc('LeakyReLU activation: leaky_relu(0.1).') },
+);
+export const SubnetLayer = Type.Union([Enum(SUBNET_LAYERS, 'A subnet layer.'), Enum(['relu', 'gelu'] as const, 'An activation.'), LeakyRelu]);
+export type SubnetLayer = Static<typeof SubnetLayer>;
+
+export const FlowSpec = Type.Object(
+  {
+    over: Type.Array(Enum(STREAMS, 'A feature stream: prior (backbone), self or memory (reconstructions).'), {
+      minItems: 1,
+      uniqueItems: true,
+      ...doc('Streams the flow models jointly: [prior] = phiP, [prior, self] = phiP-S, [prior, memory] = phiP-M, [prior, self, memory] = phiD.'),
+    }),
+    steps: PositiveInt('Coupling steps per scale.', 8),
+    clamp: PositiveNumber('Soft clamp of the log-scale: s = clamp * tanh(a).', 2.0),
+    subnet: Type.Array(SubnetLayer, {
+      minItems: 1,
+      default: ['dwconv3x3', { type: 'leaky_relu', slope: 0.1 }, 'conv1x1'],
+      ...doc('Layers of each coupling subnet; the last maps to 2 x the moving half. 3x3 kernels alternate with 1x1 across steps when alternate is true.'),
+    }),
+    alternate: Type.Boolean({ default: true, ...doc('Alternate 3x3 and 1x1 kernels between steps (authors).') }),
+    permute: Enum(['fixed', 'none'] as const, 'Channel permutation after each step: a fixed random one, or none.', 'fixed'),
+    subnet_scale: PositiveNumber('Factor on the subnet output before the clamp.', 0.1),
+  },
+  { additionalProperties: false, ...doc('Discriminative normalizing flows, one per scale.') },
+);
+
+export const ScoreSpec = Type.Object(
+  {
+    source: Enum(
+      ['flow', 'self', 'memory', 'reconstruction'] as const,
+      "What the anomaly map is computed from: flow likelihood, or reconstruction error of the self branch, the memory branch, or their weighted fusion.",
+      'flow',
+    ),
+    self_weight: Type.Number({ minimum: 0, maximum: 1, default: 0.5, ...doc('Weight of the self branch when source is reconstruction.') }),
+    scales: Type.Optional(Type.Array(PositiveInt('A scale, 1-based.'), { minItems: 1, uniqueItems: true, ...doc('Scales that enter the map (default: all).') })),
+    upsample: Enum(['bilinear', 'nearest'] as const, 'How per-scale maps reach the input size.', 'bilinear'),
+    fuse: Enum(['mean', 'sum', 'max', 'product'] as const, 'How per-scale maps are combined.', 'mean'),
+    smooth: Type.Number({ minimum: 0, default: 0, ...doc('Gaussian smoothing sigma in pixels (0 = none).') }),
+    image: Enum(['max', 'mean', 'top1pct'] as const, 'Image score from the map.', 'max'),
+  },
+  { additionalProperties: false, default: {}, ...doc('From model outputs to anomaly maps and image scores.') },
+);
+
+export const Optimizer = Type.Object(
+  {
+    type: Enum(['adamw', 'adam', 'sgd'] as const, 'Optimizer.'),
+    lr: PositiveNumber('Learning rate.', 1e-4),
+    betas: Type.Array(Type.Number({ minimum: 0, exclusiveMaximum: 1 }), { minItems: 2, maxItems: 2, default: [0.9, 0.95], ...doc('Adam betas.') }),
+    weight_decay: Type.Number({ minimum: 0, default: 0.05, ...doc('Decoupled weight decay (adamw).') }),
+  },
+  { additionalProperties: false, ...doc('Optimizer: adamw(lr: 1e-4, betas: [0.9, 0.95], weight_decay: 0.05).') },
+);
+export type Optimizer = Static<typeof Optimizer>;
+
+export const LOSSES = { reconstruct: ['mse', 'l1', 'cosine'], flow: ['nll'] } as const;
+export const StageSpec = Type.Object(
+  {
+    epochs: PositiveInt('Epochs of this stage.'),
+    lr: Type.Optional(PositiveNumber('Learning rate for this stage (overrides the optimizer).')),
+    loss: Type.Optional(Type.String({ minLength: 1, ...doc('Loss of this stage: reconstruct: mse | l1 | cosine; flow: nll.') })),
+    batch: Type.Optional(PositiveInt('Batch size for this stage (overrides train.batch).')),
+  },
+  { additionalProperties: false },
+);
+
+export const TrainSpec = Type.Object(
+  {
+    optimizer: Type.Optional(Optimizer),
+    batch: PositiveInt('Batch size.', 8),
+    seed: Type.Integer({ minimum: 0, default: 0, ...doc('Seed for initialisation, shuffling and the validation split.') }),
+    validation: Type.Number({ minimum: 0, exclusiveMaximum: 1, default: 0.1, ...doc('Fraction of train/good held out for validation (never the test split).') }),
+    grad_clip: Type.Number({ minimum: 0, default: 0, ...doc('Global gradient-norm clip (0 = off).') }),
+    stages: Type.Object(
+      {
+        reconstruct: Type.Optional(StageSpec),
+        flow: Type.Optional(StageSpec),
+      },
+      { additionalProperties: false, default: {}, ...doc('Stage 1 trains the transformer (reconstruction), stage 2 the flows with the transformer frozen.') },
+    ),
+  },
+  { additionalProperties: false, ...doc('Two-stage training.') },
+);
+
+export const SweepSpec = Type.Record(Type.String(), Type.Array(Type.Unknown(), { minItems: 1 }), {
+  ...doc('A grid of dotted keys and the values each takes; `dadfc sweep` runs every combination.'),
+});
+
+export const PipelineSpec = Type.Object(
+  {
+    name: Type.String({ minLength: 1, ...doc('Pipeline name.') }),
+    input: InputSpec,
+    backbone: BackboneSpec,
+    embed: EmbedSpec,
+    transformer: TransformerSpec,
+    flow: FlowSpec,
+    score: ScoreSpec,
+    train: TrainSpec,
+    sweep: Type.Optional(SweepSpec),
+  },
+  { additionalProperties: false, $id: 'https://dadf.dev/schema/pipeline.json', title: 'dadf pipeline', ...doc('A resolved dadf pipeline.') },
+);
+
+export type Spec = Static<typeof PipelineSpec>;
+export type StageName = keyof Spec['train']['stages'];
+
+/** The document a YAML pipeline file holds: a Spec plus `pipeline`/`extends`, every section optional. */
+export function pipelineFileSchema(): TSchema {
+  const { name: _name, ...sections } = PipelineSpec.properties;
+  const optional = Object.fromEntries(Object.entries(sections).map(([k, v]) => [k, Type.Optional(partialDeep(v))]));
+  return Type.Object(
+    {
+      pipeline: Type.String({ minLength: 1, ...doc('Pipeline name.') }),
+      extends: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String(), { minItems: 1 })], doc('Pipeline file(s) this one builds on, relative to it.'))),
+      ...optional,
+    },
+    { additionalProperties: false, title: 'dadf pipeline file', description: 'A dadf pipeline (YAML form). Sections may be partial when the pipeline extends another.' },
+  );
+}
+
+function partialDeep(schema: TSchema): TSchema {
+  if (schema.type === 'object' && schema.properties) {
+    const props = Object.fromEntries(
+      Object.entries(schema.properties as Record<string, TSchema>).map(([k, v]) => [k, Type.Optional(partialDeep(v))]),
+    );
+    const { properties: _p, required: _r, ...rest } = schema;
+    return Type.Object(props, rest);
+  }
+  return schema;
+}
