@@ -20,8 +20,8 @@ export async function withFileWorkers<T>(threads: number, init: () => Promise<T>
   const OriginalBlob = globalThis.Blob;
   const originalCreate = URL.createObjectURL;
   class RecordingBlob extends OriginalBlob {
-    constructor(parts?: BlobPart[], options?: BlobPropertyBag) {
-      super(parts, options);
+    constructor(parts?: ConstructorParameters<typeof Blob>[0], options?: ConstructorParameters<typeof Blob>[1]) {
+      super(parts ?? [], options);
       if (parts?.every((p) => typeof p === 'string')) {
         const text = (parts as string[]).join('');
         textOfBlob.set(this, text);
