@@ -1,0 +1,87 @@
+// The compiler's public face: pipeline file → Spec (resolved, validated, defaults filled)
+// → checked → Plan. Diagnostics, never exceptions, for anything wrong inside a pipeline.
+import type { Diagnostic, SourceRange } from '../grammar/index.ts';
+import { checkSpec } from './check.ts';
+import { mergePipeline, pipelineNames, type ResolveOptions } from './resolve.ts';
+import { buildPlan, type Plan } from './plan.ts';
+import { validate } from './validate.ts';
+import { locateWeights, weightsDiagnostics, type WeightsLocation } from './weights-path.ts';
+import type { Spec } from './spec.ts';
+import type { SourceMap } from './lower.ts';
+
+export type { Spec, Stream, StageName } from './spec.ts';
+export { PipelineSpec, pipelineFileSchema, STREAMS } from './spec.ts';
+export type { Plan, PlanNode, PlanOp } from './plan.ts';
+export { buildPlan, describePlan } from './plan.ts';
+export { modelDims, resolvedTaps, type ModelDims, type ScaleDims } from './dims.ts';
+export * from './backbones.ts';
+export type { SourceMap, SourceEntry, Json, JsonObject } from './lower.ts';
+export type { ResolveOptions } from './resolve.ts';
+export { pipelineNames, isPipelinePath } from './resolve.ts';
+export { locateWeights, type WeightsLocation } from './weights-path.ts';
+export { UserError, isUserError } from '../grammar/errors.ts';
+export { CHECK_CODES } from './check.ts';
+
+export interface Compiled {
+  name: string;
+  /** Present when there are no errors. */
+  spec?: Spec;
+  plan?: Plan;
+  weights?: WeightsLocation;
+  diagnostics: Diagnostic[];
+  /** The merged pipeline before defaults (what the files and --set say). */
+  raw: Record<string, unknown>;
+  sources: SourceMap;
+  texts: Map<string, string>;
+}
+
+export const hasErrors = (diagnostics: Diagnostic[]) => diagnostics.some((d) => d.severity === 'error');
+
+/** Resolves, validates and checks one pipeline of a file; builds its Plan when it is clean. */
+export function compilePipeline(file: string, options: ResolveOptions = {}): Compiled {
+  const merged = mergePipeline(file, options);
+  const base = { name: merged.name, raw: merged.raw, sources: merged.sources, texts: merged.texts };
+  const diagnostics = [...merged.diagnostics];
+  // Syntax errors leave a partial tree; schema errors on it would only be noise.
+  if (hasErrors(diagnostics) || !merged.decl) return { ...base, diagnostics: sortDiagnostics(diagnostics) };
+  const fallback: SourceRange = merged.decl.nameRange;
+  const where = { sources: merged.sources, fallback };
+  const validated = validate(merged.raw, where);
+  diagnostics.push(...validated.diagnostics);
+  if (!validated.spec) return { ...base, diagnostics: sortDiagnostics(diagnostics) };
+  const spec = withStageDefaults(validated.spec);
+  diagnostics.push(...checkSpec(spec, where));
+  const weights = locateWeights(spec, merged.sources);
+  const weightsRange = merged.sources.get('/backbone/weights')?.value ?? merged.sources.get('/backbone')?.key ?? fallback;
+  diagnostics.push(...weightsDiagnostics(spec, weights, weightsRange));
+  const sorted = sortDiagnostics(diagnostics);
+  if (hasErrors(sorted)) return { ...base, weights, diagnostics: sorted };
+  return { ...base, spec, plan: buildPlan(spec), weights, diagnostics: sorted };
+}
+
+/** Every pipeline a file declares, compiled (what `dadfc check` reports). */
+export function compileFile(file: string, options: Omit<ResolveOptions, 'pipeline'> = {}): Compiled[] {
+  const names = pipelineNames(file, options.readFile);
+  if (names.length <= 1) return [compilePipeline(file, options)];
+  return names.map((pipeline) => compilePipeline(file, { ...options, pipeline }));
+}
+
+/** Defaults that depend on which stage: reconstruct → mse, flow → nll. */
+function withStageDefaults(spec: Spec): Spec {
+  const stages = spec.train.stages;
+  if (stages.reconstruct) stages.reconstruct.loss ??= 'mse';
+  if (stages.flow) stages.flow.loss ??= 'nll';
+  return spec;
+}
+
+function sortDiagnostics(ds: Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return ds
+    .filter((d) => {
+      const k = `${d.range.file}|${d.range.start.offset}|${d.code}|${d.message}`;
+      if (seen.has(k)) return false;
+      seen.add(k);
+      return true;
+    })
+    .sort((a, b) => (a.range.file === b.range.file ? a.range.start.offset - b.range.start.offset : a.range.file < b.range.file ? -1 : 1));
+}
