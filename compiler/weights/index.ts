@@ -1,0 +1,52 @@
+// Public face of weight-file inspection (no tensors, no tfjs): open a weight file, check that
+// it fits an architecture and the taps a pipeline asks for, guess what it holds.
+import { UserError } from '../../grammar/errors.ts';
+import { backboneInfo, type BackboneArch } from '../backbones.ts';
+import { openWeightFile } from './open.ts';
+import { describeProblems, fitWeights, type WeightFit } from './match.ts';
+import { canonicalTap } from './layouts.ts';
+import type { WeightFile } from './format.ts';
+
+export type { WeightFile, TensorEntry, WeightFormat } from './format.ts';
+export { elementCount } from './format.ts';
+export { openWeightFile } from './open.ts';
+export { fitWeights, describeProblems, type WeightFit, type WeightProblem } from './match.ts';
+export { inspectWeights, guessArchitecture, type WeightsInspection } from './inspect.ts';
+export {
+  archLayout, canonicalTap, tensorsForTaps, allTensors, deepestUnit, mobilenetV2Blocks, resnetShape, vggLayers,
+  MOBILENET_V1_STRIDE2, type ArchLayout, type ExpectedTensor, type LayoutUnit, type WeightNaming,
+} from './layouts.ts';
+export { halfToFloat, floatToHalf } from './dtypes.ts';
+
+/**
+ * The check a pipeline's `weights` key gets: the file exists, is a weight file, and holds
+ * every tensor (name, shape, bytes) the requested taps need. Throws a UserError otherwise;
+ * returns the fit (with the file) when it builds.
+ */
+export function checkWeightsForTaps(
+  path: string, arch: BackboneArch, alpha: number, taps: string[], where?: string,
+): WeightFit & { file: WeightFile } {
+  const file = openWeightFile(path);
+  const canonical = taps.map((t) => {
+    const c = canonicalTap(arch, alpha, t);
+    if (!c) {
+      const names = backboneInfo(arch, alpha).taps.map((x) => x.name);
+      throw new UserError(`unknown tap ${t} for ${arch}`, { where, hint: `Taps of ${arch}: ${names.join(', ')}` });
+    }
+    return c;
+  });
+  const fit = fitWeights(file, arch, alpha, canonical);
+  if (fit.problems.length > 0) {
+    const onlyMissingBytes = fit.problems.every((p) => p.kind === 'unavailable');
+    const head = onlyMissingBytes
+      ? `the weights for taps ${canonical.join(', ')} are incomplete: a file they need is missing`
+      : `these weights do not fit ${arch}${arch.startsWith('mobilenet') ? ` α${alpha}` : ''} (${fit.problems.length} of the tensors the taps need are missing or of another shape)`;
+    throw new UserError(`${head}\n${describeProblems(fit)}`, {
+      where: where ?? path,
+      hint: fit.buildableTaps.length
+        ? `With this file the taps up to ${fit.buildableTaps[fit.buildableTaps.length - 1]} can be built.`
+        : `Expected ${backboneInfo(arch, alpha).weightsHint}.`,
+    });
+  }
+  return Object.assign(fit, { file });
+}
