@@ -1,0 +1,117 @@
+// Reading images and masks with sharp. Images become RGB float (0..255, HWC); masks become 0/1.
+// Orientation is the stored pixel order (EXIF rotation is ignored, as the MVTec tools do), so
+// images and their masks stay aligned.
+import sharp from 'sharp';
+import { UserError } from '../../grammar/errors.ts';
+import type { DefectConfig, Sample } from './types.ts';
+import type { LocoChannel } from '../metrics/spro.ts';
+
+/** Resampling filter for image resizing (sharp kernels). 'linear' is the default: bilinear,
+ * widened when shrinking so that it averages (anti-aliased, like PIL/torchvision bilinear). */
+export type ResizeFilter = 'nearest' | 'linear' | 'cubic' | 'mitchell' | 'lanczos2' | 'lanczos3';
+export const DEFAULT_FILTER: ResizeFilter = 'linear';
+
+const BAD_IMAGE_HINT = 'The file is missing, truncated or not an image. Replace it, or pass --skip-bad to list and skip unreadable images.';
+
+export function unreadable(path: string, error: unknown): UserError {
+  const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+  return new UserError(`cannot read image: ${reason}`, { where: path, hint: BAD_IMAGE_HINT, cause: error });
+}
+
+/** Width and height from the file header (cheap: no decode). */
+export async function imageSize(path: string): Promise<{ width: number; height: number }> {
+  try {
+    const meta = await sharp(path).metadata();
+    if (!meta.width || !meta.height) throw new Error('no image size in the header');
+    return { width: meta.width, height: meta.height };
+  } catch (error) {
+    throw unreadable(path, error);
+  }
+}
+
+/**
+ * Decodes an image to RGB float values 0..255, HWC, resized to size x size with `filter`
+ * (no resize when size is omitted). Grey images are repeated to 3 channels; alpha is dropped.
+ */
+export async function readImageRgb(path: string, size?: number, filter: ResizeFilter = DEFAULT_FILTER): Promise<Float32Array> {
+  try {
+    let pipeline = sharp(path, { failOn: 'error' }).removeAlpha().toColourspace('srgb');
+    if (size !== undefined) pipeline = pipeline.resize(size, size, { fit: 'fill', kernel: filter, fastShrinkOnLoad: false });
+    const { data, info } = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels, expected 3`);
+    return Float32Array.from(data);
+  } catch (error) {
+    throw unreadable(path, error);
+  }
+}
+
+/** The first channel of a mask file at its stored size (values as stored, 8-bit). */
+async function readMaskValues(path: string): Promise<{ data: Uint8Array; width: number; height: number }> {
+  try {
+    const { data, info } = await sharp(path, { failOn: 'error' }).extractChannel(0).raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height };
+  } catch (error) {
+    throw unreadable(path, error);
+  }
+}
+
+/** Nearest-neighbour resize of a 0/1 (or label) plane, sampling pixel centres. */
+export function resizeNearest(src: Uint8Array, width: number, height: number, outWidth: number, outHeight: number): Uint8Array {
+  if (width === outWidth && height === outHeight) return src;
+  const out = new Uint8Array(outWidth * outHeight);
+  for (let y = 0; y < outHeight; y++) {
+    const sy = Math.min(height - 1, Math.floor(((y + 0.5) * height) / outHeight));
+    for (let x = 0; x < outWidth; x++) {
+      const sx = Math.min(width - 1, Math.floor(((x + 0.5) * width) / outWidth));
+      out[y * outWidth + x] = src[sy * width + sx];
+    }
+  }
+  return out;
+}
+
+function checkMaskSize(sample: Sample, path: string, width: number, height: number): void {
+  if (width !== sample.width || height !== sample.height) {
+    throw new UserError(`mask is ${width}x${height} but its image is ${sample.width}x${sample.height}`, {
+      where: path,
+      hint: `A mask must have its image's size (${sample.path}).`,
+    });
+  }
+}
+
+/**
+ * The sample's ground truth as 0/1 (mask value > 0), the union of all its mask files; all zero
+ * for a good image. At the image's size, or size x size by nearest neighbour.
+ */
+export async function readMask(sample: Sample, size?: number): Promise<Uint8Array> {
+  let mask = new Uint8Array(sample.width * sample.height);
+  for (const path of sample.maskPaths) {
+    const { data, width, height } = await readMaskValues(path);
+    checkMaskSize(sample, path, width, height);
+    for (let i = 0; i < data.length; i++) if (data[i] > 0) mask[i] = 1;
+  }
+  if (size !== undefined) mask = resizeNearest(mask, sample.width, sample.height, size, size) as Uint8Array<ArrayBuffer>;
+  return mask;
+}
+
+/** MVTec LOCO: one 0/1 channel per ground-truth file with its defect's config (by pixel value). */
+export async function readMaskChannels(sample: Sample, defectsConfig: DefectConfig[], size?: number): Promise<LocoChannel[]> {
+  const channels: LocoChannel[] = [];
+  for (const path of sample.maskPaths) {
+    const { data, width, height } = await readMaskValues(path);
+    checkMaskSize(sample, path, width, height);
+    let value = 0;
+    for (let i = 0; i < data.length && value === 0; i++) value = data[i];
+    if (value === 0) continue;
+    const config = defectsConfig.find((c) => c.pixel_value === value);
+    if (!config) {
+      throw new UserError(`ground-truth pixel value ${value} is not in defects_config.json`, {
+        where: path,
+        hint: `Known pixel values: ${defectsConfig.map((c) => c.pixel_value).join(', ')}.`,
+      });
+    }
+    let mask: Uint8Array = Uint8Array.from(data, (v) => (v > 0 ? 1 : 0));
+    if (size !== undefined) mask = resizeNearest(mask, width, height, size, size);
+    channels.push({ mask, config });
+  }
+  return channels;
+}

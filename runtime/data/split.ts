@@ -1,0 +1,38 @@
+// A validation split carved from the good training images only: seeded and deterministic (the
+// same files, fraction and seed always give the same split, whatever order the files came in).
+import type { Sample } from './types.ts';
+
+/** mulberry32: a small, well-mixed 32-bit PRNG; enough for shuffling file lists. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Moves round(fraction * n) training samples (at least one when fraction > 0, and never all)
+ * into a validation split. Both returned lists are sorted by path.
+ */
+export function splitValidation(train: Sample[], fraction: number, seed = 0): { train: Sample[]; validation: Sample[] } {
+  if (!(fraction >= 0 && fraction < 1)) throw new RangeError(`validation fraction must be in [0, 1), got ${fraction}`);
+  const sorted = [...train].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  let count = Math.round(fraction * sorted.length);
+  if (fraction > 0 && count === 0 && sorted.length > 1) count = 1;
+  count = Math.min(count, Math.max(0, sorted.length - 1));
+  const random = mulberry32(seed);
+  const order = sorted.map((_, i) => i);
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  const chosen = new Set(order.slice(0, count));
+  return {
+    train: sorted.filter((_, i) => !chosen.has(i)),
+    validation: sorted.filter((_, i) => chosen.has(i)).map((s) => ({ ...s, split: 'validation' as const })),
+  };
+}
