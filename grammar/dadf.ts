@@ -1,0 +1,186 @@
+// The .dadf front end: text -> tokens -> AST plus every diagnostic of the file. Never throws.
+import { EOF, type ILexingError, type IRecognitionException, type IToken } from 'chevrotain';
+import type { Diagnostic, PipelineFile, SourceRange, Value } from './ast.ts';
+import { Colon, EqualsSlip, Identifier, SemicolonSlip, LCurly, LParen, LSquare, lexDadf, Pipeline, RCurly, RParen, RSquare, UnterminatedBlockComment, UnterminatedString } from './lexer.ts';
+import { LineIndex } from './positions.ts';
+import { dadfParser } from './parser.ts';
+
+export const codes = {
+  unexpectedToken: 'DADF1001',
+  unterminatedString: 'DADF1002',
+  unknownCharacter: 'DADF1003',
+  unexpectedEnd: 'DADF1004',
+} as const;
+
+export interface DadfParseResult {
+  ast: PipelineFile;
+  diagnostics: Diagnostic[];
+}
+
+function isEof(token: IToken | undefined): boolean {
+  return token === undefined || token.tokenType === EOF || Number.isNaN(token.startOffset);
+}
+
+function error(code: string, message: string, range: SourceRange, hint?: string): Diagnostic {
+  return hint === undefined ? { severity: 'error', code, message, range } : { severity: 'error', code, message, range, hint };
+}
+
+const characterHints: Record<string, string> = {
+  '-': 'negative numbers are written without a space: -3',
+};
+
+function lexingDiagnostic(e: ILexingError, text: string, lines: LineIndex, file: string): Diagnostic {
+  const chars = text.slice(e.offset, e.offset + e.length);
+  const shown = JSON.stringify(chars.length > 20 ? chars.slice(0, 20) + '...' : chars);
+  const message = chars.length === 1 ? `unknown character ${shown}` : `unknown characters ${shown}`;
+  return error(codes.unknownCharacter, message, lines.range(file, e.offset, e.offset + e.length), characterHints[chars[0]]);
+}
+
+/** Diagnostics for tokens that lexed but are broken: strings and block comments left open. */
+function unterminatedDiagnostics(tokens: IToken[], comments: IToken[], lines: LineIndex, file: string): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const t of tokens) {
+    if (t.tokenType !== UnterminatedString) continue;
+    const quote = t.image[0];
+    out.push(error(codes.unterminatedString, `unterminated string: add the closing ${quote} before the end of the line`, lines.range(file, t.startOffset, t.endOffset! + 1)));
+  }
+  for (const t of tokens) {
+    if (t.tokenType === EqualsSlip) out.push(error(codes.unexpectedToken, "unexpected '=': write 'key: value' with a ':'", lines.range(file, t.startOffset, t.startOffset + 1)));
+    if (t.tokenType === SemicolonSlip) out.push(error(codes.unexpectedToken, "unexpected ';': separate entries and items with ',' or a newline", lines.range(file, t.startOffset, t.startOffset + 1)));
+  }
+  for (const t of comments) {
+    if (t.tokenType !== UnterminatedBlockComment) continue;
+    out.push(error(codes.unexpectedEnd, "unterminated comment: the '/*' here has no closing '*/' before the end of the file", lines.range(file, t.startOffset, t.startOffset + 2)));
+  }
+  return out;
+}
+
+const closerOf = new Map([
+  [LCurly, RCurly],
+  [LSquare, RSquare],
+  [LParen, RParen],
+]);
+
+/** What an opening bracket belongs to, in words: "block 'stage flow'", "pipeline 'dadf'", "list". */
+function describeOpener(tokens: IToken[], index: number, depth: number): string {
+  const open = tokens[index];
+  if (open.tokenType === LSquare) return "'[' of a list";
+  if (open.tokenType === LParen) return `'(' of the call ${tokens[index - 1]?.tokenType === Identifier ? `'${tokens[index - 1].image}'` : ''}`.trimEnd();
+  if (depth === 0) {
+    for (let i = index - 1; i >= 0; i--) {
+      if (tokens[i].tokenType === Pipeline) return tokens[i + 1]?.tokenType === Identifier ? `'{' of pipeline '${tokens[i + 1].image}'` : "'{' of a pipeline";
+    }
+  }
+  const prev = tokens[index - 1];
+  const prev2 = tokens[index - 2];
+  if (prev?.tokenType === Colon) return "'{' of an object";
+  if (prev?.tokenType === Identifier) {
+    const name = prev2?.tokenType === Identifier ? `${prev2.image} ${prev.image}` : prev.image;
+    return `'{' of block '${name}'`;
+  }
+  return "'{'";
+}
+
+/** Brackets still open at the end of the file: one DADF1004 at the innermost of them. */
+function unclosedDiagnostic(tokens: IToken[], lines: LineIndex, file: string): Diagnostic | undefined {
+  const stack: number[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const type = tokens[i].tokenType;
+    if (closerOf.has(type)) {
+      stack.push(i);
+    } else if (type === RCurly || type === RSquare || type === RParen) {
+      // Pop to the matching opener; a stray closer (no opener of its kind) is the parser's to report.
+      for (let j = stack.length - 1; j >= 0; j--) {
+        if (closerOf.get(tokens[stack[j]].tokenType) === type) {
+          stack.length = j;
+          break;
+        }
+      }
+    }
+  }
+  if (stack.length === 0) return undefined;
+  const innermost = stack[stack.length - 1];
+  const open = tokens[innermost];
+  const closer = closerOf.get(open.tokenType)!.LABEL;
+  const depth = stack.filter((i) => tokens[i].tokenType === LCurly).length - (open.tokenType === LCurly ? 1 : 0);
+  const more = stack.length > 1 ? ` (${stack.length} brackets are unclosed)` : '';
+  return error(
+    codes.unexpectedEnd,
+    `unexpected end of file: the ${describeOpener(tokens, innermost, depth)} is never closed; expected ${closer}${more}`,
+    lines.range(file, open.startOffset, open.startOffset + 1),
+    `add ${closer} where the ${open.tokenType === LCurly ? 'block' : open.tokenType === LSquare ? 'list' : 'call'} ends`,
+  );
+}
+
+function parserDiagnostics(errors: IRecognitionException[], hasUnclosed: boolean, lines: LineIndex, file: string, text: string): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const e of errors) {
+    if (isEof(e.token)) {
+      // A bracket left open already explains this; otherwise the file simply stops too early.
+      if (hasUnclosed) continue;
+      out.push(error(codes.unexpectedEnd, `unexpected end of file: ${e.message}`, lines.range(file, text.length, text.length)));
+      continue;
+    }
+    out.push(error(codes.unexpectedToken, e.message, lines.range(file, e.token.startOffset, e.token.endOffset! + 1)));
+  }
+  return out;
+}
+
+/** One diagnostic per (code, place): recovery can report the same token twice. */
+function dedupe(diagnostics: Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return diagnostics
+    .filter((d) => {
+      const key = `${d.code}@${d.range.start.offset}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    })
+    .sort((a, b) => a.range.start.offset - b.range.start.offset);
+}
+
+function internalError(e: unknown, lines: LineIndex, file: string): Diagnostic {
+  const what = e instanceof Error ? e.message : String(e);
+  return error(codes.unexpectedToken, `the parser failed on this file (${what})`, lines.range(file, 0, 0), 'this is a bug in dadf; please report it with the file');
+}
+
+export function parseDadf(text: string, file: string): DadfParseResult {
+  const ast: PipelineFile = { file, text, format: 'dadf', pipelines: [] };
+  const lines = new LineIndex(text);
+  try {
+    const lexed = lexDadf(text);
+    const comments = lexed.groups.comments ?? [];
+    const diagnostics = lexed.errors.map((e) => lexingDiagnostic(e, text, lines, file));
+    diagnostics.push(...unterminatedDiagnostics(lexed.tokens, comments, lines, file));
+    const unclosed = unclosedDiagnostic(lexed.tokens, lines, file);
+    if (unclosed) diagnostics.push(unclosed);
+    dadfParser.begin(lexed.tokens, file);
+    ast.pipelines = dadfParser.file() ?? [];
+    diagnostics.push(...parserDiagnostics(dadfParser.errors, unclosed !== undefined, lines, file, text));
+    return { ast, diagnostics: dedupe(diagnostics) };
+  } catch (e) {
+    return { ast, diagnostics: [internalError(e, lines, file)] };
+  }
+}
+
+/**
+ * Parses one .dadf value on its own: `[prior, self]`, `1e-4`, `adamw(lr: 1e-3)`, `"text"`.
+ * Used for `--set key=value` so the command line reads values exactly as files do.
+ */
+export function parseDadfValue(text: string, file = '<value>'): { value?: Value; diagnostics: Diagnostic[] } {
+  const lines = new LineIndex(text);
+  try {
+    const lexed = lexDadf(text);
+    const diagnostics = lexed.errors.map((e) => lexingDiagnostic(e, text, lines, file));
+    diagnostics.push(...unterminatedDiagnostics(lexed.tokens, lexed.groups.comments ?? [], lines, file));
+    const unclosed = unclosedDiagnostic(lexed.tokens, lines, file);
+    if (unclosed) diagnostics.push(unclosed);
+    dadfParser.begin(lexed.tokens, file);
+    const value = dadfParser.singleValue();
+    diagnostics.push(...parserDiagnostics(dadfParser.errors, unclosed !== undefined, lines, file, text));
+    const result = dedupe(diagnostics);
+    return value === undefined ? { diagnostics: result } : { value, diagnostics: result };
+  } catch (e) {
+    return { diagnostics: [internalError(e, lines, file)] };
+  }
+}

@@ -1,0 +1,318 @@
+// The .dadf parser: a chevrotain parser with embedded actions that builds the AST of
+// ast.ts directly. Nodes are pushed into their parent as soon as their head is parsed, so
+// a region that fails half-way still leaves its partial node in the tree (error recovery).
+// The parser is constructed once (grammar analysis is costly) and reused for every input.
+import { EmbeddedActionsParser, EOF, type IToken, type TokenType } from 'chevrotain';
+import type { Block, PipelineDecl, Property, SourcePos, SourceRange, Value } from './ast.ts';
+import {
+  allTokens,
+  Colon,
+  Comma,
+  Dot,
+  Extends,
+  False,
+  Identifier,
+  LCurly,
+  LParen,
+  LSquare,
+  Null,
+  NumberLiteral,
+  Pipeline,
+  RCurly,
+  RParen,
+  RSquare,
+  StringLiteral,
+  True,
+  unquote,
+} from './lexer.ts';
+import { errorMessages } from './messages.ts';
+
+type Entry = Property | Block;
+
+/** A half-open range being built: a node whose end moves as its children are parsed. */
+function extendTo(range: SourceRange, end: SourcePos): void {
+  if (end.offset > range.end.offset) range.end = end;
+}
+
+export class DadfParser extends EmbeddedActionsParser {
+  /** The file name stamped into every range of the current parse. */
+  private fileName = '';
+
+  constructor() {
+    super(allTokens, { recoveryEnabled: true, maxLookahead: 3, errorMessageProvider: errorMessages });
+    this.performSelfAnalysis();
+  }
+
+  /** Starts a new parse: the caller then invokes a top rule (`file` or `singleValue`). */
+  begin(tokens: IToken[], file: string): void {
+    this.fileName = file;
+    this.input = tokens;
+  }
+
+  // ---- positions -------------------------------------------------------------------------
+
+  private startOf(token: IToken): SourcePos {
+    if (token.isInsertedInRecovery || Number.isNaN(token.startOffset)) return this.endOf(this.LA(0));
+    return { offset: token.startOffset, line: token.startLine ?? 1, column: token.startColumn ?? 1 };
+  }
+
+  private endOf(token: IToken): SourcePos {
+    if (token === undefined || token.tokenType === EOF || Number.isNaN(token.startOffset)) {
+      return { offset: 0, line: 1, column: 1 };
+    }
+    return { offset: (token.endOffset ?? token.startOffset) + 1, line: token.endLine ?? 1, column: (token.endColumn ?? 0) + 1 };
+  }
+
+  private tokenRange(token: IToken): SourceRange {
+    if (token.isInsertedInRecovery || Number.isNaN(token.startOffset)) {
+      const at = this.endOf(this.LA(0));
+      return { file: this.fileName, start: at, end: at };
+    }
+    return { file: this.fileName, start: this.startOf(token), end: this.endOf(token) };
+  }
+
+  /** From the start of `first` to the end of the last real token consumed so far. */
+  private rangeFrom(first: IToken | SourcePos): SourceRange {
+    const start = 'offset' in first ? first : this.startOf(first);
+    const lastEnd = this.endOf(this.LA(0));
+    return { file: this.fileName, start, end: lastEnd.offset >= start.offset ? lastEnd : start };
+  }
+
+  // ---- rules -------------------------------------------------------------------------------
+
+  /** file := pipelineDecl* */
+  readonly file = this.RULE('file', (): PipelineDecl[] => {
+    const pipelines: PipelineDecl[] = [];
+    this.MANY(() => this.SUBRULE(this.pipelineDecl, { ARGS: [pipelines] }));
+    return pipelines;
+  });
+
+  /** pipelineDecl := 'pipeline' IDENT ('extends' ref (',' ref)*)? '{' entry* '}' */
+  readonly pipelineDecl = this.RULE('pipelineDecl', (out: PipelineDecl[]) => {
+    const keyword = this.CONSUME(Pipeline);
+    const name = this.CONSUME(Identifier);
+    const parents: PipelineDecl['extends'] = [];
+    const body: Entry[] = [];
+    let decl: PipelineDecl | undefined;
+    this.ACTION(() => {
+      decl = { kind: 'pipeline', name: name.image, nameRange: this.tokenRange(name), extends: parents, body, range: this.rangeFrom(keyword) };
+      out.push(decl);
+    });
+    this.OPTION(() => {
+      this.CONSUME(Extends);
+      this.AT_LEAST_ONE_SEP({
+        SEP: Comma,
+        DEF: () => {
+          const parent = this.SUBRULE(this.ref);
+          this.ACTION(() => parent && parents.push(parent));
+        },
+      });
+    });
+    this.CONSUME(LCurly);
+    this.MANY2(() => {
+      this.SUBRULE(this.entry, { ARGS: [body] });
+      this.ACTION(() => decl && extendTo(decl.range, this.endOf(this.LA(0))));
+    });
+    this.CONSUME(RCurly);
+    this.ACTION(() => decl && extendTo(decl.range, this.endOf(this.LA(0))));
+  });
+
+  /** ref := STRING | IDENT: a relative file path or a pipeline name. */
+  readonly ref = this.RULE('ref', (): { value: string; range: SourceRange } => {
+    const token = this.OR([{ ALT: () => this.CONSUME(StringLiteral) }, { ALT: () => this.CONSUME(Identifier) }]);
+    return this.ACTION(() => ({ value: token.tokenType === Identifier ? token.image : unquote(token), range: this.tokenRange(token) }));
+  });
+
+  /**
+   * entry := block | property | ','. A block is chosen when a '{' follows the keyword or the
+   * label; anything else after a name is read as a property, so `steps 8` is reported as a
+   * missing ':' (and recovered by inserting it) instead of as an unreadable entry.
+   */
+  readonly entry = this.RULE('entry', (body: Entry[]) => {
+    this.OR({
+      MAX_LOOKAHEAD: 1,
+      IGNORE_AMBIGUITIES: true,
+      DEF: [
+        { ALT: () => this.CONSUME(Comma) },
+        { GATE: () => this.blockAhead(), ALT: () => this.SUBRULE(this.block, { ARGS: [body] }) },
+        { ALT: () => this.SUBRULE(this.property, { ARGS: [body] }) },
+      ],
+    });
+  });
+
+  private blockAhead(): boolean {
+    const second = this.LA(2).tokenType;
+    return second === LCurly || (second === Identifier && this.LA(3).tokenType === LCurly);
+  }
+
+  /** block := IDENT IDENT? '{' entry* '}' */
+  readonly block = this.RULE('block', (out: Entry[]) => {
+    const keyword = this.CONSUME(Identifier);
+    const label = this.OPTION(() => this.CONSUME2(Identifier));
+    this.CONSUME(LCurly);
+    const body: Entry[] = [];
+    let block: Block | undefined;
+    this.ACTION(() => {
+      block = { kind: 'block', keyword: keyword.image, keywordRange: this.tokenRange(keyword), body, range: this.rangeFrom(keyword) };
+      if (label) block.label = { value: label.image, range: this.tokenRange(label) };
+      out.push(block);
+    });
+    this.MANY(() => {
+      this.SUBRULE(this.entry, { ARGS: [body] });
+      this.ACTION(() => block && extendTo(block.range, this.endOf(this.LA(0))));
+    });
+    this.CONSUME(RCurly);
+    this.ACTION(() => block && extendTo(block.range, this.endOf(this.LA(0))));
+  });
+
+  /** property := dottedKey ':' value */
+  readonly property = this.RULE('property', (out: Property[] | Entry[]) => {
+    const key = this.SUBRULE(this.dottedKey);
+    this.CONSUME(Colon);
+    const value = this.SUBRULE(this.value);
+    this.ACTION(() => {
+      // A value that failed to parse leaves no property: its error is already reported.
+      if (key === undefined || value === undefined) return;
+      out.push({ kind: 'property', key: key.parts, keyRange: key.range, value, range: { file: this.fileName, start: key.range.start, end: value.range.end } });
+    });
+  });
+
+  /** dottedKey := IDENT ('.' IDENT)* */
+  readonly dottedKey = this.RULE('dottedKey', (): { parts: string[]; range: SourceRange } => {
+    const first = this.CONSUME(Identifier);
+    const parts: string[] = [];
+    this.ACTION(() => parts.push(first.image));
+    this.MANY(() => {
+      this.CONSUME(Dot);
+      const part = this.CONSUME2(Identifier);
+      this.ACTION(() => part.isInsertedInRecovery || parts.push(part.image));
+    });
+    return this.ACTION(() => ({ parts, range: this.rangeFrom(first) }));
+  });
+
+  /** value := NUMBER | STRING | true | false | null | call | IDENT | list | object */
+  readonly value = this.RULE('value', (): Value => {
+    return this.OR([
+      {
+        ALT: () => {
+          const t = this.CONSUME(NumberLiteral);
+          return this.ACTION((): Value => ({ kind: 'number', value: Number(t.image), range: this.tokenRange(t) }));
+        },
+      },
+      {
+        ALT: () => {
+          const t = this.CONSUME(StringLiteral);
+          return this.ACTION((): Value => ({ kind: 'string', value: unquote(t), range: this.tokenRange(t) }));
+        },
+      },
+      {
+        ALT: () => {
+          const t = this.CONSUME(True);
+          return this.ACTION((): Value => ({ kind: 'boolean', value: true, range: this.tokenRange(t) }));
+        },
+      },
+      {
+        ALT: () => {
+          const t = this.CONSUME(False);
+          return this.ACTION((): Value => ({ kind: 'boolean', value: false, range: this.tokenRange(t) }));
+        },
+      },
+      {
+        ALT: () => {
+          const t = this.CONSUME(Null);
+          return this.ACTION((): Value => ({ kind: 'null', range: this.tokenRange(t) }));
+        },
+      },
+      { ALT: () => this.SUBRULE(this.call) },
+      {
+        ALT: () => {
+          const t = this.CONSUME(Identifier);
+          return this.ACTION((): Value => ({ kind: 'ident', value: t.image, range: this.tokenRange(t) }));
+        },
+      },
+      { ALT: () => this.SUBRULE(this.list) },
+      { ALT: () => this.SUBRULE(this.object) },
+    ]);
+  });
+
+  /** call := IDENT '(' (arg (',' arg)* ','?)? ')' */
+  readonly call = this.RULE('call', (): Value => {
+    const name = this.CONSUME(Identifier);
+    this.CONSUME(LParen);
+    const args: Value[] = [];
+    const named: Property[] = [];
+    this.OPTION(() => {
+      this.SUBRULE(this.arg, { ARGS: [args, named] });
+      this.MANY(() => {
+        this.CONSUME(Comma);
+        this.SUBRULE2(this.arg, { ARGS: [args, named] });
+      });
+      this.OPTION2(() => this.CONSUME2(Comma));
+    });
+    this.CONSUME(RParen);
+    return this.ACTION((): Value => ({ kind: 'call', name: name.image, nameRange: this.tokenRange(name), args, named, range: this.rangeFrom(name) }));
+  });
+
+  /** arg := IDENT ':' value (named) | value (positional) */
+  readonly arg = this.RULE('arg', (args: Value[], named: Property[]) => {
+    this.OR([
+      {
+        ALT: () => {
+          const key = this.CONSUME(Identifier);
+          this.CONSUME(Colon);
+          const value = this.SUBRULE(this.value);
+          this.ACTION(() => {
+            if (value === undefined) return;
+            const keyRange = this.tokenRange(key);
+            named.push({ kind: 'property', key: [key.image], keyRange, value, range: { file: this.fileName, start: keyRange.start, end: value.range.end } });
+          });
+        },
+      },
+      {
+        ALT: () => {
+          const value = this.SUBRULE2(this.value);
+          this.ACTION(() => value && args.push(value));
+        },
+      },
+    ]);
+  });
+
+  /** list := '[' (value (',' value)* ','?)? ']' */
+  readonly list = this.RULE('list', (): Value => {
+    const open = this.CONSUME(LSquare);
+    const items: Value[] = [];
+    this.OPTION(() => {
+      const first = this.SUBRULE(this.value);
+      this.ACTION(() => first && items.push(first));
+      this.MANY(() => {
+        this.CONSUME(Comma);
+        const item = this.SUBRULE2(this.value);
+        this.ACTION(() => item && items.push(item));
+      });
+      this.OPTION2(() => this.CONSUME2(Comma));
+    });
+    this.CONSUME(RSquare);
+    return this.ACTION((): Value => ({ kind: 'list', items, range: this.rangeFrom(open) }));
+  });
+
+  /** object := '{' (property | ',')* '}' */
+  readonly object = this.RULE('object', (): Value => {
+    const open = this.CONSUME(LCurly);
+    const entries: Property[] = [];
+    this.MANY(() => {
+      this.OR([{ ALT: () => this.CONSUME(Comma) }, { ALT: () => this.SUBRULE(this.property, { ARGS: [entries] }) }]);
+    });
+    this.CONSUME(RCurly);
+    return this.ACTION((): Value => ({ kind: 'object', entries, range: this.rangeFrom(open) }));
+  });
+
+  /** A lone value, e.g. the right-hand side of `--set key=value`. */
+  readonly singleValue = this.RULE('singleValue', (): Value => this.SUBRULE(this.value));
+}
+
+/** The one parser instance; parses are synchronous, so sharing it is safe. */
+export const dadfParser = new DadfParser();
+
+export function tokenLabel(type: TokenType): string {
+  return type.LABEL ?? type.name;
+}
