@@ -3,6 +3,7 @@
 // they are loaded by dynamic import and skipped quietly when they fail.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+import './gradients.ts';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { cpus } from 'node:os';
@@ -85,6 +86,9 @@ export async function initBackend(preferred?: string, options: InitOptions = {})
 }
 
 async function load(kind: BackendName, options: InitOptions): Promise<BackendInfo> {
+  // The cpu backend prints an "install tfjs-node" banner on first use under Node; we say which
+  // backend runs ourselves.
+  tf.env().set('PROD', true);
   if (current?.kind === kind && tf.getBackend() === current.name) return current;
   switch (kind) {
     case 'tensorflow-gpu':
