@@ -141,16 +141,18 @@ function lowerBlock(block: Block, path: string[], out: Lowered): void {
 
 function assignProperty(target: JsonObject, prop: Property, basePath: string[], out: Lowered): void {
   let obj = target;
-  const fullPath = [...basePath, ...prop.key];
-  for (let i = 0; i < prop.key.length - 1; i++) {
-    const k = prop.key[i];
+  // Sweep keys name other keys: `sweep { flow.over: [...] }` keeps 'flow.over' whole.
+  const key = basePath.length === 1 && basePath[0] === 'sweep' ? [prop.key.join('.')] : prop.key;
+  const fullPath = [...basePath, ...key];
+  for (let i = 0; i < key.length - 1; i++) {
+    const k = key[i];
     const existing = obj[k];
     if (existing === undefined || existing === null || typeof existing !== 'object' || Array.isArray(existing)) obj[k] = {};
     obj = obj[k] as JsonObject;
-    const p = pointer([...basePath, ...prop.key.slice(0, i + 1)]);
+    const p = pointer([...basePath, ...key.slice(0, i + 1)]);
     if (!out.sources.has(p)) out.sources.set(p, { key: prop.keyRange, value: prop.range });
   }
-  const last = prop.key[prop.key.length - 1];
+  const last = key[key.length - 1];
   if (last === undefined) return;
   if (last in obj) {
     out.diagnostics.push({

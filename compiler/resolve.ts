@@ -81,9 +81,12 @@ export function mergePipeline(file: string, options: ResolveOptions = {}): Merge
     raw = deepMerge(raw, override.raw);
     sources = mergeSources(sources, override.sources, override.raw);
   }
-  raw.name = decl.name;
-  sources.set('/name', { key: decl.nameRange, value: decl.nameRange });
-  return { name: decl.name, decl, raw, sources, diagnostics: loader.diagnostics, texts: loader.texts };
+  // `--set name=…` may rename the result (so a derived pipeline can be compared with a file).
+  if (typeof raw.name !== 'string') {
+    raw.name = decl.name;
+    sources.set('/name', { key: decl.nameRange, value: decl.nameRange });
+  }
+  return { name: String(raw.name), decl, raw, sources, diagnostics: loader.diagnostics, texts: loader.texts };
 }
 
 /** Names of the pipelines a file declares (for `check`, which checks them all). */

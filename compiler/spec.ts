@@ -201,7 +201,11 @@ export function pipelineFileSchema(): TSchema {
       extends: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String(), { minItems: 1 })], doc('Pipeline file(s) this one builds on, relative to it.'))),
       ...optional,
     },
-    { additionalProperties: false, title: 'dadf pipeline file', description: 'A dadf pipeline (YAML form). Sections may be partial when the pipeline extends another.' },
+    {
+      additionalProperties: false,
+      // Dotted overrides at the top level, e.g. `flow.over: [prior]` in an ablation.
+      patternProperties: { '^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)+$': {} },
+      title: 'dadf pipeline file', description: 'A dadf pipeline (YAML form). Sections may be partial when the pipeline extends another.' },
   );
 }
 

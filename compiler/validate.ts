@@ -146,7 +146,8 @@ function describe(e: ErrorObject, raw: JsonObject, where: Located): Diagnostic {
       };
     }
     case 'uniqueItems': {
-      const { i, j } = e.params as { i: number; j: number };
+      const { i: a, j: b } = e.params as { i: number; j: number };
+      const [j, i] = [Math.min(a, b), Math.max(a, b)];
       return {
         severity: 'error',
         code: 'DADF3006',

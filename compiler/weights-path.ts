@@ -1,7 +1,7 @@
 // Where a pipeline's backbone weights are: a path relative to the file that wrote it, or an
 // environment variable with an optional default (relative to that file too).
 import { existsSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import type { Diagnostic, SourceRange } from '../grammar/index.ts';
 import type { SourceMap } from './lower.ts';
 import type { Spec } from './spec.ts';
@@ -38,8 +38,9 @@ export function locateWeights(spec: Spec, sources: SourceMap, env: NodeJS.Proces
 }
 
 /** DADF4017 (error): the weights a pipeline names are not there; DADF4018 (warning): an env() with nothing behind it. */
-export function weightsDiagnostics(spec: Spec, loc: WeightsLocation, range: SourceRange): Diagnostic[] {
+export function weightsDiagnostics(spec: Spec, located: WeightsLocation, range: SourceRange): Diagnostic[] {
   if (spec.backbone.random) return [];
+  const loc = { ...located, path: located.path && relative(process.cwd(), located.path) };
   if (loc.origin === 'pipeline' && !loc.exists) {
     return [{ severity: 'error', code: 'DADF4017', message: `weights file not found: ${loc.path}`, range, hint: 'paths are relative to the pipeline file that names them; see docs/backbones.md for how to get weights' }];
   }

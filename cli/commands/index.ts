@@ -1,8 +1,14 @@
 // Every verb of dadfc, each defined in its own file; add a verb by adding one line here.
 import type { Command } from 'commander';
 import { register as check } from './check.ts';
+import { register as compile } from './compile.ts';
+import { register as printConfig } from './print-config.ts';
+import { register as schema } from './schema.ts';
+import { register as evalMaps } from './eval.ts';
+import { register as features } from './features.ts';
+import { register as weights } from './weights.ts';
 
-const registrations: Array<(program: Command) => void> = [check];
+const registrations: Array<(program: Command) => void> = [check, compile, printConfig, schema, evalMaps, features, weights];
 
 export function registerCommands(program: Command): void {
   for (const register of registrations) register(program);

@@ -1,0 +1,2 @@
+// Option parsers shared by several verbs.
+export const collectSets = (value: string, previous: string[]) => [...previous, value];
