@@ -29,6 +29,19 @@ import { errorMessages } from './messages.ts';
 
 type Entry = Property | Block;
 
+// Alternatives are built through these helpers rather than as `{ ALT: () => ... }` literals:
+// tsx (esbuild keepNames) wraps every arrow that gets a property name in a naming call, and
+// that cost, paid on every rule invocation, dominated parse time.
+function alt<T>(fn: () => T): { ALT: () => T } {
+  return { ALT: fn };
+}
+function gatedAlt<T>(gate: () => boolean, fn: () => T): { GATE: () => boolean; ALT: () => T } {
+  return { GATE: gate, ALT: fn };
+}
+function separated(sep: TokenType, fn: () => void): { SEP: TokenType; DEF: () => void } {
+  return { SEP: sep, DEF: fn };
+}
+
 /** A half-open range being built: a node whose end moves as its children are parsed. */
 function extendTo(range: SourceRange, end: SourcePos): void {
   if (end.offset > range.end.offset) range.end = end;
@@ -100,13 +113,10 @@ export class DadfParser extends EmbeddedActionsParser {
     });
     this.OPTION(() => {
       this.CONSUME(Extends);
-      this.AT_LEAST_ONE_SEP({
-        SEP: Comma,
-        DEF: () => {
-          const parent = this.SUBRULE(this.ref);
-          this.ACTION(() => parent && parents.push(parent));
-        },
-      });
+      this.AT_LEAST_ONE_SEP(separated(Comma, () => {
+        const parent = this.SUBRULE(this.ref);
+        this.ACTION(() => parent && parents.push(parent));
+      }));
     });
     this.CONSUME(LCurly);
     this.MANY2(() => {
@@ -119,7 +129,7 @@ export class DadfParser extends EmbeddedActionsParser {
 
   /** ref := STRING | IDENT: a relative file path or a pipeline name. */
   readonly ref = this.RULE('ref', (): { value: string; range: SourceRange } => {
-    const token = this.OR([{ ALT: () => this.CONSUME(StringLiteral) }, { ALT: () => this.CONSUME(Identifier) }]);
+    const token = this.OR([alt(() => this.CONSUME(StringLiteral)), alt(() => this.CONSUME(Identifier))]);
     return this.ACTION(() => ({ value: token.tokenType === Identifier ? token.image : unquote(token), range: this.tokenRange(token) }));
   });
 
@@ -133,9 +143,9 @@ export class DadfParser extends EmbeddedActionsParser {
       MAX_LOOKAHEAD: 1,
       IGNORE_AMBIGUITIES: true,
       DEF: [
-        { ALT: () => this.CONSUME(Comma) },
-        { GATE: () => this.blockAhead(), ALT: () => this.SUBRULE(this.block, { ARGS: [body] }) },
-        { ALT: () => this.SUBRULE(this.property, { ARGS: [body] }) },
+        alt(() => this.CONSUME(Comma)),
+        gatedAlt(() => this.blockAhead(), () => this.SUBRULE(this.block, { ARGS: [body] })),
+        alt(() => this.SUBRULE(this.property, { ARGS: [body] })),
       ],
     });
   });
@@ -193,47 +203,38 @@ export class DadfParser extends EmbeddedActionsParser {
   /** value := NUMBER | STRING | true | false | null | call | IDENT | list | object */
   readonly value = this.RULE('value', (): Value => {
     return this.OR([
-      {
-        ALT: () => {
-          const t = this.CONSUME(NumberLiteral);
-          return this.ACTION((): Value => ({ kind: 'number', value: Number(t.image), range: this.tokenRange(t) }));
-        },
-      },
-      {
-        ALT: () => {
-          const t = this.CONSUME(StringLiteral);
-          return this.ACTION((): Value => ({ kind: 'string', value: unquote(t), range: this.tokenRange(t) }));
-        },
-      },
-      {
-        ALT: () => {
-          const t = this.CONSUME(True);
-          return this.ACTION((): Value => ({ kind: 'boolean', value: true, range: this.tokenRange(t) }));
-        },
-      },
-      {
-        ALT: () => {
-          const t = this.CONSUME(False);
-          return this.ACTION((): Value => ({ kind: 'boolean', value: false, range: this.tokenRange(t) }));
-        },
-      },
-      {
-        ALT: () => {
-          const t = this.CONSUME(Null);
-          return this.ACTION((): Value => ({ kind: 'null', range: this.tokenRange(t) }));
-        },
-      },
-      { ALT: () => this.SUBRULE(this.call) },
-      {
-        ALT: () => {
-          const t = this.CONSUME(Identifier);
-          return this.ACTION((): Value => ({ kind: 'ident', value: t.image, range: this.tokenRange(t) }));
-        },
-      },
-      { ALT: () => this.SUBRULE(this.list) },
-      { ALT: () => this.SUBRULE(this.object) },
+      alt(() => this.tokenValue(this.CONSUME(NumberLiteral))),
+      alt(() => this.tokenValue(this.CONSUME(StringLiteral))),
+      alt(() => this.tokenValue(this.CONSUME(True))),
+      alt(() => this.tokenValue(this.CONSUME(False))),
+      alt(() => this.tokenValue(this.CONSUME(Null))),
+      alt(() => this.SUBRULE(this.call)),
+      alt(() => this.tokenValue(this.CONSUME(Identifier))),
+      alt(() => this.SUBRULE(this.list)),
+      alt(() => this.SUBRULE(this.object)),
     ]);
   });
+
+  /** The Value of a single-token literal. */
+  private tokenValue(t: IToken): Value {
+    return this.ACTION((): Value => {
+      const range = this.tokenRange(t);
+      switch (t.tokenType) {
+        case NumberLiteral:
+          return { kind: 'number', value: Number(t.image), range };
+        case True:
+          return { kind: 'boolean', value: true, range };
+        case False:
+          return { kind: 'boolean', value: false, range };
+        case Null:
+          return { kind: 'null', range };
+        case Identifier:
+          return { kind: 'ident', value: t.image, range };
+        default:
+          return { kind: 'string', value: unquote(t), range };
+      }
+    });
+  }
 
   /** call := IDENT '(' (arg (',' arg)* ','?)? ')' */
   readonly call = this.RULE('call', (): Value => {
@@ -256,24 +257,20 @@ export class DadfParser extends EmbeddedActionsParser {
   /** arg := IDENT ':' value (named) | value (positional) */
   readonly arg = this.RULE('arg', (args: Value[], named: Property[]) => {
     this.OR([
-      {
-        ALT: () => {
-          const key = this.CONSUME(Identifier);
-          this.CONSUME(Colon);
-          const value = this.SUBRULE(this.value);
-          this.ACTION(() => {
-            if (value === undefined) return;
-            const keyRange = this.tokenRange(key);
-            named.push({ kind: 'property', key: [key.image], keyRange, value, range: { file: this.fileName, start: keyRange.start, end: value.range.end } });
-          });
-        },
-      },
-      {
-        ALT: () => {
-          const value = this.SUBRULE2(this.value);
-          this.ACTION(() => value && args.push(value));
-        },
-      },
+      alt(() => {
+        const key = this.CONSUME(Identifier);
+        this.CONSUME(Colon);
+        const value = this.SUBRULE(this.value);
+        this.ACTION(() => {
+          if (value === undefined) return;
+          const keyRange = this.tokenRange(key);
+          named.push({ kind: 'property', key: [key.image], keyRange, value, range: { file: this.fileName, start: keyRange.start, end: value.range.end } });
+        });
+      }),
+      alt(() => {
+        const value = this.SUBRULE2(this.value);
+        this.ACTION(() => value && args.push(value));
+      }),
     ]);
   });
 
@@ -300,7 +297,7 @@ export class DadfParser extends EmbeddedActionsParser {
     const open = this.CONSUME(LCurly);
     const entries: Property[] = [];
     this.MANY(() => {
-      this.OR([{ ALT: () => this.CONSUME(Comma) }, { ALT: () => this.SUBRULE(this.property, { ARGS: [entries] }) }]);
+      this.OR([alt(() => this.CONSUME(Comma)), alt(() => this.SUBRULE(this.property, { ARGS: [entries] }))]);
     });
     this.CONSUME(RCurly);
     return this.ACTION((): Value => ({ kind: 'object', entries, range: this.rangeFrom(open) }));
