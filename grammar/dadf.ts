@@ -155,7 +155,8 @@ export function parseDadf(text: string, file: string): DadfParseResult {
     const unclosed = unclosedDiagnostic(lexed.tokens, lines, file);
     if (unclosed) diagnostics.push(unclosed);
     dadfParser.begin(lexed.tokens, file);
-    ast.pipelines = dadfParser.file() ?? [];
+    dadfParser.file();
+    ast.pipelines = dadfParser.collected;
     diagnostics.push(...parserDiagnostics(dadfParser.errors, unclosed !== undefined, lines, file, text));
     return { ast, diagnostics: dedupe(diagnostics) };
   } catch (e) {

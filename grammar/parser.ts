@@ -50,6 +50,12 @@ function extendTo(range: SourceRange, end: SourcePos): void {
 export class DadfParser extends EmbeddedActionsParser {
   /** The file name stamped into every range of the current parse. */
   private fileName = '';
+  /**
+   * The pipelines of the current parse. Kept outside the `file` rule's return value because
+   * a file that ends inside a block aborts every rule up to the top one, and its return value
+   * is then lost; the partial pipelines must survive that.
+   */
+  collected: PipelineDecl[] = [];
 
   constructor() {
     super(allTokens, { recoveryEnabled: true, maxLookahead: 3, errorMessageProvider: errorMessages });
@@ -59,6 +65,7 @@ export class DadfParser extends EmbeddedActionsParser {
   /** Starts a new parse: the caller then invokes a top rule (`file` or `singleValue`). */
   begin(tokens: IToken[], file: string): void {
     this.fileName = file;
+    this.collected = [];
     this.input = tokens;
   }
 
@@ -95,7 +102,7 @@ export class DadfParser extends EmbeddedActionsParser {
 
   /** file := pipelineDecl* */
   readonly file = this.RULE('file', (): PipelineDecl[] => {
-    const pipelines: PipelineDecl[] = [];
+    const pipelines = this.collected;
     this.MANY(() => this.SUBRULE(this.pipelineDecl, { ARGS: [pipelines] }));
     return pipelines;
   });
