@@ -5,7 +5,58 @@ import { fromArrayBuffer } from 'geotiff';
 import { UserError } from '../../grammar/errors.ts';
 import type { Plane } from './npy.ts';
 
+const SHORT = 3;
+const LONG = 4;
+
+/**
+ * Fast path for the common case (what tifffile and formatTiff write): uncompressed strips of one
+ * float32 sample per pixel. Returns null for anything else, which then goes through geotiff.
+ */
+function parsePlainFloatTiff(bytes: Uint8Array): Plane | null {
+  if (bytes.length < 8) return null;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const little = bytes[0] === 0x49 && bytes[1] === 0x49;
+  if (!little && !(bytes[0] === 0x4d && bytes[1] === 0x4d)) return null;
+  if (view.getUint16(2, little) !== 42) return null; // BigTIFF and others: geotiff
+  const ifd = view.getUint32(4, little);
+  if (ifd + 2 > bytes.length) return null;
+  const count = view.getUint16(ifd, little);
+  const tags = new Map<number, number[]>();
+  for (let k = 0; k < count; k++) {
+    const at = ifd + 2 + 12 * k;
+    if (at + 12 > bytes.length) return null;
+    const tag = view.getUint16(at, little);
+    const type = view.getUint16(at + 2, little);
+    const n = view.getUint32(at + 4, little);
+    const size = type === SHORT ? 2 : type === LONG ? 4 : 0;
+    if (size === 0) continue;
+    const base = n * size <= 4 ? at + 8 : view.getUint32(at + 8, little);
+    if (base + n * size > bytes.length) return null;
+    const values: number[] = [];
+    for (let j = 0; j < n; j++) values.push(size === 2 ? view.getUint16(base + 2 * j, little) : view.getUint32(base + 4 * j, little));
+    tags.set(tag, values);
+  }
+  const one = (tag: number, fallback?: number) => tags.get(tag)?.[0] ?? fallback;
+  const width = one(256);
+  const height = one(257);
+  if (!width || !height) return null;
+  if (one(259, 1) !== 1 || one(258) !== 32 || one(339) !== 3 || one(277, 1) !== 1 || one(284, 1) !== 1) return null;
+  const offsets = tags.get(273);
+  const counts = tags.get(279);
+  if (!offsets || !counts || offsets.length !== counts.length) return null;
+  const out = new Float32Array(width * height);
+  let pixel = 0;
+  for (let s = 0; s < offsets.length && pixel < out.length; s++) {
+    const n = Math.min(counts[s] / 4, out.length - pixel);
+    if (offsets[s] + n * 4 > bytes.length) return null;
+    for (let j = 0; j < n; j++) out[pixel++] = view.getFloat32(offsets[s] + 4 * j, little);
+  }
+  return pixel === out.length ? { data: out, width, height } : null;
+}
+
 export async function parseTiff(bytes: Uint8Array, where: string): Promise<Plane> {
+  const plain = parsePlainFloatTiff(bytes);
+  if (plain) return plain;
   try {
     const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
     const tiff = await fromArrayBuffer(buffer);
@@ -24,9 +75,6 @@ export async function parseTiff(bytes: Uint8Array, where: string): Promise<Plane
     });
   }
 }
-
-const SHORT = 3;
-const LONG = 4;
 
 export function formatTiff(data: Float32Array, width: number, height: number): Uint8Array {
   if (data.length !== width * height) throw new Error(`map has ${data.length} values, expected ${width}x${height}`);

@@ -38,20 +38,18 @@ export class PixelMetricsBuilder {
     const { map, mask, width, height, group, id } = image;
     if (map.length !== width * height) throw new Error(`${id}: map has ${map.length} values, expected ${width}x${height}`);
     checkFinite(map, id);
-    this.table.reserve(map.length);
     if (!mask) {
-      for (let i = 0; i < map.length; i++) this.table.pushOk(map[i], group);
+      this.table.pushImage(map, group, null);
       return;
     }
     if (mask.length !== map.length) throw new Error(`${id}: mask has ${mask.length} pixels, map ${map.length}`);
     const { labels, count, sizes } = labelComponents(mask, width, height);
     const unitOfLabel = new Int32Array(count + 1);
+    unitOfLabel[0] = -1;
     for (let k = 1; k <= count; k++) unitOfLabel[k] = this.table.addUnit({ group, size: sizes[k], saturation: sizes[k] });
-    for (let i = 0; i < map.length; i++) {
-      const label = labels[i];
-      if (label === 0) this.table.pushOk(map[i], group);
-      else this.table.pushUnit(map[i], unitOfLabel[label]);
-    }
+    // Reuse the label array as the pixel -> unit table.
+    for (let i = 0; i < labels.length; i++) labels[i] = unitOfLabel[labels[i]];
+    this.table.pushImage(map, group, labels);
   }
 
   /** One result per subset (each a list of groups), in the order given. */

@@ -58,6 +58,32 @@ export class ScoreTable {
     this.push(score, this.groupCount + unit);
   }
 
+  /**
+   * Appends a whole image at once (the fast path): pixel i is anomaly-free in `group` when
+   * unitOf is null or unitOf[i] < 0, else a defect pixel of unit unitOf[i].
+   */
+  pushImage(map: Float32Array, group: number, unitOf: Int32Array | null): void {
+    this.reserve(map.length);
+    const keys = this.keys;
+    const words = this.words;
+    const offset = this.groupCount;
+    let at = this.length;
+    let ok = 0;
+    for (let i = 0; i < map.length; i++, at++) {
+      const score = map[i];
+      keys[at] = score === 0 ? 0 : score;
+      const unit = unitOf === null ? -1 : unitOf[i];
+      if (unit < 0) {
+        words[2 * at] |= group;
+        ok++;
+      } else {
+        words[2 * at] |= offset + unit;
+      }
+    }
+    this.length = at;
+    this.okCount[group] += ok;
+  }
+
   reserve(extra: number): void {
     const needed = this.length + extra;
     if (needed <= this.keys.length) return;
@@ -106,7 +132,9 @@ export class ScoreTable {
 /** Throws a clear error for a map value that has no place on a threshold curve. */
 export function checkFinite(map: Float32Array, id: string): void {
   for (let i = 0; i < map.length; i++) {
-    if (!Number.isFinite(map[i])) {
+    const v = map[i];
+    // v - v is 0 for finite values and NaN for NaN and +-Infinity.
+    if (v - v !== 0) {
       throw new UserError(`anomaly map has a non-finite value (${map[i]}) at pixel ${i}`, {
         where: id,
         hint: 'Maps must hold finite float scores; replace NaN/Infinity before evaluating.',
