@@ -1,0 +1,194 @@
+// One discriminative normalizing flow per scale: LayerNorm over (H, W, C) with a per-element
+// affine, then `steps` all-in-one coupling steps (affine coupling with a soft clamp, a learned
+// global per-channel affine, a fixed channel permutation). NHWC throughout.
+import * as tf from '@tensorflow/tfjs-core';
+import type { Spec, SubnetLayer } from '../../compiler/spec.ts';
+import { layerNorm, permuteChannels, type Ops } from '../ops/index.ts';
+import type { ParamStore } from './params.ts';
+import { permutation, rngFor } from './prng.ts';
+
+/** PyTorch nn.LayerNorm's default eps, used for the flow's input norm. */
+export const FLOW_NORM_EPS = 1e-5;
+/** g = 0.1·softplus_β(γ), β = 0.5 (FrEIA's all-in-one global scale). */
+const GLOBAL_SCALE_BETA = 0.5;
+/** γ such that g = 1: softplus_0.5(γ) = 10 ⇒ γ = 2·ln(e⁵ − 1). */
+export const GAMMA_FOR_UNIT_SCALE = 2 * Math.log(Math.exp(5) - 1);
+
+type Layer =
+  | { kind: 'dw'; k: number; w: tf.Variable; b: tf.Variable }
+  | { kind: 'conv'; k: number; w: tf.Variable; b: tf.Variable }
+  | { kind: 'act'; fn: (x: tf.Tensor) => tf.Tensor };
+
+interface Step {
+  subnet: Layer[];
+  gamma: tf.Variable;
+  offset: tf.Variable;
+  perm?: number[];
+}
+
+export interface FlowOutput {
+  z: tf.Tensor4D;
+  /** log|det J| of the coupling chain per sample, [N]. */
+  logdet: tf.Tensor1D;
+}
+
+/** Channels of the halves: x1 (conditioning) = first ⌈C/2⌉, x2 (transformed) = the rest. */
+export function splitSizes(channels: number): [number, number] {
+  const moving = Math.floor(channels / 2);
+  return [channels - moving, moving];
+}
+
+export class ScaleFlow {
+  private readonly normG: tf.Variable;
+  private readonly normB: tf.Variable;
+  private readonly steps: Step[];
+  private readonly clamp: number;
+  private readonly subnetScale: number;
+  readonly channels: number;
+  private readonly split: [number, number];
+
+  constructor(
+    spec: Spec,
+    readonly scale: number,
+    readonly size: number,
+    channels: number,
+    store: ParamStore,
+    private readonly ops: Ops,
+    seed: number,
+  ) {
+    const prefix = `flow.${scale}`;
+    this.channels = channels;
+    this.clamp = spec.flow.clamp;
+    this.subnetScale = spec.flow.subnet_scale;
+    this.split = splitSizes(channels);
+    if (this.split[1] < 1) throw new Error(`flow of scale ${scale + 1} needs at least 2 channels`);
+    this.normG = store.add(`${prefix}.norm.g`, 'flow', [size, size, channels], { kind: 'ones' });
+    this.normB = store.add(`${prefix}.norm.b`, 'flow', [size, size, channels], { kind: 'zeros' });
+    this.steps = Array.from({ length: spec.flow.steps }, (_, k) => {
+      const name = `${prefix}.step${k}`;
+      const small = spec.flow.alternate && k % 2 === 1;
+      return {
+        subnet: buildSubnet(spec.flow.subnet, small, this.split, `${name}.subnet`, store),
+        gamma: store.add(`${name}.gamma`, 'flow', [channels], { kind: 'constant', value: GAMMA_FOR_UNIT_SCALE }),
+        offset: store.add(`${name}.offset`, 'flow', [channels], { kind: 'zeros' }),
+        perm: spec.flow.permute === 'fixed' ? store.addBuffer(`${name}.perm`, permutation(channels, rngFor(seed, `${name}.perm`))) : undefined,
+      };
+    });
+    this.storeRef = store;
+    this.prefix = prefix;
+  }
+
+  private readonly storeRef: ParamStore;
+  private readonly prefix: string;
+
+  /** Current permutation of step k (a buffer: setWeights may replace it). */
+  private perm(k: number): number[] | undefined {
+    return this.steps[k].perm ? this.storeRef.buffer(`${this.prefix}.step${k}.perm`) : undefined;
+  }
+
+  /** The input norm: LayerNorm over (H, W, C) per sample, per-element affine. */
+  normalize(x: tf.Tensor4D): tf.Tensor4D {
+    return layerNorm(x, this.normG, this.normB, FLOW_NORM_EPS, [1, 2, 3]) as tf.Tensor4D;
+  }
+
+  private subnet(step: Step, x1: tf.Tensor4D): tf.Tensor4D {
+    let h: tf.Tensor4D = x1;
+    for (const layer of step.subnet) {
+      if (layer.kind === 'act') h = layer.fn(h) as tf.Tensor4D;
+      else if (layer.kind === 'dw') h = tf.add(this.ops.depthwiseConv(h, layer.w as tf.Tensor3D), layer.b) as tf.Tensor4D;
+      else h = this.ops.conv(h, layer.w as tf.Tensor4D, layer.b as tf.Tensor1D);
+    }
+    return h;
+  }
+
+  /** s (clamped log-scale) and t for the moving half, from the conditioning half. */
+  private coupling(step: Step, x1: tf.Tensor4D): { s: tf.Tensor4D; t: tf.Tensor4D } {
+    const a = tf.mul(this.subnet(step, x1), this.subnetScale);
+    const [as, t] = tf.split(a, 2, 3) as tf.Tensor4D[];
+    return { s: tf.mul(tf.tanh(as), this.clamp), t };
+  }
+
+  /** g = 0.1·softplus_β(γ) = 0.2·softplus(0.5·γ). */
+  private globalScale(step: Step): tf.Tensor1D {
+    return tf.mul(tf.softplus(tf.mul(step.gamma, GLOBAL_SCALE_BETA)), 0.1 / GLOBAL_SCALE_BETA) as tf.Tensor1D;
+  }
+
+  /** The coupling chain on an already normalised input: x → (z, log|det J|). */
+  forwardSteps(x: tf.Tensor4D): FlowOutput {
+    const [n, h, w] = x.shape;
+    let logdet: tf.Tensor1D = tf.zeros([n]);
+    this.steps.forEach((step, k) => {
+      const [x1, x2] = tf.split(x, this.split, 3) as tf.Tensor4D[];
+      const { s, t } = this.coupling(step, x1);
+      const y2 = tf.add(tf.mul(x2, tf.exp(s)), t);
+      const g = this.globalScale(step);
+      x = tf.add(tf.mul(tf.concat([x1, y2], 3), g), step.offset) as tf.Tensor4D;
+      logdet = tf.add(logdet, tf.add(tf.sum(s, [1, 2, 3]), tf.mul(tf.sum(tf.log(g)), h * w))) as tf.Tensor1D;
+      const perm = this.perm(k);
+      if (perm) x = permuteChannels(x, perm) as tf.Tensor4D;
+    });
+    return { z: x, logdet };
+  }
+
+  /** Inverse of forwardSteps: z → x. */
+  inverseSteps(z: tf.Tensor4D): tf.Tensor4D {
+    let x = z;
+    for (let k = this.steps.length - 1; k >= 0; k--) {
+      const step = this.steps[k];
+      const perm = this.perm(k);
+      if (perm) {
+        const inverse = new Array<number>(perm.length);
+        perm.forEach((p, i) => (inverse[p] = i));
+        x = permuteChannels(x, inverse) as tf.Tensor4D;
+      }
+      x = tf.div(tf.sub(x, step.offset), this.globalScale(step)) as tf.Tensor4D;
+      const [x1, y2] = tf.split(x, this.split, 3) as tf.Tensor4D[];
+      const { s, t } = this.coupling(step, x1);
+      x = tf.concat([x1, tf.mul(tf.sub(y2, t), tf.exp(tf.neg(s)))], 3) as tf.Tensor4D;
+    }
+    return x;
+  }
+
+  /** Norm + coupling chain. The norm is input preprocessing: not part of log|det J|. */
+  forward(x: tf.Tensor4D): FlowOutput {
+    return this.forwardSteps(this.normalize(x));
+  }
+}
+
+function buildSubnet(layers: SubnetLayer[], small: boolean, [c1, c2]: [number, number], name: string, store: ParamStore): Layer[] {
+  const convs = layers.map((l, i) => (typeof l === 'string' && l.includes('conv') ? i : -1)).filter((i) => i >= 0);
+  const last = convs[convs.length - 1];
+  if (last === undefined) throw new Error('a flow subnet needs at least one conv layer');
+  let channels = c1;
+  return layers.map((layer, i): Layer => {
+    if (typeof layer === 'object') {
+      const slope = layer.slope;
+      return { kind: 'act', fn: (x) => tf.leakyRelu(x, slope) };
+    }
+    if (layer === 'relu') return { kind: 'act', fn: (x) => tf.relu(x) };
+    if (layer === 'gelu') return { kind: 'act', fn: (x) => tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1)) };
+    const k = small || layer.endsWith('1x1') ? 1 : 3;
+    const pname = `${name}.${i}`;
+    if (layer.startsWith('dw')) {
+      if (i === last && channels !== 2 * c2) throw new Error(`the last subnet layer must map to ${2 * c2} channels; a depthwise conv cannot`);
+      // PyTorch's default conv init: U(±1/√fan_in), fan_in = k·k for a depthwise kernel.
+      const limit = 1 / Math.sqrt(k * k);
+      return {
+        kind: 'dw',
+        k,
+        w: store.add(`${pname}.w`, 'flow', [k, k, channels], { kind: 'uniform', limit }),
+        b: store.add(`${pname}.b`, 'flow', [channels], { kind: 'uniform', limit }),
+      };
+    }
+    const out = i === last ? 2 * c2 : channels;
+    const limit = 1 / Math.sqrt(k * k * channels);
+    const conv: Layer = {
+      kind: 'conv',
+      k,
+      w: store.add(`${pname}.w`, 'flow', [k, k, channels, out], { kind: 'uniform', limit }),
+      b: store.add(`${pname}.b`, 'flow', [out], { kind: 'uniform', limit }),
+    };
+    channels = out;
+    return conv;
+  });
+}

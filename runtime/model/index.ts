@@ -1,0 +1,125 @@
+// The DADF model's public face: built from a checked Spec and its dims with a seed; nothing
+// here depends on which backend runs it.
+import * as tf from '@tensorflow/tfjs-core';
+import type { ModelDims } from '../../compiler/dims.ts';
+import type { Spec, Stream } from '../../compiler/spec.ts';
+import { fastOps, type Ops } from '../ops/index.ts';
+import { ScaleFlow, type FlowOutput } from './flow.ts';
+import { featureDistance, flowNll, type ReconstructionLoss } from './losses.ts';
+import { ParamStore, type NamedWeight } from './params.ts';
+import { errorMap, flowMap, fuse, imageScores, smooth, upsample } from './score.ts';
+import { DualTransformer } from './transformer.ts';
+
+export type { NamedWeight } from './params.ts';
+export type { FlowOutput } from './flow.ts';
+export { ScaleFlow } from './flow.ts';
+
+export interface Reconstruction {
+  /** φS per scale, [N, H_i, W_i, C_i]. */
+  self: tf.Tensor4D[];
+  /** φM per scale. */
+  memory: tf.Tensor4D[];
+}
+
+export interface AnomalyOutput {
+  /** Anomaly maps at input size, [N, S, S]; higher = more anomalous. */
+  maps: tf.Tensor3D;
+  /** Image scores, [N]. */
+  scores: tf.Tensor1D;
+}
+
+export interface ModelOptions {
+  /** Op formulation; default fastOps (trains on every backend). */
+  ops?: Ops;
+}
+
+export interface DadfModel {
+  readonly spec: Spec;
+  readonly dims: ModelDims;
+  readonly flows: ScaleFlow[];
+  /** Stage 1 trains these (patch embeddings, memory tokens, blocks, norms, heads). */
+  transformerVariables(): tf.Variable[];
+  /** Stage 2 trains these (flow norms, subnets, global affines). */
+  flowVariables(): tf.Variable[];
+  reconstruct(prior: tf.Tensor4D[]): Reconstruction;
+  /** Σ over scales and both branches of the configured distance (mse | l1 | cosine). */
+  reconstructionLoss(prior: tf.Tensor4D[], rec: Reconstruction): tf.Scalar;
+  /** The flow input of one scale: the streams of flow.over concatenated along channels. */
+  flowInput(prior: tf.Tensor4D[], rec: Reconstruction, scale: number): tf.Tensor4D;
+  /** z and log|det J| per scale. */
+  flowForward(prior: tf.Tensor4D[], rec: Reconstruction): FlowOutput[];
+  /** Σ over scales of the per-dimension NLL (see flowNll). */
+  flowLoss(prior: tf.Tensor4D[], rec: Reconstruction): tf.Scalar;
+  /** Maps at input size and image scores, per score.* of the spec. */
+  anomalyMaps(prior: tf.Tensor4D[]): AnomalyOutput;
+  getWeights(): Record<string, NamedWeight>;
+  setWeights(weights: Record<string, NamedWeight>): void;
+  /** Parameter names in a stable order (variables, then buffers). */
+  weightNames(): string[];
+  dispose(): void;
+}
+
+export function createModel(spec: Spec, dims: ModelDims, seed = spec.train.seed, options: ModelOptions = {}): DadfModel {
+  const ops = options.ops ?? fastOps;
+  const store = new ParamStore(seed);
+  const transformer = new DualTransformer(spec, dims, store, ops);
+  const flows = dims.scales.map((s) => new ScaleFlow(spec, s.index, s.size, s.flowChannels, store, ops, seed));
+  const lossKind = (spec.train.stages.reconstruct?.loss ?? 'mse') as ReconstructionLoss;
+
+  const streamOf = (stream: Stream, prior: tf.Tensor4D[], rec: Reconstruction, i: number) =>
+    stream === 'prior' ? prior[i] : stream === 'self' ? rec.self[i] : rec.memory[i];
+
+  const model: DadfModel = {
+    spec,
+    dims,
+    flows,
+    transformerVariables: () => store.variables('transformer'),
+    flowVariables: () => store.variables('flow'),
+    reconstruct: (prior) => tf.tidy(() => transformer.reconstruct(prior)),
+    reconstructionLoss: (prior, rec) =>
+      tf.tidy(() =>
+        tf.addN(dims.scales.flatMap((_, i) => [featureDistance(prior[i], rec.self[i], lossKind), featureDistance(prior[i], rec.memory[i], lossKind)])),
+      ),
+    flowInput: (prior, rec, i) =>
+      tf.tidy(() => {
+        const parts = dims.streams.map((s) => streamOf(s, prior, rec, i));
+        return parts.length === 1 ? tf.clone(parts[0]) : (tf.concat(parts, 3) as tf.Tensor4D);
+      }),
+    flowForward: (prior, rec) =>
+      dims.scales.map((_, i) => {
+        const out = tf.tidy(() => ({ ...flows[i].forward(model.flowInput(prior, rec, i)) }));
+        return out as FlowOutput;
+      }),
+    flowLoss: (prior, rec) =>
+      tf.tidy(() => tf.addN(dims.scales.map((_, i) => flowNll(flows[i].forward(model.flowInput(prior, rec, i)))))),
+    anomalyMaps: (prior) =>
+      tf.tidy(() => {
+        const score = spec.score;
+        const rec = transformer.reconstruct(prior);
+        const size = dims.inputSize;
+        const fromFlow = score.source === 'flow';
+        const perScale = dims.scoredScales.map((i) => {
+          let map: tf.Tensor3D;
+          if (fromFlow) map = flowMap(flows[i].forward(model.flowInput(prior, rec, i)).z);
+          else if (score.source === 'self') map = errorMap(prior[i], rec.self[i]);
+          else if (score.source === 'memory') map = errorMap(prior[i], rec.memory[i]);
+          else
+            map = tf.add(
+              tf.mul(errorMap(prior[i], rec.self[i]), score.self_weight),
+              tf.mul(errorMap(prior[i], rec.memory[i]), 1 - score.self_weight),
+            ) as tf.Tensor3D;
+          return upsample(map, size, score.upsample);
+        });
+        const maps = smooth(fuse(perScale, score.fuse, fromFlow), score.smooth);
+        return { maps, scores: imageScores(maps, score.image) };
+      }),
+    getWeights: () => store.getWeights(),
+    setWeights: (weights) => store.setWeights(weights),
+    weightNames: () => store.names(),
+    dispose: () => {
+      store.dispose();
+      transformer.dispose();
+    },
+  };
+  return model;
+}
