@@ -1,0 +1,49 @@
+// metrics.json (everything numeric the report shows, plus each image's score) and
+// metrics.csv (one row per defect type and one 'overall' row; fractions, not percent).
+import type { MapRange } from './colormap.ts';
+import type { ReportInput } from './types.ts';
+
+/** Known metrics first in this order, then any others alphabetically. */
+export const METRIC_ORDER = ['image_auroc', 'pixel_auroc', 'aupro', 'f1_max_image', 'f1_max_pixel'];
+
+export function metricKeys(input: ReportInput): string[] {
+  const keys = new Set<string>(Object.keys(input.metrics.overall));
+  for (const row of Object.values(input.metrics.perType)) for (const k of Object.keys(row)) keys.add(k);
+  const known = METRIC_ORDER.filter((k) => keys.has(k));
+  const others = [...keys].filter((k) => !METRIC_ORDER.includes(k)).sort();
+  return [...known, ...others];
+}
+
+/** JSON has no NaN/Infinity: those become null. */
+function finiteOrNull(record: Record<string, number>): Record<string, number | null> {
+  return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, Number.isFinite(v) ? v : null]));
+}
+
+export function metricsJson(input: ReportInput, range: MapRange): string {
+  const body = {
+    title: input.title,
+    pipeline: input.pipeline.name,
+    backbone: { label: input.backbone.label, pretrained: input.backbone.pretrained },
+    dataset: input.dataset.root,
+    overall: finiteOrNull(input.metrics.overall),
+    perType: Object.fromEntries(Object.entries(input.metrics.perType).map(([t, m]) => [t, finiteOrNull(m)])),
+    timings: finiteOrNull(input.timings),
+    heatmapRange: range,
+    images: input.cases.map((c) => ({ type: c.defect, id: c.id, label: c.label, score: Number.isFinite(c.score) ? c.score : null })),
+  };
+  return JSON.stringify(body, null, 2) + '\n';
+}
+
+function csvField(text: string): string {
+  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+export function metricsCsv(input: ReportInput): string {
+  const keys = metricKeys(input);
+  const row = (name: string, values: Record<string, number>) =>
+    [csvField(name), ...keys.map((k) => (Number.isFinite(values[k]) ? String(values[k]) : ''))].join(',');
+  const lines = [['type', ...keys].map(csvField).join(',')];
+  for (const type of Object.keys(input.metrics.perType).sort()) lines.push(row(type, input.metrics.perType[type]));
+  lines.push(row('overall', input.metrics.overall));
+  return lines.join('\n') + '\n';
+}
