@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { cpus } from 'node:os';
 import { UserError } from '../grammar/errors.ts';
-import { withFileWorkers } from './wasm-threads.ts';
+import { unrefWorkers, withFileWorkers } from './wasm-threads.ts';
 
 export const BACKEND_NAMES = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
@@ -121,6 +121,7 @@ async function loadWasm(threads: number): Promise<BackendInfo> {
     const ok = await withFileWorkers(threads, () => tf.setBackend('wasm'));
     if (!ok) throw new Error('wasm backend failed to start');
     await tf.ready();
+    unrefWorkers(tf.backend());
     wasmThreads = wasm.getThreadsCount();
   } else if (!(await tf.setBackend('wasm'))) {
     throw new Error('wasm backend failed to start');

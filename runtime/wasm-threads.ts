@@ -60,3 +60,21 @@ export async function withFileWorkers<T>(threads: number, init: () => Promise<T>
     os.cpus = originalCpus;
   }
 }
+
+interface EmscriptenPThreads {
+  unusedWorkers: { unref(): void; ref(): unknown }[];
+  runningWorkers: { unref(): void; ref(): unknown }[];
+}
+
+/**
+ * Lets the process exit while wasm threads exist: emscripten keeps its pthread workers
+ * referenced (and re-refs them when a thread starts), so Node would never exit on its own.
+ */
+export function unrefWorkers(backend: unknown): void {
+  const pthreads = (backend as { wasm?: { PThread?: EmscriptenPThreads } }).wasm?.PThread;
+  if (!pthreads) return;
+  for (const worker of [...pthreads.unusedWorkers, ...pthreads.runningWorkers]) {
+    worker.unref();
+    worker.ref = () => worker;
+  }
+}
