@@ -8,16 +8,17 @@ import { formatTiff, parseTiff } from './tiff.ts';
 export const MAP_EXTENSIONS = ['.tiff', '.tif', '.npy'] as const;
 
 export async function readMap(path: string): Promise<Plane> {
+  const ext = extname(path).toLowerCase();
+  if (ext !== '.npy' && ext !== '.tif' && ext !== '.tiff') {
+    throw new UserError(`unknown map format '${ext}'`, { where: path, hint: 'Maps must be .tiff/.tif (float32) or .npy (float32).' });
+  }
   let bytes: Uint8Array;
   try {
     bytes = await readFile(path);
   } catch (error) {
     throw new UserError(`cannot read map: ${(error as Error).message}`, { where: path, cause: error });
   }
-  const ext = extname(path).toLowerCase();
-  if (ext === '.npy') return parseNpy(bytes, path);
-  if (ext === '.tif' || ext === '.tiff') return parseTiff(bytes, path);
-  throw new UserError(`unknown map format '${ext}'`, { where: path, hint: 'Maps must be .tiff/.tif (float32) or .npy (float32).' });
+  return ext === '.npy' ? parseNpy(bytes, path) : parseTiff(bytes, path);
 }
 
 /** Writes a float32 map (row-major, width x height) as .tiff/.tif or .npy, atomically. */

@@ -1,0 +1,91 @@
+// Anomaly map files: float32 TIFF and .npy written here, read back here and by other readers.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { fromArrayBuffer } from 'geotiff';
+import { UserError } from '../../grammar/errors.ts';
+import { formatNpy, parseNpy, readMap, resizeMapBilinear, writeMap } from '../../runtime/data/index.ts';
+import { tempDir } from './make-fixtures.ts';
+
+const sample = () => Float32Array.from({ length: 5 * 3 }, (_, i) => (i - 7) * 0.37 + (i === 4 ? 1e-30 : 0));
+
+test('float32 TIFF: written, read back exactly, and readable by geotiff and libvips', async () => {
+  const dir = tempDir();
+  const map = sample();
+  const path = join(dir, 'test/crack/000.tiff');
+  await writeMap(path, map, 5, 3);
+  const back = await readMap(path);
+  assert.equal(back.width, 5);
+  assert.equal(back.height, 3);
+  assert.deepEqual(back.data, map);
+  const bytes = readFileSync(path);
+  const image = await (await fromArrayBuffer(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length))).getImage();
+  const rasters = await image.readRasters();
+  assert.deepEqual(Array.from(rasters[0] as Float32Array), Array.from(map));
+  const meta = await sharp(path).metadata();
+  assert.deepEqual([meta.width, meta.height, meta.channels, meta.depth], [5, 3, 1, 'float']);
+  const { data } = await sharp(path).extractChannel(0).raw({ depth: 'float' }).toBuffer({ resolveWithObject: true });
+  assert.deepEqual(new Float32Array(data.buffer.slice(data.byteOffset, data.byteOffset + 60)), map);
+});
+
+test('TIFF maps that are not plain float32 go through geotiff (here: 8-bit grey from libvips)', async () => {
+  const dir = tempDir();
+  const path = join(dir, 'm.tif');
+  await sharp(Buffer.from([0, 10, 20, 30, 40, 50]), { raw: { width: 3, height: 2, channels: 1 } }).tiff({ compression: 'deflate' }).toFile(path);
+  const back = await readMap(path);
+  assert.deepEqual(Array.from(back.data), [0, 10, 20, 30, 40, 50]);
+  assert.equal(back.width, 3);
+});
+
+test('.npy: round trip, float64, Fortran order and (1, H, W) shapes', async () => {
+  const dir = tempDir();
+  const map = sample();
+  await writeMap(join(dir, 'a.npy'), map, 5, 3);
+  const back = await readMap(join(dir, 'a.npy'));
+  assert.deepEqual(back.data, map);
+  assert.equal(back.height, 3);
+  // Hand-made headers.
+  const npy = (descr: string, fortran: boolean, shape: string, values: number[], bytesPer: number) => {
+    let header = `{'descr': '${descr}', 'fortran_order': ${fortran ? 'True' : 'False'}, 'shape': ${shape}, }`;
+    header += ' '.repeat((64 - ((10 + header.length + 1) % 64)) % 64) + '\n';
+    const out = new Uint8Array(10 + header.length + values.length * bytesPer);
+    out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]);
+    const view = new DataView(out.buffer);
+    view.setUint16(8, header.length, true);
+    for (let i = 0; i < header.length; i++) out[10 + i] = header.charCodeAt(i);
+    values.forEach((v, i) => (bytesPer === 8 ? view.setFloat64(10 + header.length + 8 * i, v, true) : view.setFloat32(10 + header.length + 4 * i, v, true)));
+    return out;
+  };
+  // 2x3 [[1,2,3],[4,5,6]] stored column-major: 1,4,2,5,3,6.
+  const f = parseNpy(npy('<f8', true, '(2, 3)', [1, 4, 2, 5, 3, 6], 8), 'f.npy');
+  assert.deepEqual(Array.from(f.data), [1, 2, 3, 4, 5, 6]);
+  assert.deepEqual([f.height, f.width], [2, 3]);
+  const b = parseNpy(npy('<f4', false, '(1, 2, 3)', [1, 2, 3, 4, 5, 6], 4), 'b.npy');
+  assert.deepEqual([b.height, b.width], [2, 3]);
+  assert.throws(() => parseNpy(npy('<i4', false, '(2, 3)', [1, 2, 3, 4, 5, 6], 4), 'i.npy'), (e) => e instanceof UserError && /dtype <i4/.test(e.message));
+  assert.throws(() => parseNpy(npy('<f4', false, '(2, 3, 2)', new Array(12).fill(0), 4), 's.npy'), /not a 2-D map/);
+  // The header is padded so that the data starts on a 64-byte boundary.
+  assert.equal((formatNpy(map, 5, 3).length - 60) % 64, 0);
+});
+
+test('corrupt and unknown map files give a clear error naming the file', async () => {
+  const dir = tempDir();
+  writeFileSync(join(dir, 'bad.tiff'), 'not a tiff');
+  await assert.rejects(readMap(join(dir, 'bad.tiff')), (e) => e instanceof UserError && /cannot read TIFF map/.test(e.message) && /bad\.tiff$/.test(e.where ?? ''));
+  writeFileSync(join(dir, 'bad.npy'), 'not an npy');
+  await assert.rejects(readMap(join(dir, 'bad.npy')), (e) => e instanceof UserError && /\\x93NUMPY/.test(e.message));
+  await assert.rejects(readMap(join(dir, 'x.png')), (e) => e instanceof UserError && /unknown map format/.test(e.message));
+  await assert.rejects(writeMap(join(dir, 'x.png'), new Float32Array(1), 1, 1), UserError);
+});
+
+test('bilinear map resize: identity, constant maps, and pixel-centre alignment', () => {
+  const map = Float32Array.from([0, 1, 2, 3]);
+  assert.equal(resizeMapBilinear(map, 4, 1, 4, 1), map);
+  const up = resizeMapBilinear(Float32Array.from([0, 4]), 2, 1, 4, 1);
+  // Output centres 0.5..3.5 map to input x = -0.25, 0.25, 0.75, 1.25 -> clamped and interpolated.
+  assert.deepEqual(Array.from(up), [0, 1, 3, 4]);
+  const flat = resizeMapBilinear(new Float32Array(9).fill(2.5), 3, 3, 7, 5);
+  assert.ok(flat.every((v) => v === 2.5));
+});
