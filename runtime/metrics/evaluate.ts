@@ -86,6 +86,8 @@ export class Evaluator {
   add(image: EvalImage): void {
     const group = this.groupOf.get(image.defect);
     if (group === undefined) throw new Error(`image ${image.id}: defect type '${image.defect}' was not declared`);
+    // The map goes first: it rejects non-finite values with the clearer message.
+    this.pixels.add({ id: image.id, group, map: image.map, mask: image.mask, width: image.width, height: image.height });
     const score = image.score ?? maxOf(image.map);
     if (!Number.isFinite(score)) {
       throw new UserError(`image score is ${score}`, { where: image.id, hint: 'Image scores must be finite numbers.' });
@@ -94,7 +96,6 @@ export class Evaluator {
     this.labels.push(image.label);
     this.groups.push(group);
     if (image.label === 1 && !image.mask) this.missingMask.add(group);
-    this.pixels.add({ id: image.id, group, map: image.map, mask: image.mask, width: image.width, height: image.height });
     if (this.spro) {
       this.spro.add({ id: image.id, group, map: image.map, channels: image.channels ?? [], width: image.width, height: image.height });
     }
