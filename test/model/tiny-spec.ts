@@ -1,4 +1,6 @@
 // A tiny, fully resolved Spec for model tests (the shape of pipelines/tiny.dadf, smaller).
+import * as tf from '@tensorflow/tfjs-core';
+import { mulberry32, normalArray } from '../../runtime/model/prng.ts';
 import type { Spec } from '../../compiler/spec.ts';
 
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K] };
@@ -31,4 +33,13 @@ function merge(a: unknown, b: unknown): unknown {
   const out: Record<string, unknown> = { ...(a as Record<string, unknown>) };
   for (const [k, v] of Object.entries(b)) out[k] = merge(out[k], v);
   return out;
+}
+
+/** Seeded stand-in backbone features, one NHWC tensor per scale (values computed in JS). */
+export function randomPrior(dims: import('../../compiler/dims.ts').ModelDims, n: number, seed: number) {
+  const rng = mulberry32(seed);
+  return dims.scales.map((s) => {
+    const size = n * s.size * s.size * s.channels;
+    return tf.tensor4d(normalArray(size, 0, 1, rng), [n, s.size, s.size, s.channels]);
+  });
 }
