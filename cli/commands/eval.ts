@@ -51,6 +51,9 @@ export async function evaluateMaps(dataset: Dataset, mapsDir: string, log: (line
     const sample = dataset.test[i];
     const plane = await readMap(files[i]!);
     let map = plane.data;
+    // The image score is the maximum of the map as written, before any resizing.
+    let score = -Infinity;
+    for (let p = 0; p < map.length; p++) if (map[p] > score || Number.isNaN(map[p])) score = map[p];
     if (plane.width !== sample.width || plane.height !== sample.height) {
       const key = `${plane.width}x${plane.height} -> ${sample.width}x${sample.height}`;
       resized.set(key, (resized.get(key) ?? 0) + 1);
@@ -59,7 +62,7 @@ export async function evaluateMaps(dataset: Dataset, mapsDir: string, log: (line
     const hasMask = sample.maskPaths.length > 0;
     const mask = hasMask || sample.label === 0 ? await readMask(sample) : null;
     const channels = loco ? await readMaskChannels(sample, dataset.defectsConfig ?? []) : undefined;
-    evaluator.add({ id: sample.id, defect: sample.defect, label: sample.label, map, mask, width: sample.width, height: sample.height, channels });
+    evaluator.add({ id: sample.id, defect: sample.defect, label: sample.label, map, mask, width: sample.width, height: sample.height, channels, score });
   }
   for (const [key, count] of resized) log(`note: resized ${count} map(s) ${key} (bilinear, pixel centres aligned) to match the masks`);
   return evaluator.finish();
