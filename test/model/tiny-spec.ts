@@ -22,7 +22,10 @@ export function tinySpec(overrides: DeepPartial<Spec> = {}): Spec {
       subnet_scale: 0.1,
     },
     score: { source: 'flow', self_weight: 0.5, upsample: 'bilinear', fuse: 'mean', smooth: 0, image: 'max' },
-    train: { batch: 2, seed: 0, validation: 0.1, grad_clip: 0, stages: { reconstruct: { epochs: 1 }, flow: { epochs: 1 } } },
+    train: {
+      optimizer: { type: 'adamw', lr: 1e-3, betas: [0.9, 0.95], weight_decay: 0.05 },
+      batch: 2,
+      seed: 0, validation: 0.1, grad_clip: 0, stages: { reconstruct: { epochs: 1 }, flow: { epochs: 1 } } },
   };
   return merge(base, overrides) as Spec;
 }
