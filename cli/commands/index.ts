@@ -7,8 +7,12 @@ import { register as schema } from './schema.ts';
 import { register as evalMaps } from './eval.ts';
 import { register as features } from './features.ts';
 import { register as weights } from './weights.ts';
+import { register as train } from './train.ts';
+import { register as test } from './test.ts';
+import { register as run } from './run.ts';
+import { register as predict } from './predict.ts';
 
-const registrations: Array<(program: Command) => void> = [check, compile, printConfig, schema, evalMaps, features, weights];
+const registrations: Array<(program: Command) => void> = [check, compile, printConfig, schema, evalMaps, features, weights, train, test, run, predict];
 
 export function registerCommands(program: Command): void {
   for (const register of registrations) register(program);

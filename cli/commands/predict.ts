@@ -1,0 +1,32 @@
+// dadfc predict RUN IMAGE...: a score per image and a heatmap PNG next to it in -o DIR.
+import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { UserError } from '../../grammar/errors.ts';
+import { openRun } from '../../runtime/inference/open-run.ts';
+import { predict } from '../../runtime/inference/predict.ts';
+import { addRuntimeFlags, startRuntime, type RuntimeFlags } from '../runtime-context.ts';
+
+export function register(program: Command): void {
+  addRuntimeFlags(
+    program
+      .command('predict')
+      .description('Score images without labels: prints a score per image and writes a heatmap overlay PNG for each.')
+      .argument('<run>', 'run directory written by dadfc train')
+      .argument('<images...>', 'image files (PNG, JPEG, BMP, TIFF)')
+      .option('-o, --out <dir>', 'where heatmaps go (default RUN/predict)'),
+  ).action(async (runPath: string, images: string[], flags: RuntimeFlags & { out?: string }) => {
+    for (const image of images) if (!existsSync(image)) throw new UserError('no such image', { where: image, hint: 'give paths of image files' });
+    const ctx = await startRuntime(flags);
+    const opened = await openRun(runPath);
+    try {
+      const results = await predict(opened, images, flags.out ?? join(runPath, 'predict'), ctx);
+      ctx.progress.stop();
+      if (flags.json) for (const r of results) process.stdout.write(JSON.stringify({ kind: 'prediction', ...r }) + '\n');
+      else for (const r of results) process.stdout.write(`${r.score.toPrecision(6).padStart(12)}  ${r.image}  → ${r.heatmap}\n`);
+    } finally {
+      ctx.progress.stop();
+      opened.dispose();
+    }
+  });
+}

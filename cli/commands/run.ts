@@ -1,0 +1,44 @@
+// dadfc run FILE --data DIR: train if the run has no finished checkpoint, then test. The main job.
+import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { RunDir } from '../../runtime/run/rundir.ts';
+import { addRuntimeFlags } from '../runtime-context.ts';
+import { collectSets } from './options.ts';
+import { testCommand } from './test.ts';
+import { trainCommand, type TrainFlags } from './train.ts';
+import { defaultRunDir } from '../run-helpers.ts';
+import { compilePipeline } from '../../compiler/index.ts';
+
+export function register(program: Command): void {
+  addRuntimeFlags(
+    program
+      .command('run')
+      .description('The main job: train the pipeline on DIR (unless the run is already trained), then test it and write the report.')
+      .argument('<file>', '.dadf or .yaml pipeline file')
+      .requiredOption('--data <dir>', 'data set folder')
+      .option('-o, --out <run>', 'run directory (default runs/<pipeline>-<data>)')
+      .option('--set <key=value>', 'override a pipeline key (repeatable)', collectSets, [])
+      .option('--pipeline <name>', 'which pipeline of the file (default: the first)')
+      .option('--skip-bad', 'skip unreadable images (listed) instead of stopping'),
+  ).action(async (file: string, flags: TrainFlags) => {
+    await runCommand(file, flags);
+  });
+}
+
+export async function runCommand(file: string, flags: TrainFlags) {
+  const name = existsSync(file) ? compilePipeline(file, { sets: flags.set, pipeline: flags.pipeline }).name : 'pipeline';
+  const runDir = flags.out ?? defaultRunDir(name || 'pipeline', flags.data);
+  const run = new RunDir(runDir);
+  const finished = run.exists() && run.readMeta().status === 'trained';
+  const resume = run.exists() && !finished;
+  const trained = finished ? undefined : await trainCommand(file, { ...flags, out: runDir, resume });
+  if (trained) trained.model.dispose(), trained.backbone.dispose();
+  const { startRuntime } = await import('../runtime-context.ts');
+  const ctx = trained?.ctx ?? (await startRuntime(flags));
+  if (finished) ctx.progress({ kind: 'log', level: 'info', message: `${runDir} is already trained; testing it` });
+  try {
+    return await testCommand(runDir, { ...flags, out: undefined }, ctx);
+  } finally {
+    ctx.progress.stop();
+  }
+}

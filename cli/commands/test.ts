@@ -1,0 +1,70 @@
+// dadfc test RUN --data DIR: maps, scores, metrics (JSON/CSV) and the HTML report.
+import type { Command } from 'commander';
+import { join } from 'node:path';
+import { openRun } from '../../runtime/inference/open-run.ts';
+import { testRun } from '../../runtime/inference/test-run.ts';
+import type { EvalResult } from '../../runtime/metrics/index.ts';
+import { addRuntimeFlags, startRuntime, type RuntimeContext, type RuntimeFlags } from '../runtime-context.ts';
+
+interface TestFlags extends RuntimeFlags {
+  data?: string;
+  out?: string;
+  skipBad?: boolean;
+}
+
+export function register(program: Command): void {
+  addRuntimeFlags(
+    program
+      .command('test')
+      .description("Score a data set's test split with a trained run: maps, metrics (JSON/CSV), HTML report with heatmaps.")
+      .argument('<run>', 'run directory written by dadfc train')
+      .option('--data <dir>', 'data set (default: the one the run was trained on)')
+      .option('-o, --out <dir>', 'output folder (default RUN/test)')
+      .option('--skip-bad', 'skip unreadable images (listed) instead of stopping'),
+  ).action(async (runPath: string, flags: TestFlags) => {
+    const ctx = await startRuntime(flags);
+    try {
+      await testCommand(runPath, flags, ctx);
+    } finally {
+      ctx.progress.stop();
+    }
+  });
+}
+
+export async function testCommand(runPath: string, flags: TestFlags, ctx: RuntimeContext, timings: Record<string, number> = {}) {
+  const opened = await openRun(runPath);
+  try {
+    const result = await testRun(opened, {
+      dataDir: flags.data ?? opened.meta.data.root,
+      outDir: flags.out ?? join(runPath, 'test'),
+      cache: ctx.cache,
+      progress: ctx.progress,
+      skipBad: flags.skipBad,
+      timings: { ...opened.meta.timings, ...timings },
+      backendName: ctx.backend.description,
+    });
+    ctx.progress.stop();
+    if (flags.json) process.stdout.write(JSON.stringify({ kind: 'result', metrics: withoutCurves(result.metrics), report: result.reportPath }) + '\n');
+    else {
+      process.stdout.write(metricsTable(result.metrics, opened.backbone.label) + '\n');
+      process.stdout.write(`report: ${result.reportPath}\n`);
+    }
+    return result;
+  } finally {
+    opened.dispose();
+  }
+}
+
+export function withoutCurves(m: EvalResult) {
+  const { curves: _curves, ...rest } = m;
+  return rest;
+}
+
+const pct = (v: number | null | undefined) => (v === null || v === undefined ? '   –  ' : (100 * v).toFixed(2).padStart(6));
+
+export function metricsTable(m: EvalResult, backboneLabel: string): string {
+  const rows = [['overall', m] as const, ...Object.entries(m.per_type).map(([k, v]) => [k, v] as const)];
+  const head = `${'defect type'.padEnd(18)} images  img AUROC  px AUROC   AUPRO  F1 img  F1 px`;
+  const lines = rows.map(([name, s]) => `${name.padEnd(18)} ${String(s.n_images).padStart(6)}  ${pct(s.image_auroc)}    ${pct(s.pixel_auroc)}  ${pct(s.aupro)}  ${pct(s.f1_max_image)} ${pct(s.f1_max_pixel)}`);
+  return [`backbone: ${backboneLabel}`, head, '-'.repeat(head.length), ...lines].join('\n');
+}

@@ -1,0 +1,42 @@
+// Scoring images with a trained model: backbone features (cached) → anomaly maps at the
+// input size and image scores, in batches, with no tensor left behind.
+import * as tf from '@tensorflow/tfjs-core';
+import type { ModelDims } from '../../compiler/dims.ts';
+import type { Spec } from '../../compiler/spec.ts';
+import type { Backbone } from '../backbones/index.ts';
+import type { FeatureCache } from '../features/index.ts';
+import type { DadfModel } from '../model/index.ts';
+import type { Progress } from '../progress.ts';
+import { batchTensors, extractFeatures } from '../train/features.ts';
+
+export interface ScoredImage {
+  /** size×size anomaly map, row-major. */
+  map: Float32Array;
+  score: number;
+}
+
+export async function scoreImages(
+  paths: string[],
+  ctx: { spec: Spec; dims: ModelDims; backbone: Backbone; model: DadfModel; cache: FeatureCache; progress: Progress; label: string; batch?: number },
+): Promise<ScoredImage[]> {
+  const { dims, model, progress } = ctx;
+  const { features } = await extractFeatures(paths, ctx.spec, dims, ctx.backbone, ctx.cache, progress, ctx.label);
+  const batch = ctx.batch ?? 8;
+  const out: ScoredImage[] = [];
+  const id = `score:${ctx.label}`;
+  const started = performance.now();
+  progress({ kind: 'phase', id, label: `scoring (${ctx.label})`, total: paths.length, unit: 'img' });
+  const pixels = dims.inputSize * dims.inputSize;
+  for (let start = 0; start < paths.length; start += batch) {
+    const indices = Array.from({ length: Math.min(batch, paths.length - start) }, (_, k) => start + k);
+    const prior = batchTensors(features, indices, dims);
+    const { maps, scores } = model.anomalyMaps(prior);
+    const mapData = maps.dataSync() as Float32Array;
+    const scoreData = scores.dataSync() as Float32Array;
+    tf.dispose([maps, scores, ...prior]);
+    indices.forEach((_, b) => out.push({ map: mapData.slice(b * pixels, (b + 1) * pixels), score: scoreData[b] }));
+    progress({ kind: 'tick', id, done: out.length, total: paths.length });
+  }
+  progress({ kind: 'phase-end', id, seconds: (performance.now() - started) / 1000 });
+  return out;
+}

@@ -1,0 +1,98 @@
+// Testing a trained run on a data set's test split: maps (in the layout `dadfc eval` reads),
+// image scores, exact metrics (at the model's input size; masks resized by nearest), and the
+// HTML report with heatmaps. Test images are seen here for the first time.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { toDadf } from '../../compiler/print.ts';
+import { loadDataset, readImageRgb, readMask, readMaskChannels, summarize, writeMap, type Dataset } from '../data/index.ts';
+import type { FeatureCache } from '../features/index.ts';
+import { evaluate, type EvalImage, type EvalResult, type ScopeMetrics } from '../metrics/index.ts';
+import type { Progress } from '../progress.ts';
+import { writeReport, type ReportCase } from '../report/index.ts';
+import { resizeFilter } from '../train/features.ts';
+import type { OpenedRun } from './open-run.ts';
+import { scoreImages } from './score.ts';
+
+export interface TestOptions {
+  dataDir: string;
+  /** Where outputs go (default RUN/test). */
+  outDir: string;
+  cache: FeatureCache;
+  progress: Progress;
+  skipBad?: boolean;
+  /** Seconds spent so far (training), shown in the report. */
+  timings?: Record<string, number>;
+  backendName: string;
+}
+
+export interface TestResult {
+  metrics: EvalResult;
+  outDir: string;
+  reportPath: string;
+  dataset: Dataset;
+  /** Milliseconds per image of backbone + model at test time. */
+  msPerImage: number;
+}
+
+const METRIC_KEYS = ['image_auroc', 'pixel_auroc', 'aupro', 'f1_max_image', 'f1_max_pixel'] as const;
+
+export async function testRun(opened: OpenedRun, options: TestOptions): Promise<TestResult> {
+  const { spec, dims, meta } = opened;
+  const dataset = await loadDataset(options.dataDir, { skipBad: options.skipBad });
+  for (const s of dataset.skipped) options.progress({ kind: 'log', level: 'warn', message: `skipped ${s.path}: ${s.reason}` });
+  const samples = dataset.test;
+  const size = dims.inputSize;
+  const started = performance.now();
+  const scored = await scoreImages(samples.map((s) => s.path), { spec, dims, backbone: opened.backbone, model: opened.model, cache: options.cache, progress: options.progress, label: 'test' });
+  const msPerImage = ((performance.now() - started) / Math.max(1, samples.length));
+
+  mkdirSync(options.outDir, { recursive: true });
+  const loco = dataset.layout === 'loco';
+  const images: EvalImage[] = [];
+  const cases: ReportCase[] = [];
+  const filter = resizeFilter(spec);
+  for (let i = 0; i < samples.length; i++) {
+    const sample = samples[i];
+    const { map, score } = scored[i];
+    await writeMap(join(options.outDir, 'maps', 'test', `${sample.id}.tiff`), map, size, size);
+    const mask = sample.maskPaths.length > 0 ? await readMask(sample, size) : null;
+    const channels = loco && dataset.defectsConfig ? await readMaskChannels(sample, dataset.defectsConfig, size) : undefined;
+    images.push({ id: sample.id, defect: sample.defect, label: sample.label, map, mask, width: size, height: size, score, channels });
+    const rgb = await readImageRgb(sample.path, size, filter);
+    cases.push({ id: sample.id.split('/').pop() ?? sample.id, defect: sample.defect, label: sample.label, score, image: { data: Uint8Array.from(rgb), width: size, height: size }, mask, map });
+  }
+  const metrics = evaluate({ images, defectTypes: dataset.defectTypes, loco });
+  writeFileSync(join(options.outDir, 'scores.csv'), 'id,defect,label,score\n' + samples.map((s, i) => `${s.id},${s.defect},${s.label},${scored[i].score}`).join('\n') + '\n');
+  const testSeconds = (performance.now() - started) / 1000;
+
+  const pick = (m: ScopeMetrics) => Object.fromEntries(METRIC_KEYS.filter((k) => m[k] !== null).map((k) => [k, m[k] as number]));
+  const report = await writeReport(options.outDir, {
+    title: `${spec.name} on ${dataset.root.split(/[\\/]/).filter(Boolean).pop()}`,
+    generatedAt: new Date().toISOString(),
+    pipeline: { name: spec.name, resolvedConfigText: toDadf(spec as never), file: meta.pipelineFile },
+    backbone: {
+      label: opened.backbone.label,
+      pretrained: opened.backbone.pretrained,
+      hint: 'point backbone.weights at real ImageNet weights (docs/backbones.md); random features score far lower',
+    },
+    dataset: { root: dataset.root, summary: summarize(dataset) },
+    metrics: { overall: pick(metrics), perType: Object.fromEntries(Object.entries(metrics.per_type).map(([k, v]) => [k, pick(v)])) },
+    curves: {
+      roc: zip(metrics.curves.image_roc.fpr, metrics.curves.image_roc.tpr).map(([fpr, tpr]) => ({ fpr, tpr })),
+      pixelRoc: zip(metrics.curves.pixel_roc.fpr, metrics.curves.pixel_roc.tpr).map(([fpr, tpr]) => ({ fpr, tpr })),
+      pro: zip(metrics.curves.pro.fpr, metrics.curves.pro.pro).map(([fpr, pro]) => ({ fpr, pro })),
+      proFprLimit: 0.3,
+    },
+    cases,
+    timings: { ...(options.timings ?? {}), test: testSeconds, 'ms per image (test)': msPerImage / 1000 },
+    notes: [
+      `Metrics at the model's input size ${size}×${size} (masks resized by nearest neighbour). For the official full-resolution protocol: dadfc eval --maps ${join(options.outDir, 'maps')} --data ${dataset.root}`,
+      `Backend: ${options.backendName}. Seed: ${meta.seed}. Validation split from train/good only (${meta.data.validation} images); the test split was not used for any choice.`,
+    ],
+  });
+  return { metrics, outDir: options.outDir, reportPath: report.html, dataset, msPerImage };
+}
+
+function zip(a: number[], b: number[]): Array<[number, number]> {
+  return a.map((x, i) => [x, b[i]]);
+}

@@ -1,0 +1,100 @@
+// A run directory: everything a trained detector needs to be tested, resumed or reproduced.
+//   run.json        meta: pipeline, backbone (id, pretrained or random), data fingerprint, progress, history
+//   pipeline.dadf   the resolved pipeline (print-config form); spec.json the same as JSON
+//   checkpoint.bin  weights + optimizer state of the last finished epoch (atomic writes)
+//   log.jsonl       one JSON line per event
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { UserError } from '../../grammar/errors.ts';
+import type { Spec } from '../../compiler/spec.ts';
+
+export type StageName = 'reconstruct' | 'flow';
+
+export interface EpochRecord {
+  stage: StageName;
+  epoch: number;
+  loss: number;
+  valLoss: number | null;
+  seconds: number;
+  imagesPerSec: number;
+}
+
+export interface RunMeta {
+  format: 'dadf-run';
+  version: 1;
+  name: string;
+  created: string;
+  updated: string;
+  pipelineFile?: string;
+  backbone: { id: string; label: string; pretrained: boolean; arch: string; alpha: number; weights?: string };
+  data: { root: string; layout: string; fingerprint: string; train: number; validation: number; validationIds: string[] };
+  backend: string;
+  seed: number;
+  status: 'training' | 'trained' | 'failed';
+  /** The next thing to do: the stage and how many of its epochs are finished. */
+  progress: { stage: StageName | 'done'; epochsDone: number };
+  history: EpochRecord[];
+  timings: Record<string, number>;
+  failure?: string;
+}
+
+export const RUN_FILES = { meta: 'run.json', pipeline: 'pipeline.dadf', spec: 'spec.json', checkpoint: 'checkpoint.bin', log: 'log.jsonl' } as const;
+
+export class RunDir {
+  constructor(readonly path: string) {}
+
+  file(name: keyof typeof RUN_FILES): string {
+    return join(this.path, RUN_FILES[name]);
+  }
+
+  exists(): boolean {
+    return existsSync(this.file('meta'));
+  }
+
+  hasCheckpoint(): boolean {
+    return existsSync(this.file('checkpoint'));
+  }
+
+  create(): void {
+    mkdirSync(this.path, { recursive: true });
+  }
+
+  readMeta(): RunMeta {
+    if (!existsSync(this.path)) {
+      throw new UserError('no such run directory', { where: this.path, hint: 'train one first: dadfc train PIPELINE --data DIR -o RUN' });
+    }
+    if (!this.exists()) {
+      throw new UserError(`not a run directory (no ${RUN_FILES.meta})`, { where: this.path, hint: 'give the directory that dadfc train wrote (-o RUN)' });
+    }
+    try {
+      const meta = JSON.parse(readFileSync(this.file('meta'), 'utf8')) as RunMeta;
+      if (meta.format !== 'dadf-run') throw new Error('format');
+      return meta;
+    } catch {
+      throw new UserError(`${RUN_FILES.meta} is corrupt`, { where: this.file('meta'), hint: 'retrain this run' });
+    }
+  }
+
+  readSpec(): Spec {
+    try {
+      return JSON.parse(readFileSync(this.file('spec'), 'utf8')) as Spec;
+    } catch {
+      throw new UserError(`${RUN_FILES.spec} is missing or corrupt`, { where: this.file('spec'), hint: 'retrain this run' });
+    }
+  }
+
+  writeMeta(meta: RunMeta): void {
+    this.writeAtomic('meta', JSON.stringify({ ...meta, updated: new Date().toISOString() }, null, 2) + '\n');
+  }
+
+  writeAtomic(name: keyof typeof RUN_FILES, text: string): void {
+    const target = this.file(name);
+    const tmp = `${target}.tmp-${process.pid}`;
+    writeFileSync(tmp, text);
+    renameSync(tmp, target);
+  }
+
+  log(event: Record<string, unknown>): void {
+    appendFileSync(this.file('log'), JSON.stringify({ time: new Date().toISOString(), ...event }) + '\n');
+  }
+}
