@@ -1,0 +1,108 @@
+// Property-based fuzzing of both front ends: random edits and truncations of real pipelines
+// must never throw or hang, and every range they report must lie inside the edited text.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import fc from 'fast-check';
+import { parseDadf, parseYaml } from '../../grammar/index.ts';
+import { assertAllRangesInside, pipelineFiles, readRepoFile } from './helpers.ts';
+
+/** Characters and tokens that stress the lexer and the parser's recovery. */
+const fragments = [
+  '{', '}', '[', ']', '(', ')', ':', ',', '.', '"', "'", '#', '//', '/*', '*/', '\\', '\n', '\r', '\r\n', '\t', ' ',
+  'pipeline', 'extends', 'true', 'null', 'x', 'stage flow', '1e-4', '-3', '2.0', '=', ';', '@', 'é', '😀', '\u0000',
+  // YAML's own structure
+  '- ', ': ', '---', '&a', '*a', '!!str', '|', '>', '? ', '%YAML 1.2', '  ',
+];
+
+type Edit =
+  | { kind: 'insert'; at: number; text: string }
+  | { kind: 'delete'; at: number; length: number }
+  | { kind: 'replace'; at: number; length: number; text: string }
+  | { kind: 'truncate'; at: number };
+
+const snippet = fc.oneof(fc.constantFrom(...fragments), fc.string({ maxLength: 4 }), fc.string({ unit: 'binary', maxLength: 3 }));
+const position = fc.double({ min: 0, max: 1, noNaN: true });
+const edit: fc.Arbitrary<Edit> = fc.oneof(
+  fc.record({ kind: fc.constant('insert' as const), at: position, text: snippet }),
+  fc.record({ kind: fc.constant('delete' as const), at: position, length: fc.integer({ min: 1, max: 12 }) }),
+  fc.record({ kind: fc.constant('replace' as const), at: position, length: fc.integer({ min: 1, max: 6 }), text: snippet }),
+  fc.record({ kind: fc.constant('truncate' as const), at: position }),
+);
+
+function apply(text: string, edits: Edit[]): string {
+  for (const e of edits) {
+    const at = Math.floor(e.at * text.length);
+    if (e.kind === 'insert') text = text.slice(0, at) + e.text + text.slice(at);
+    else if (e.kind === 'delete') text = text.slice(0, at) + text.slice(at + e.length);
+    else if (e.kind === 'replace') text = text.slice(0, at) + e.text + text.slice(at + e.length);
+    else text = text.slice(0, at);
+  }
+  return text;
+}
+
+/** One parse must finish in this many ms even on a loaded CI machine (typical: < 1 ms). */
+const perParseLimitMs = 500;
+
+function check(parse: typeof parseDadf, text: string, file: string): void {
+  const start = performance.now();
+  const { ast, diagnostics } = parse(text, file);
+  const took = performance.now() - start;
+  assert.ok(took < perParseLimitMs, `parse took ${took.toFixed(1)} ms`);
+  assert.equal(ast.text, text);
+  for (const d of diagnostics) assert.match(d.code, /^DADF10\d\d$/);
+  assertAllRangesInside(ast, diagnostics);
+}
+
+/** A YAML twin of tiny, so the YAML fuzzing has a seed even before pipelines/*.yaml exist. */
+const yamlSeed = `# yaml-language-server: $schema=../docs/schema.json
+pipeline: tiny
+extends: [base.yaml]
+input: { size: 64, normalize: backbone }
+backbone: { name: mobilenet_v1, alpha: 0.25, random: true, taps: [conv_pw_3, conv_pw_5, conv_pw_11] }
+flow.over: [prior, self, memory]
+train:
+  optimizer: { name: adamw, lr: 1.0e-3 }
+  stages:
+    - { name: reconstruct, epochs: 3 }
+    - name: flow
+      epochs: 3
+      lr: 'one "quoted" \\ text'
+`;
+
+const files = pipelineFiles();
+const dadfSeeds = files.filter((f) => f.endsWith('.dadf')).map((f) => [f, readRepoFile(f)] as const);
+const yamlSeeds = [['seed.yaml', yamlSeed] as const, ...files.filter((f) => /\.ya?ml$/.test(f)).map((f) => [f, readRepoFile(f)] as const)];
+
+describe('fuzzing the .dadf front end', { timeout: 120_000 }, () => {
+  for (const [file, seed] of dadfSeeds) {
+    test(`random edits of ${file}`, () => {
+      fc.assert(
+        fc.property(fc.array(edit, { minLength: 1, maxLength: 6 }), (edits) => check(parseDadf, apply(seed, edits), file)),
+        { numRuns: 150, seed: 2026 },
+      );
+    });
+    test(`every truncation of ${file}`, () => {
+      for (let at = 0; at <= seed.length; at++) check(parseDadf, seed.slice(0, at), file);
+    });
+  }
+  test('random strings of .dadf tokens', () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...fragments), { maxLength: 60 }), (parts) => check(parseDadf, parts.join(' '), 'random.dadf')),
+      { numRuns: 300, seed: 7 },
+    );
+  });
+});
+
+describe('fuzzing the YAML front end', { timeout: 120_000 }, () => {
+  for (const [file, seed] of yamlSeeds) {
+    test(`random edits of ${file}`, () => {
+      fc.assert(
+        fc.property(fc.array(edit, { minLength: 1, maxLength: 6 }), (edits) => check(parseYaml, apply(seed, edits), file)),
+        { numRuns: 150, seed: 2026 },
+      );
+    });
+    test(`every truncation of ${file}`, () => {
+      for (let at = 0; at <= seed.length; at++) check(parseYaml, seed.slice(0, at), file);
+    });
+  }
+});
