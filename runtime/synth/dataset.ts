@@ -35,6 +35,11 @@ export interface SyntheticDataset {
 }
 
 const MARKER = 'synthetic.json';
+
+/** The renderSample seed of image `index` in `split`/`kind` ('good' or a defect) of the data set made with `seed`. */
+export function sampleSeed(seed: number, split: 'train' | 'test', kind: string, index: number): number {
+  return hashSeed(seed, split, kind, index);
+}
 const SPLIT_DIRS = ['train', 'test', 'ground_truth'];
 
 function checkCount(name: string, value: number, min: number): number {
@@ -112,7 +117,7 @@ export async function generateSyntheticDataset(options: SyntheticDatasetOptions)
     }
     for (let i = 0; i < count; i++) {
       jobs.push(async () => {
-        const sample = renderSample(hashSeed(options.seed, split, kind, i), category, defect, size);
+        const sample = renderSample(sampleSeed(options.seed, split, kind, i), category, defect, size);
         const writes = [png(sample.image, size, 3, path.join(imageDir, `${name(i)}.png`))];
         if (defect) {
           const mask = sample.mask.map((v) => (v ? 255 : 0));

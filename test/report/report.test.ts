@@ -194,3 +194,21 @@ test('inconsistent case sizes are refused with a clear message', async (t) => {
   input.cases[0].map = new Float32Array(10);
   await assert.rejects(writeReport(await tempDir(t), input), /anomaly map has 10 values/);
 });
+
+test('non-square images keep their aspect ratio in thumbnails and files', async (t) => {
+  const width = 120;
+  const height = 48;
+  const image = new Uint8Array(width * height * 3).fill(90);
+  const map = new Float32Array(width * height).map((_, i) => i % width);
+  const mask = new Uint8Array(width * height).map((_, i) => (i % width > 100 ? 1 : 0));
+  const input = sampleReportInput({ defects: [], goodCount: 0 });
+  input.cases = [{ id: 'wide', defect: 'dent', label: 1, score: 1, image: { data: image, width, height }, mask, map }];
+  input.metrics.perType = { dent: { image_auroc: 1 } };
+  const dir = await tempDir(t);
+  const files = await writeReport(dir, input, { maxThumbnail: 60 });
+  const html = await readFile(files.html, 'utf8');
+  const sizes = [...html.matchAll(/<img [^>]*width="(\d+)" height="(\d+)"/g)].map((m) => `${m[1]}x${m[2]}`);
+  assert.deepEqual(sizes, ['60x24', '60x24', '60x24']);
+  const meta = await sharp(path.join(dir, 'heatmaps', 'dent', 'wide.png')).metadata();
+  assert.deepEqual([meta.width, meta.height], [120, 48]);
+});
