@@ -28,6 +28,12 @@ export function findMapFile(mapsDir: string, sample: Sample): string | null {
   return null;
 }
 
+/** Progress on a terminal only: one line rewritten in place on stderr. */
+function progress(done: number, total: number, what: string): void {
+  if (!process.stderr.isTTY) return;
+  process.stderr.write(`\r${what} ${done}/${total}` + (done === total ? '\r' + ' '.repeat(what.length + 24) + '\r' : ''));
+}
+
 export async function evaluateMaps(dataset: Dataset, mapsDir: string, log: (line: string) => void = () => {}): Promise<EvalResult> {
   const root = resolve(mapsDir);
   if (!existsSync(root)) throw new UserError('maps folder not found', { where: root, hint: 'Expected DIR/test/<type>/<NNN>.tiff (or .npy) for every test image.' });
@@ -63,6 +69,7 @@ export async function evaluateMaps(dataset: Dataset, mapsDir: string, log: (line
     const mask = hasMask || sample.label === 0 ? await readMask(sample) : null;
     const channels = loco ? await readMaskChannels(sample, dataset.defectsConfig ?? []) : undefined;
     evaluator.add({ id: sample.id, defect: sample.defect, label: sample.label, map, mask, width: sample.width, height: sample.height, channels, score });
+    progress(i + 1, dataset.test.length, 'reading maps and masks');
   }
   for (const [key, count] of resized) log(`note: resized ${count} map(s) ${key} (bilinear, pixel centres aligned) to match the masks`);
   return evaluator.finish();

@@ -89,3 +89,60 @@ test('bilinear map resize: identity, constant maps, and pixel-centre alignment',
   const flat = resizeMapBilinear(new Float32Array(9).fill(2.5), 3, 3, 7, 5);
   assert.ok(flat.every((v) => v === 2.5));
 });
+
+test('float32 TIFF in strips, big-endian, with extra tags (as other writers produce) reads exactly', async () => {
+  // Hand-built: 'MM', 5x3 float32, RowsPerStrip 2 (two strips, offsets out of line, counts
+  // inline as SHORTs), an ASCII ImageDescription the reader must skip.
+  const map = sample();
+  const width = 5;
+  const height = 3;
+  const tags: Array<[number, number, number[]]> = [
+    [256, 3, [width]],
+    [257, 3, [height]],
+    [258, 3, [32]],
+    [259, 3, [1]],
+    [262, 3, [1]],
+    [270, 2, [0]], // ASCII, value patched below
+    [273, 4, [0, 0]], // patched below
+    [277, 3, [1]],
+    [278, 3, [2]],
+    [279, 3, [2 * width * 4, 1 * width * 4]],
+    [339, 3, [3]],
+  ];
+  const ifd = 8;
+  const ifdSize = 2 + tags.length * 12 + 4;
+  const description = 'shape=[3, 5]\0';
+  const descAt = ifd + ifdSize;
+  const offsetsAt = descAt + description.length + (description.length % 2);
+  const dataAt = offsetsAt + 8;
+  const bytes = new Uint8Array(dataAt + map.length * 4);
+  const view = new DataView(bytes.buffer);
+  bytes[0] = bytes[1] = 0x4d;
+  view.setUint16(2, 42);
+  view.setUint32(4, ifd);
+  view.setUint16(ifd, tags.length);
+  tags.forEach(([tag, type, values], k) => {
+    const at = ifd + 2 + 12 * k;
+    view.setUint16(at, tag);
+    view.setUint16(at + 2, type);
+    if (tag === 270) {
+      view.setUint32(at + 4, description.length);
+      view.setUint32(at + 8, descAt);
+      for (let i = 0; i < description.length; i++) bytes[descAt + i] = description.charCodeAt(i);
+    } else if (tag === 273) {
+      view.setUint32(at + 4, 2);
+      view.setUint32(at + 8, offsetsAt);
+      view.setUint32(offsetsAt, dataAt);
+      view.setUint32(offsetsAt + 4, dataAt + 2 * width * 4);
+    } else {
+      view.setUint32(at + 4, values.length);
+      values.forEach((v, i) => (type === 3 ? view.setUint16(at + 8 + 2 * i, v) : view.setUint32(at + 8 + 4 * i, v)));
+    }
+  });
+  map.forEach((v, i) => view.setFloat32(dataAt + 4 * i, v));
+  const dir = tempDir();
+  writeFileSync(join(dir, 'mm.tiff'), bytes);
+  const back = await readMap(join(dir, 'mm.tiff'));
+  assert.deepEqual([back.width, back.height], [width, height]);
+  assert.deepEqual(back.data, map);
+});
