@@ -18,16 +18,16 @@ function addValueNoise(out: Float32Array, size: number, cells: number, amplitude
     index[p] = i;
     weight[p] = t * t * (3 - 2 * t);
   }
+  // Interpolate the two lattice rows around each image row once, then only along x per pixel.
+  const column = new Float32Array(n);
   for (let y = 0; y < size; y++) {
     const row0 = index[y] * n;
-    const row1 = row0 + n;
     const wy = weight[y];
+    for (let i = 0; i < n; i++) column[i] = lattice[row0 + i] + (lattice[row0 + n + i] - lattice[row0 + i]) * wy;
+    const offset = y * size;
     for (let x = 0; x < size; x++) {
       const i = index[x];
-      const wx = weight[x];
-      const top = lattice[row0 + i] + (lattice[row0 + i + 1] - lattice[row0 + i]) * wx;
-      const bottom = lattice[row1 + i] + (lattice[row1 + i + 1] - lattice[row1 + i]) * wx;
-      out[y * size + x] += amplitude * (top + (bottom - top) * wy);
+      out[offset + x] += amplitude * (column[i] + (column[i + 1] - column[i]) * weight[x]);
     }
   }
 }
