@@ -74,13 +74,20 @@ const scratch: Painter = (scene, out, rng) => {
   else paint(out, cov, 0.85, (v) => v * 0.3);
 };
 
+/** Dirt, pale residue, ink: at least one contrasts with every category's colours. */
+const STAINS: ReadonlyArray<[number, number, number]> = [
+  [42, 30, 22],
+  [214, 204, 172],
+  [52, 64, 118],
+];
+
 const spot: Painter = (scene, out, rng) => {
   const { size } = scene;
   const cov = new Float32Array(size * size);
-  drawBlob(cov, size, rng, pickLocation(rng, scene), rng.range(0.02, 0.045) * size, 0.35);
+  drawBlob(cov, size, rng, pickLocation(rng, scene), rng.range(0.025, 0.05) * size, 0.35);
   restrictToObject(cov, scene);
-  const stain = [rng.range(55, 110), rng.range(38, 70), rng.range(18, 40)];
-  paint(out, cov, rng.range(0.6, 0.8), (_v, c) => stain[c]);
+  const stain = rng.pick(STAINS).map((c) => c + rng.range(-12, 12));
+  paint(out, cov, rng.range(0.65, 0.85), (_v, c) => stain[c]);
 };
 
 const crack: Painter = (scene, out, rng) => {
@@ -130,8 +137,17 @@ const color: Painter = (scene, out, rng) => {
   const cov = new Float32Array(size * size);
   drawBlob(cov, size, rng, pickLocation(rng, scene), rng.range(0.05, 0.085) * size, 0.3);
   restrictToObject(cov, scene);
-  const hue = rng.pick(HUES);
-  paint(out, cov, rng.range(0.4, 0.55), (_v, c) => hue[c]);
+  // A hue far from what is there (a red patch on a red carpet would hardly show).
+  const local = [0, 0, 0];
+  let weight = 0;
+  for (let i = 0; i < cov.length; i++) {
+    if (cov[i] <= 0) continue;
+    for (let c = 0; c < 3; c++) local[c] += out[3 * i + c] * cov[i];
+    weight += cov[i];
+  }
+  const distance = (h: readonly number[]) => h.reduce((sum, v, c) => sum + (v - local[c] / Math.max(weight, 1e-9)) ** 2, 0);
+  const hue = rng.pick([...HUES].sort((a, b) => distance(b) - distance(a)).slice(0, 3));
+  paint(out, cov, rng.range(0.45, 0.6), (_v, c) => hue[c]);
 };
 
 /** Cuts a piece off the object's edge: the background shows through. */
