@@ -15,6 +15,8 @@ export interface EvalOptions {
   csv?: string;
   skipBad?: boolean;
   quiet?: boolean;
+  /** Evaluate at size x size (masks by nearest neighbour, maps bilinear) instead of the masks' size. */
+  size?: number;
 }
 
 /** The map file of a test sample: DIR/test/<type>/<stem>.<ext> (or DIR/<type>/<stem>.<ext>). */
@@ -34,7 +36,7 @@ function progress(done: number, total: number, what: string): void {
   process.stderr.write(`\r${what} ${done}/${total}` + (done === total ? '\r' + ' '.repeat(what.length + 24) + '\r' : ''));
 }
 
-export async function evaluateMaps(dataset: Dataset, mapsDir: string, log: (line: string) => void = () => {}): Promise<EvalResult> {
+export async function evaluateMaps(dataset: Dataset, mapsDir: string, log: (line: string) => void = () => {}, size?: number): Promise<EvalResult> {
   const root = resolve(mapsDir);
   if (!existsSync(root)) throw new UserError('maps folder not found', { where: root, hint: 'Expected DIR/test/<type>/<NNN>.tiff (or .npy) for every test image.' });
   const files = dataset.test.map((s) => findMapFile(root, s));
@@ -49,7 +51,7 @@ export async function evaluateMaps(dataset: Dataset, mapsDir: string, log: (line
   const loco = dataset.layout === 'loco';
   const evaluator = new Evaluator({
     defectTypes: dataset.defectTypes,
-    expectedPixels: dataset.test.reduce((n, s) => n + s.width * s.height, 0),
+    expectedPixels: dataset.test.reduce((n, s) => n + (size ? size * size : s.width * s.height), 0),
     loco,
   });
   const resized = new Map<string, number>();
@@ -60,18 +62,21 @@ export async function evaluateMaps(dataset: Dataset, mapsDir: string, log: (line
     // The image score is the maximum of the map as written, before any resizing.
     let score = -Infinity;
     for (let p = 0; p < map.length; p++) if (map[p] > score || Number.isNaN(map[p])) score = map[p];
-    if (plane.width !== sample.width || plane.height !== sample.height) {
-      const key = `${plane.width}x${plane.height} -> ${sample.width}x${sample.height}`;
+    const width = size ?? sample.width;
+    const height = size ?? sample.height;
+    if (plane.width !== width || plane.height !== height) {
+      const key = `${plane.width}x${plane.height} -> ${width}x${height}`;
       resized.set(key, (resized.get(key) ?? 0) + 1);
-      map = resizeMapBilinear(map, plane.width, plane.height, sample.width, sample.height);
+      map = resizeMapBilinear(map, plane.width, plane.height, width, height);
     }
     const hasMask = sample.maskPaths.length > 0;
-    const mask = hasMask || sample.label === 0 ? await readMask(sample) : null;
-    const channels = loco ? await readMaskChannels(sample, dataset.defectsConfig ?? []) : undefined;
-    evaluator.add({ id: sample.id, defect: sample.defect, label: sample.label, map, mask, width: sample.width, height: sample.height, channels, score });
+    const mask = hasMask || sample.label === 0 ? await readMask(sample, size) : null;
+    const channels = loco ? await readMaskChannels(sample, dataset.defectsConfig ?? [], size) : undefined;
+    evaluator.add({ id: sample.id, defect: sample.defect, label: sample.label, map, mask, width, height, channels, score });
     progress(i + 1, dataset.test.length, 'reading maps and masks');
   }
-  for (const [key, count] of resized) log(`note: resized ${count} map(s) ${key} (bilinear, pixel centres aligned) to match the masks`);
+  const target = size ? `the evaluation size ${size}x${size} (masks: nearest neighbour)` : 'match the masks';
+  for (const [key, count] of resized) log(`note: resized ${count} map(s) ${key} (bilinear, pixel centres aligned) to ${target}`);
   return evaluator.finish();
 }
 
@@ -127,7 +132,7 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
   };
   const dataset = await loadDataset(options.data, { skipBad: options.skipBad });
   say(summarize({ ...dataset, train: [], validation: [] }));
-  const result = await evaluateMaps(dataset, options.maps, say);
+  const result = await evaluateMaps(dataset, options.maps, say, options.size);
   say('');
   say(formatTable(result));
   if (result.missing_masks) say(`note: no masks for ${result.missing_masks.join(', ')}: pixel metrics left out`);
@@ -151,7 +156,13 @@ export function register(program: Command): void {
     .option('--json <file>', 'write the metrics as JSON (fractions in [0, 1])')
     .option('--csv <file>', 'write the metrics as CSV')
     .option('--skip-bad', 'list and skip unreadable images instead of stopping')
-    .action(async (opts: EvalOptions) => {
-      await runEval(opts);
+    .option('--size <n>', 'evaluate at n x n pixels (masks resized by nearest neighbour) instead of the masks\' own size')
+    .action(async (opts: Omit<EvalOptions, 'size'> & { size?: string }) => {
+      let size: number | undefined;
+      if (opts.size !== undefined) {
+        size = Number(opts.size);
+        if (!Number.isInteger(size) || size < 1) throw new UserError(`--size must be a positive integer, got '${opts.size}'`, { where: '--size', exitCode: 2 });
+      }
+      await runEval({ ...opts, size });
     });
 }

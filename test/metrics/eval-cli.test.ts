@@ -69,6 +69,15 @@ test('eval resizes maps of another size to the masks and says so; .npy maps work
   const text = lines.join('');
   assert.match(text, /resized 4 map\(s\) 8x8 -> 16x16/);
   assert.match(text, /overall\s+4\s+/);
+  // --size 8: masks come down to the maps' size; nothing to resize.
+  const small = await runEval({ maps, data, size: 8, quiet: true });
+  assert.ok(typeof small.aupro === 'number');
+  const ds = await loadDataset(data);
+  const { readMap } = await import('../../runtime/data/index.ts');
+  const images = await Promise.all(
+    ds.test.map(async (s) => ({ id: s.id, defect: s.defect, label: s.label, map: (await readMap(join(maps, 'test', `${s.id}.npy`))).data, mask: await readMask(s, 8), width: 8, height: 8 })),
+  );
+  assert.equal(small.pixel_auroc, evaluate({ images }).pixel_auroc);
 });
 
 test('eval on a LOCO set reports AUsPRO for logical, structural and their mean', async () => {
