@@ -83,7 +83,7 @@ export function describeProblems(fit: WeightFit, max = 5): string {
     const want = `${p.expected.name} [${p.expected.shape.join(', ')}] (layer ${p.expected.layer})`;
     if (p.kind === 'missing') return `missing ${want}`;
     if (p.kind === 'shape') return `${p.actual!.name}: shape [${p.actual!.shape.join(', ')}], expected [${p.expected.shape.join(', ')}] (layer ${p.expected.layer})`;
-    return `${want}: its bytes are in ${p.actual!.location}`;
+    return `${p.actual!.location} holds ${want}`;
   });
   if (fit.problems.length > max) lines.push(`… and ${fit.problems.length - max} more`);
   if (fit.problems.some((p) => p.kind === 'missing') && fit.unused.length > 0) {
