@@ -1,7 +1,7 @@
 // The .dadf front end: text -> tokens -> AST plus every diagnostic of the file. Never throws.
 import { EOF, type ILexingError, type IRecognitionException, type IToken } from 'chevrotain';
 import type { Diagnostic, PipelineFile, SourceRange, Value } from './ast.ts';
-import { Colon, EqualsSlip, Identifier, SemicolonSlip, LCurly, LParen, LSquare, lexDadf, Pipeline, RCurly, RParen, RSquare, UnterminatedBlockComment, UnterminatedString } from './lexer.ts';
+import { Colon, DashedName, EqualsSlip, Identifier, SemicolonSlip, LCurly, LParen, LSquare, lexDadf, Pipeline, RCurly, RParen, RSquare, UnterminatedBlockComment, UnterminatedString } from './lexer.ts';
 import { LineIndex } from './positions.ts';
 import { dadfParser } from './parser.ts';
 
@@ -46,6 +46,10 @@ function unterminatedDiagnostics(tokens: IToken[], comments: IToken[], lines: Li
   }
   for (const t of tokens) {
     if (t.tokenType === EqualsSlip) out.push(error(codes.unexpectedToken, "unexpected '=': write 'key: value' with a ':'", lines.range(file, t.startOffset, t.startOffset + 1)));
+    if (t.tokenType === DashedName) {
+      const fixed = t.image.replace(/-/g, '_');
+      out.push(error(codes.unexpectedToken, `'${t.image}' is not a name: names use '_', not '-'`, lines.range(file, t.startOffset, t.endOffset! + 1), `did you mean '${fixed}'?`));
+    }
     if (t.tokenType === SemicolonSlip) out.push(error(codes.unexpectedToken, "unexpected ';': separate entries and items with ',' or a newline", lines.range(file, t.startOffset, t.startOffset + 1)));
   }
   for (const t of comments) {
@@ -81,9 +85,36 @@ function describeOpener(tokens: IToken[], index: number, depth: number): string 
   return "'{'";
 }
 
-/** Brackets still open at the end of the file: one DADF1004 at the innermost of them. */
+function firstOnLine(tokens: IToken[], i: number): boolean {
+  return i === 0 || (tokens[i - 1].endLine ?? 0) < (tokens[i].startLine ?? 0);
+}
+
+/** The column where the line of token i starts (its first token). */
+function indentOf(tokens: IToken[], i: number): number {
+  let j = i;
+  while (!firstOnLine(tokens, j)) j--;
+  return tokens[j].startColumn ?? 1;
+}
+
+/**
+ * When a '}' is missing, every later '}' closes the block one level out, so some block gets
+ * a '}' whose indentation does not match the line that opened it. The latest-opened such
+ * block is the best guess for the one that lacks its '}'.
+ */
+function misindentedBlock(tokens: IToken[], pairs: Array<[number, number]>): number | undefined {
+  let best: number | undefined;
+  for (const [open, close] of pairs) {
+    if (tokens[open].tokenType !== LCurly || tokens[open].startLine === tokens[close].startLine) continue;
+    if (!firstOnLine(tokens, close) || tokens[close].startColumn === indentOf(tokens, open)) continue;
+    if (best === undefined || open > best) best = open;
+  }
+  return best;
+}
+
+/** Brackets still open at the end of the file: one DADF1004, at the bracket most likely unclosed. */
 function unclosedDiagnostic(tokens: IToken[], lines: LineIndex, file: string): Diagnostic | undefined {
   const stack: number[] = [];
+  const pairs: Array<[number, number]> = [];
   for (let i = 0; i < tokens.length; i++) {
     const type = tokens[i].tokenType;
     if (closerOf.has(type)) {
@@ -92,6 +123,7 @@ function unclosedDiagnostic(tokens: IToken[], lines: LineIndex, file: string): D
       // Pop to the matching opener; a stray closer (no opener of its kind) is the parser's to report.
       for (let j = stack.length - 1; j >= 0; j--) {
         if (closerOf.get(tokens[stack[j]].tokenType) === type) {
+          pairs.push([stack[j], i]);
           stack.length = j;
           break;
         }
@@ -100,13 +132,21 @@ function unclosedDiagnostic(tokens: IToken[], lines: LineIndex, file: string): D
   }
   if (stack.length === 0) return undefined;
   const innermost = stack[stack.length - 1];
-  const open = tokens[innermost];
+  const guess = tokens[innermost].tokenType === LCurly ? misindentedBlock(tokens, pairs) : undefined;
+  const culprit = guess ?? innermost;
+  const open = tokens[culprit];
   const closer = closerOf.get(open.tokenType)!.LABEL;
-  const depth = stack.filter((i) => tokens[i].tokenType === LCurly).length - (open.tokenType === LCurly ? 1 : 0);
-  const more = stack.length > 1 ? ` (${stack.length} brackets are unclosed)` : '';
+  const depth = tokens.slice(0, culprit).reduce((d, t) => d + (t.tokenType === LCurly ? 1 : t.tokenType === RCurly ? -1 : 0), 0);
+  let where = '';
+  if (guess !== undefined) {
+    const indent = indentOf(tokens, guess);
+    const next = tokens.findIndex((t, i) => i > guess && firstOnLine(tokens, i) && (t.startColumn ?? 1) <= indent);
+    if (next >= 0) where = ` (by the indentation, before line ${tokens[next].startLine})`;
+  }
+  const more = guess === undefined && stack.length > 1 ? ` (${stack.length} brackets are unclosed)` : '';
   return error(
     codes.unexpectedEnd,
-    `unexpected end of file: the ${describeOpener(tokens, innermost, depth)} is never closed; expected ${closer}${more}`,
+    `unexpected end of file: the ${describeOpener(tokens, culprit, Math.max(0, depth))} is never closed; expected ${closer}${where}${more}`,
     lines.range(file, open.startOffset, open.startOffset + 1),
     `add ${closer} where the ${open.tokenType === LCurly ? 'block' : open.tokenType === LSquare ? 'list' : 'call'} ends`,
   );
@@ -157,7 +197,8 @@ export function parseDadf(text: string, file: string): DadfParseResult {
     dadfParser.begin(lexed.tokens, file);
     dadfParser.file();
     ast.pipelines = dadfParser.collected;
-    diagnostics.push(...parserDiagnostics(dadfParser.errors, unclosed !== undefined, lines, file, text));
+    // The parser's own reports first: they are the more specific ones where both hit one token.
+    diagnostics.push(...dadfParser.reported, ...parserDiagnostics(dadfParser.errors, unclosed !== undefined, lines, file, text));
     return { ast, diagnostics: dedupe(diagnostics) };
   } catch (e) {
     return { ast, diagnostics: [internalError(e, lines, file)] };
@@ -178,7 +219,8 @@ export function parseDadfValue(text: string, file = '<value>'): { value?: Value;
     if (unclosed) diagnostics.push(unclosed);
     dadfParser.begin(lexed.tokens, file);
     const value = dadfParser.singleValue();
-    diagnostics.push(...parserDiagnostics(dadfParser.errors, unclosed !== undefined, lines, file, text));
+    // The parser's own reports first: they are the more specific ones where both hit one token.
+    diagnostics.push(...dadfParser.reported, ...parserDiagnostics(dadfParser.errors, unclosed !== undefined, lines, file, text));
     const result = dedupe(diagnostics);
     return value === undefined ? { diagnostics: result } : { value, diagnostics: result };
   } catch (e) {

@@ -19,9 +19,16 @@ export const UnterminatedString = createToken({ name: 'UnterminatedString', patt
 
 export const NumberLiteral = createToken({ name: 'NumberLiteral', pattern: /[+-]?(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][+-]?\d+)?/, label: 'a number' });
 export const Identifier = createToken({ name: 'Identifier', pattern: /[A-Za-z_][A-Za-z0-9_]*/, label: 'a name' });
+/** `mlp-ratio`: a name with dashes, read as a name and reported once (DADF1001) with the `_` spelling. */
+export const DashedName = createToken({ name: 'DashedName', pattern: /[A-Za-z_][A-Za-z0-9_]*(?:-[A-Za-z_][A-Za-z0-9_]*)+/, categories: [Identifier], label: 'a name' });
+
+/** Names are Identifier tokens or the DashedName slip. */
+export function isName(token: IToken): boolean {
+  return token.tokenType === Identifier || token.tokenType === DashedName;
+}
 
 function keyword(word: string): TokenType {
-  return createToken({ name: word[0].toUpperCase() + word.slice(1), pattern: new RegExp(word + '(?![A-Za-z0-9_])'), longer_alt: Identifier, label: `'${word}'` });
+  return createToken({ name: word[0].toUpperCase() + word.slice(1), pattern: new RegExp(word + '(?![A-Za-z0-9_])'), longer_alt: [DashedName, Identifier], label: `'${word}'` });
 }
 export const Pipeline = keyword('pipeline');
 export const Extends = keyword('extends');
@@ -59,6 +66,7 @@ export const allTokens: TokenType[] = [
   True,
   False,
   Null,
+  DashedName,
   Identifier,
   LCurly,
   RCurly,

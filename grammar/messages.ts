@@ -36,8 +36,13 @@ const ruleExpectations: Record<string, string> = {
 export const errorMessages: IParserErrorMessageProvider = {
   buildMismatchTokenMessage({ expected, actual, previous, ruleName }) {
     const found = describeToken(actual);
-    if (expected === Colon && (ruleName === 'property' || ruleName === 'arg')) {
-      return `expected ':' after key ${describeToken(previous)}, found ${found}`;
+    if (expected === Colon && ruleName === 'property') {
+      const block = actual.tokenType === Identifier || actual.tokenType === LCurly ? " (or '{' to open a block)" : '';
+      return `expected ':'${block} after key ${describeToken(previous)}, found ${found}`;
+    }
+    if (expected === Colon && ruleName === 'arg') return `expected ':' after argument name ${describeToken(previous)}, found ${found}`;
+    if (expected === EOF) {
+      return `unexpected ${found}: expected 'pipeline NAME { ... }' or the end of the file (is there one '}' too many above?)`;
     }
     if (expected === RCurly && (ruleName === 'block' || ruleName === 'pipelineDecl' || ruleName === 'object')) {
       return `unexpected ${found}${after(previous, actual)}: expected a new entry ('key: value' or 'name { ... }') or '}'`;

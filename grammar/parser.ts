@@ -2,16 +2,18 @@
 // ast.ts directly. Nodes are pushed into their parent as soon as their head is parsed, so
 // a region that fails half-way still leaves its partial node in the tree (error recovery).
 // The parser is constructed once (grammar analysis is costly) and reused for every input.
-import { EmbeddedActionsParser, EOF, type IToken, type TokenType } from 'chevrotain';
-import type { Block, PipelineDecl, Property, SourcePos, SourceRange, Value } from './ast.ts';
+import { EmbeddedActionsParser, EOF, tokenMatcher, type IToken, type TokenType } from 'chevrotain';
+import type { Block, Diagnostic, PipelineDecl, Property, SourcePos, SourceRange, Value } from './ast.ts';
 import {
   allTokens,
   Colon,
   Comma,
+  DashedName,
   Dot,
   Extends,
   False,
   Identifier,
+  isName,
   LCurly,
   LParen,
   LSquare,
@@ -21,11 +23,12 @@ import {
   RCurly,
   RParen,
   RSquare,
+  SemicolonSlip,
   StringLiteral,
   True,
   unquote,
 } from './lexer.ts';
-import { errorMessages } from './messages.ts';
+import { describeToken, errorMessages } from './messages.ts';
 
 type Entry = Property | Block;
 
@@ -37,6 +40,9 @@ function alt<T>(fn: () => T): { ALT: () => T } {
 }
 function gatedAlt<T>(gate: () => boolean, fn: () => T): { GATE: () => boolean; ALT: () => T } {
   return { GATE: gate, ALT: fn };
+}
+function gated<T>(gate: () => boolean, fn: () => T): { GATE: () => boolean; DEF: () => T } {
+  return { GATE: gate, DEF: fn };
 }
 function separated(sep: TokenType, fn: () => void): { SEP: TokenType; DEF: () => void } {
   return { SEP: sep, DEF: fn };
@@ -56,6 +62,8 @@ export class DadfParser extends EmbeddedActionsParser {
    * is then lost; the partial pipelines must survive that.
    */
   collected: PipelineDecl[] = [];
+  /** Slips the grammar accepts but reports (a missing ',' in a list, a missing value). */
+  reported: Diagnostic[] = [];
 
   constructor() {
     super(allTokens, { recoveryEnabled: true, maxLookahead: 3, errorMessageProvider: errorMessages });
@@ -66,6 +74,7 @@ export class DadfParser extends EmbeddedActionsParser {
   begin(tokens: IToken[], file: string): void {
     this.fileName = file;
     this.collected = [];
+    this.reported = [];
     this.input = tokens;
   }
 
@@ -96,6 +105,21 @@ export class DadfParser extends EmbeddedActionsParser {
     const start = 'offset' in first ? first : this.startOf(first);
     const lastEnd = this.endOf(this.LA(0));
     return { file: this.fileName, start, end: lastEnd.offset >= start.offset ? lastEnd : start };
+  }
+
+  private report(message: string, range: SourceRange, hint?: string): void {
+    this.reported.push(hint === undefined ? { severity: 'error', code: 'DADF1001', message, range } : { severity: 'error', code: 'DADF1001', message, range, hint });
+  }
+
+  /**
+   * After `key:`, a name followed by ':' is the next key, not this key's value (`batch:` on
+   * one line, `seed: 0` on the next); likewise '}' or ','. The value is then missing.
+   */
+  private valueMissingAhead(): boolean {
+    const next = this.LA(1);
+    if (next.tokenType === RCurly || next.tokenType === EOF) return true;
+    if (next.tokenType === Comma || next.tokenType === SemicolonSlip) return true;
+    return isName(next) && tokenMatcher(this.LA(2), Colon);
   }
 
   // ---- rules -------------------------------------------------------------------------------
@@ -137,7 +161,7 @@ export class DadfParser extends EmbeddedActionsParser {
   /** ref := STRING | IDENT: a relative file path or a pipeline name. */
   readonly ref = this.RULE('ref', (): { value: string; range: SourceRange } => {
     const token = this.OR([alt(() => this.CONSUME(StringLiteral)), alt(() => this.CONSUME(Identifier))]);
-    return this.ACTION(() => ({ value: token.tokenType === Identifier ? token.image : unquote(token), range: this.tokenRange(token) }));
+    return this.ACTION(() => ({ value: isName(token) ? token.image : unquote(token), range: this.tokenRange(token) }));
   });
 
   /**
@@ -159,7 +183,7 @@ export class DadfParser extends EmbeddedActionsParser {
 
   private blockAhead(): boolean {
     const second = this.LA(2).tokenType;
-    return second === LCurly || (second === Identifier && this.LA(3).tokenType === LCurly);
+    return second === LCurly || (isName(this.LA(2)) && this.LA(3).tokenType === LCurly);
   }
 
   /** block := IDENT IDENT? '{' entry* '}' */
@@ -182,17 +206,42 @@ export class DadfParser extends EmbeddedActionsParser {
     this.ACTION(() => block && extendTo(block.range, this.endOf(this.LA(0))));
   });
 
-  /** property := dottedKey ':' value */
+  /** property := dottedKey ':' value (a missing value is reported and the property dropped) */
   readonly property = this.RULE('property', (out: Property[] | Entry[]) => {
     const key = this.SUBRULE(this.dottedKey);
-    this.CONSUME(Colon);
-    const value = this.SUBRULE(this.value);
+    const colon = this.CONSUME(Colon);
+    let tried = false;
+    const value = this.OPTION(
+      gated(
+        () => !this.valueMissingAhead(),
+        () => {
+          this.ACTION(() => (tried = true));
+          return this.SUBRULE(this.value);
+        },
+      ),
+    );
     this.ACTION(() => {
-      // A value that failed to parse leaves no property: its error is already reported.
-      if (key === undefined || value === undefined) return;
+      if (key === undefined) return;
+      if (value === undefined) {
+        // A value that failed half-way is reported by the parser already, as is an inserted ':'.
+        if (!tried && !colon.isInsertedInRecovery) this.reportMissingValue(key.parts.join('.'), colon);
+        return;
+      }
       out.push({ kind: 'property', key: key.parts, keyRange: key.range, value, range: { file: this.fileName, start: key.range.start, end: value.range.end } });
     });
   });
+
+  /** At the token after the ':' when it is on the same line, else at the ':' itself. */
+  private reportMissingValue(key: string, colon: IToken): void {
+    const next = this.LA(1);
+    const hint = "write a value after the ':', e.g. 'steps: 8', or remove the key";
+    if (next.tokenType !== EOF && next.startLine === colon.endLine) {
+      this.report(`expected a value after '${key}:', found ${describeToken(next)}`, this.tokenRange(next), hint);
+      return;
+    }
+    const found = next.tokenType === EOF ? 'the end of the file' : isName(next) ? `the key '${next.image}' on the next line` : `${describeToken(next)} on the next line`;
+    this.report(`missing value after '${key}:' (found ${found})`, this.tokenRange(colon), hint);
+  }
 
   /** dottedKey := IDENT ('.' IDENT)* */
   readonly dottedKey = this.RULE('dottedKey', (): { parts: string[]; range: SourceRange } => {
@@ -236,6 +285,7 @@ export class DadfParser extends EmbeddedActionsParser {
         case Null:
           return { kind: 'null', range };
         case Identifier:
+        case DashedName:
           return { kind: 'ident', value: t.image, range };
         default:
           return { kind: 'string', value: unquote(t), range };
@@ -252,8 +302,14 @@ export class DadfParser extends EmbeddedActionsParser {
     this.OPTION(() => {
       this.SUBRULE(this.arg, { ARGS: [args, named] });
       this.MANY(() => {
-        this.CONSUME(Comma);
+        const comma = this.OPTION3(() => this.CONSUME(Comma));
+        const before = this.LA(0);
         this.SUBRULE2(this.arg, { ARGS: [args, named] });
+        this.ACTION(() => {
+          if (comma || before === undefined) return;
+          const next = this.findTokenAfter(before);
+          if (next) this.report("expected ',' between arguments", this.tokenRange(next), `add a ',' after '${before.image}'`);
+        });
       });
       this.OPTION2(() => this.CONSUME2(Comma));
     });
@@ -281,7 +337,7 @@ export class DadfParser extends EmbeddedActionsParser {
     ]);
   });
 
-  /** list := '[' (value (',' value)* ','?)? ']' */
+  /** list := '[' (value (','? value)* ','?)? ']' (a missing ',' is reported, not fatal) */
   readonly list = this.RULE('list', (): Value => {
     const open = this.CONSUME(LSquare);
     const items: Value[] = [];
@@ -289,15 +345,24 @@ export class DadfParser extends EmbeddedActionsParser {
       const first = this.SUBRULE(this.value);
       this.ACTION(() => first && items.push(first));
       this.MANY(() => {
-        this.CONSUME(Comma);
+        const comma = this.OPTION2(() => this.CONSUME(Comma));
         const item = this.SUBRULE2(this.value);
-        this.ACTION(() => item && items.push(item));
+        this.ACTION(() => {
+          if (!item) return;
+          if (!comma && items.length > 0) this.reportMissingComma(items[items.length - 1], item, 'list items');
+          items.push(item);
+        });
       });
-      this.OPTION2(() => this.CONSUME2(Comma));
+      this.OPTION3(() => this.CONSUME2(Comma));
     });
     this.CONSUME(RSquare);
     return this.ACTION((): Value => ({ kind: 'list', items, range: this.rangeFrom(open) }));
   });
+
+  private reportMissingComma(before: Value, after: Value, what: string): void {
+    const at: SourceRange = { file: this.fileName, start: after.range.start, end: after.range.start };
+    this.report(`expected ',' between ${what}`, { ...at, end: after.range.end }, `add a ',' after ${before.kind === 'ident' ? `'${before.value}'` : 'the previous item'}`);
+  }
 
   /** object := '{' (property | ',')* '}' */
   readonly object = this.RULE('object', (): Value => {
@@ -309,6 +374,19 @@ export class DadfParser extends EmbeddedActionsParser {
     this.CONSUME(RCurly);
     return this.ACTION((): Value => ({ kind: 'object', entries, range: this.rangeFrom(open) }));
   });
+
+  /** The real token that follows `token` in the input (used to place a missing-comma error). */
+  private findTokenAfter(token: IToken): IToken | undefined {
+    const tokens = this.input;
+    let low = 0;
+    let high = tokens.length;
+    while (low < high) {
+      const mid = (low + high) >> 1;
+      if (tokens[mid].startOffset <= token.startOffset) low = mid + 1;
+      else high = mid;
+    }
+    return tokens[low];
+  }
 
   /** A lone value, e.g. the right-hand side of `--set key=value`. */
   readonly singleValue = this.RULE('singleValue', (): Value => this.SUBRULE(this.value));

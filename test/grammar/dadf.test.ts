@@ -206,7 +206,8 @@ describe('diagnostics and recovery', () => {
       ],
     );
     assert.match(diagnostics[0].message, /expected ':' after key 'size', found '64'/);
-    assert.match(diagnostics[2].message, /expected a value/);
+    assert.match(diagnostics[1].message, /unexpected '8'/);
+    assert.match(diagnostics[2].message, /expected a value after 'image:', found '}'/);
     // Recovery keeps the rest of the file: every block is in the AST, and `size 64` was repaired.
     const body = only(ast.pipelines).body;
     assert.deepEqual(body.map((e) => (e as Block).keyword), ['input', 'embed', 'flow', 'score', 'train']);
@@ -220,6 +221,48 @@ describe('diagnostics and recovery', () => {
     const { ast, diagnostics } = parseDadf(text, 'multi.dadf');
     assert.deepEqual(diagnostics.map((d) => d.range.start.line), [1, 2, 3]);
     assert.deepEqual(ast.pipelines.map((p) => p.name), ['a', 'b', 'c']);
+  });
+
+  test('a value that does not parse is reported where it is', () => {
+    const { diagnostics } = parseDadf('pipeline v { a: ) }', 'v.dadf');
+    assert.deepEqual(diagnostics.map((d) => [d.code, d.range.start.column]), [['DADF1001', 17]]);
+    assert.match(diagnostics[0].message, /expected a value after 'a:', found '\)'/);
+  });
+
+  test('a missing value before the next key is one diagnostic at the key, not a cascade', () => {
+    const text = 'pipeline v {\n  batch:\n  seed: 0\n}';
+    const { ast, diagnostics } = parseDadf(text, 'v.dadf');
+    assert.deepEqual(diagnostics.map((d) => [d.code, d.range.start.line, d.range.start.column]), [['DADF1001', 2, 8]]);
+    assert.match(diagnostics[0].message, /missing value after 'batch:' \(found the key 'seed' on the next line\)/);
+    assert.deepEqual(only(ast.pipelines).body.map((e) => (e as Property).key[0]), ['seed']);
+  });
+
+  test('a missing comma in a list or a call is one diagnostic and the items are kept', () => {
+    const { ast, diagnostics } = parseDadf('pipeline l {\n  taps: [a b, c]\n  f: g(1 2)\n  next: 1\n}', 'l.dadf');
+    assert.deepEqual(diagnostics.map((d) => [d.code, d.range.start.line, d.range.start.column]), [
+      ['DADF1001', 2, 12],
+      ['DADF1001', 3, 10],
+    ]);
+    assert.match(diagnostics[0].message, /expected ',' between list items/);
+    const body = only(ast.pipelines).body;
+    const taps = property(body, 'taps').value;
+    assert.deepEqual(taps.kind === 'list' && taps.items.map((i) => (i.kind === 'ident' ? i.value : '?')), ['a', 'b', 'c']);
+    const f = property(body, 'f').value;
+    assert.equal(f.kind === 'call' && f.args.length, 2);
+    assert.ok(property(body, 'next'));
+  });
+
+  test("a dashed name is one diagnostic that suggests '_'", () => {
+    const { ast, diagnostics } = parseDadf('pipeline d { mlp-ratio: 2 }', 'd.dadf');
+    assert.deepEqual(diagnostics.map((d) => [d.code, d.range.start.column, d.range.end.column]), [['DADF1001', 14, 23]]);
+    assert.equal(diagnostics[0].hint, "did you mean 'mlp_ratio'?");
+    assert.deepEqual(property(only(ast.pipelines).body, 'mlp-ratio').key, ['mlp-ratio']);
+  });
+
+  test("'{' forgotten after a block keyword says so", () => {
+    const { diagnostics } = parseDadf('pipeline b {\n  score source: flow }\n}', 'b.dadf');
+    assert.match(diagnostics[0].message, /expected ':' \(or '\{' to open a block\) after key 'score', found 'source'/);
+    assert.equal(diagnostics[0].range.start.line, 2);
   });
 
   test('unterminated string: DADF1002, and parsing goes on', () => {
@@ -247,6 +290,16 @@ describe('diagnostics and recovery', () => {
     assert.match(diagnostics[0].message, /block 'train' is never closed/);
     // The partial pipeline is kept.
     assert.equal(property(block(only(ast.pipelines).body, 'train').body, 'batch').key[0], 'batch');
+  });
+
+  test('a missing } in the middle is blamed on the block whose indentation it breaks', () => {
+    const text = readRepoFile('pipelines/dadf.dadf').replace('query: memory }\n  }', 'query: memory }\n');
+    const { diagnostics } = parseDadf(text, 'dadf.dadf');
+    assert.equal(diagnostics.length, 1);
+    const [d] = diagnostics;
+    assert.equal(d.code, 'DADF1004');
+    assert.match(d.message, /block 'transformer' is never closed/);
+    assert.equal(text.split('\n')[d.range.start.line - 1].trim(), 'transformer {');
   });
 
   test('a file that stops after the pipeline name: DADF1004 at the end', () => {
