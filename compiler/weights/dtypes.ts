@@ -10,6 +10,18 @@ export function halfToFloat(h: number): number {
   return sign * (1 + frac / 1024) * 2 ** (exp - 15);
 }
 
+let halfTable: Float32Array | undefined;
+
+/** half → float32 for many values at once, through a 65536-entry table. */
+export function halvesToFloats(halves: Uint16Array, out = new Float32Array(halves.length)): Float32Array {
+  if (!halfTable) {
+    halfTable = new Float32Array(65536);
+    for (let h = 0; h < 65536; h++) halfTable[h] = halfToFloat(h);
+  }
+  for (let i = 0; i < halves.length; i++) out[i] = halfTable[halves[i]];
+  return out;
+}
+
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
 

@@ -16,7 +16,7 @@ export {
   archLayout, canonicalTap, tensorsForTaps, allTensors, deepestUnit, mobilenetV2Blocks, resnetShape, vggLayers,
   MOBILENET_V1_STRIDE2, type ArchLayout, type ExpectedTensor, type LayoutUnit, type WeightNaming,
 } from './layouts.ts';
-export { halfToFloat, floatToHalf } from './dtypes.ts';
+export { halfToFloat, floatToHalf, halvesToFloats } from './dtypes.ts';
 
 /**
  * The check a pipeline's `weights` key gets: the file exists, is a weight file, and holds

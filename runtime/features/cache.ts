@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { floatToHalf, halfToFloat } from '../../compiler/weights/index.ts';
+import { floatToHalf, halvesToFloats } from '../../compiler/weights/index.ts';
 import type { Backbone } from '../backbones/index.ts';
 
 export interface CacheImage {
@@ -166,16 +166,23 @@ export class FeatureCache {
     return join(this.dir!, `${key}.f16`);
   }
 
-  // File layout: u32 header length, JSON header {taps: [{name, shape}]}, float16 values.
+  // File layout: u32 header length, JSON header {taps: [{name, shape, length}]} padded to an
+  // even length, then float16 values (little-endian, as Uint16Array views are on every host we run).
   private writeFile(file: string, taps: Record<string, Float32Array>, scope: string): void {
     const names = Object.keys(taps);
-    const header = Buffer.from(JSON.stringify({ taps: names.map((name) => ({ name, shape: this.shapes.get(`${scope}/${name}`), length: taps[name].length })) }));
+    let json = JSON.stringify({ taps: names.map((name) => ({ name, shape: this.shapes.get(`${scope}/${name}`), length: taps[name].length })) });
+    while (Buffer.byteLength(json) % 2 !== 0) json += ' ';
+    const header = Buffer.from(json);
     const count = names.reduce((n, t) => n + taps[t].length, 0);
     const out = Buffer.alloc(4 + header.length + count * 2);
     out.writeUInt32LE(header.length, 0);
     header.copy(out, 4);
-    let p = 4 + header.length;
-    for (const t of names) for (const v of taps[t]) (out.writeUInt16LE(floatToHalf(v), p), (p += 2));
+    const halves = new Uint16Array(out.buffer, out.byteOffset + 4 + header.length, count);
+    let p = 0;
+    for (const t of names) {
+      const a = taps[t];
+      for (let i = 0; i < a.length; i++) halves[p++] = floatToHalf(a[i]);
+    }
     mkdirSync(join(this.dir!, scope), { recursive: true });
     const tmp = `${file}.${process.pid}.tmp`;
     writeFileSync(tmp, out);
@@ -190,12 +197,16 @@ export class FeatureCache {
     const headerLength = buf.readUInt32LE(0);
     const header = JSON.parse(buf.toString('utf8', 4, 4 + headerLength)) as { taps: Array<{ name: string; shape: number[]; length: number }> };
     let p = 4 + headerLength;
+    // Copy so that the Uint16Array view is aligned whatever offset the file buffer has.
+    const body = new Uint8Array(buf.length - p);
+    body.set(buf.subarray(p));
+    const halves = new Uint16Array(body.buffer, 0, body.length >> 1);
+    p = 0;
     const taps: Record<string, Float32Array> = {};
     for (const t of header.taps) {
-      if (p + t.length * 2 > buf.length) throw new Error('truncated cache entry');
-      const a = new Float32Array(t.length);
-      for (let i = 0; i < t.length; i++, p += 2) a[i] = halfToFloat(buf.readUInt16LE(p));
-      taps[t.name] = a;
+      if (p + t.length > halves.length) throw new Error('truncated cache entry');
+      taps[t.name] = halvesToFloats(halves.subarray(p, p + t.length));
+      p += t.length;
       if (t.shape) this.shapes.set(`${scope}/${t.name}`, t.shape);
     }
     return taps;
