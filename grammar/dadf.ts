@@ -1,6 +1,6 @@
 // The .dadf front end: text -> tokens -> AST plus every diagnostic of the file. Never throws.
 import { EOF, type ILexingError, type IRecognitionException, type IToken } from 'chevrotain';
-import type { Diagnostic, PipelineFile, SourceRange, Value } from './ast.ts';
+import type { Block, Diagnostic, PipelineFile, Property, SourceRange, Value } from './ast.ts';
 import { Colon, DashedName, EqualsSlip, Identifier, SemicolonSlip, LCurly, LParen, LSquare, lexDadf, Pipeline, RCurly, RParen, RSquare, UnterminatedBlockComment, UnterminatedString } from './lexer.ts';
 import { LineIndex } from './positions.ts';
 import { dadfParser } from './parser.ts';
@@ -184,6 +184,17 @@ function internalError(e: unknown, lines: LineIndex, file: string): Diagnostic {
   return error(codes.unexpectedToken, `the parser failed on this file (${what})`, lines.range(file, 0, 0), 'this is a bug in dadf; please report it with the file');
 }
 
+/**
+ * A rule that aborts in recovery never reaches the line that closes its node's range; grow
+ * such ranges so that every node still covers its children.
+ */
+function coverChildren(entries: Array<Property | Block>, range: SourceRange): void {
+  for (const e of entries) {
+    if (e.kind === 'block') coverChildren(e.body, e.range);
+    if (e.range.end.offset > range.end.offset) range.end = e.range.end;
+  }
+}
+
 export function parseDadf(text: string, file: string): DadfParseResult {
   const ast: PipelineFile = { file, text, format: 'dadf', pipelines: [] };
   const lines = new LineIndex(text);
@@ -197,6 +208,7 @@ export function parseDadf(text: string, file: string): DadfParseResult {
     dadfParser.begin(lexed.tokens, file);
     dadfParser.file();
     ast.pipelines = dadfParser.collected;
+    if (dadfParser.errors.length > 0) for (const p of ast.pipelines) coverChildren(p.body, p.range);
     // The parser's own reports first: they are the more specific ones where both hit one token.
     diagnostics.push(...dadfParser.reported, ...parserDiagnostics(dadfParser.errors, unclosed !== undefined, lines, file, text));
     return { ast, diagnostics: dedupe(diagnostics) };

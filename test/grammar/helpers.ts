@@ -41,7 +41,11 @@ export function assertRangeInside(range: SourceRange, lines: LineIndex, what: st
   assert.ok(range.start.offset <= range.end.offset, `${what}: range ends before it starts`);
 }
 
-/** Walks every node of the AST and every diagnostic, checking all their ranges. */
+function assertCovers(outer: SourceRange, inner: SourceRange, what: string): void {
+  assert.ok(outer.start.offset <= inner.start.offset && inner.end.offset <= outer.end.offset, `${what} is not inside its parent's range`);
+}
+
+/** Walks every node of the AST and every diagnostic, checking all their ranges (children inside parents). */
 export function assertAllRangesInside(ast: PipelineFile, diagnostics: Diagnostic[]): void {
   const lines = new LineIndex(ast.text);
   for (const d of diagnostics) assertRangeInside(d.range, lines, `diagnostic ${d.code} '${d.message}'`);
@@ -64,6 +68,7 @@ export function assertAllRangesInside(ast: PipelineFile, diagnostics: Diagnostic
       assertRangeInside(e.keywordRange, lines, 'block keyword');
       if (e.label) assertRangeInside(e.label.range, lines, 'block label');
       e.body.forEach(entry);
+      e.body.forEach((child) => assertCovers(e.range, child.range, `entry of block ${e.keyword}`));
     }
   };
   for (const p of ast.pipelines) {
@@ -71,6 +76,7 @@ export function assertAllRangesInside(ast: PipelineFile, diagnostics: Diagnostic
     assertRangeInside(p.nameRange, lines, 'pipeline name');
     p.extends.forEach((e) => assertRangeInside(e.range, lines, 'extends'));
     p.body.forEach(entry);
+    p.body.forEach((child) => assertCovers(p.range, child.range, `entry of pipeline ${p.name}`));
   }
 }
 
