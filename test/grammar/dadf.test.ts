@@ -339,6 +339,14 @@ describe('formatDiagnostic', () => {
     assert.match(formatDiagnostic(d, text, { color: true }), /\u001b\[31merror\u001b\[0m/);
   });
 
+  test('tabs before the range keep the underline aligned; a multi-line range underlines each line', () => {
+    const text = 'pipeline t {\n\tx 1\n}\n';
+    const [d] = parseDadf(text, 't.dadf').diagnostics;
+    assert.match(formatDiagnostic(d, text), /\n2 \tx 1\n  \t  ~\n/);
+    const multi = formatDiagnostic({ ...d, range: { file: 't.dadf', start: { offset: 9, line: 1, column: 10 }, end: { offset: 15, line: 2, column: 3 } } }, text);
+    assert.match(multi, /\n1 pipeline t \{\n           ~~~\n2 \tx 1\n  ~~\n/);
+  });
+
   test('a zero-width range at the end of the file still gets one ~', () => {
     const text = 'pipeline m';
     const [d] = parseDadf(text, 'm.dadf').diagnostics;
