@@ -17,25 +17,32 @@ export interface WeightsInspection {
   tensors: Array<{ name: string; shape: number[]; dtype: string; available: boolean }>;
 }
 
-/** The architecture (and width) that builds the most taps, ties going to the fewest unused tensors. */
+/**
+ * The architecture (and width) that builds the most taps; ties go to the one that uses the
+ * most of the file (a ResNet34 file also builds every ResNet18 tap), then to the most
+ * tensors matched by name and shape (missing bytes do not make an architecture less likely).
+ */
 export function guessArchitecture(file: WeightFile): WeightFit | undefined {
   let best: WeightFit | undefined;
+  let bestScore: number[] = [];
   for (const arch of BACKBONE_ARCHS) {
     for (const alpha of alphasOf(arch)) {
       const fit = fitWeights(file, arch, alpha);
       if (fit.resolved.size === 0) continue;
-      // Missing bytes do not make an architecture less likely: count tensors that match by name and shape.
       const matched = fit.resolved.size + fit.problems.filter((p) => p.kind === 'unavailable').length;
-      const bestMatched = best ? best.resolved.size + best.problems.filter((p) => p.kind === 'unavailable').length : -1;
-      const total = fit.layout.units.reduce((n, u) => n + u.tensors.length, 0);
-      const bestTotal = best ? best.layout.units.reduce((n, u) => n + u.tensors.length, 0) : 0;
-      // Prefer complete matches; among them the architecture that uses the most of the file.
-      const score = matched - (total - matched) * 2;
-      const bestScore = best ? bestMatched - (bestTotal - bestMatched) * 2 : -Infinity;
-      if (score > bestScore) best = fit;
+      const score = [fit.buildableTaps.length, -fit.unused.length, matched];
+      if (!best || lexicallyGreater(score, bestScore)) {
+        best = fit;
+        bestScore = score;
+      }
     }
   }
-  return best && best.resolved.size > 0 ? best : undefined;
+  return best;
+}
+
+function lexicallyGreater(a: number[], b: number[]): boolean {
+  const i = a.findIndex((v, k) => v !== b[k]);
+  return i >= 0 && a[i] > b[i];
 }
 
 export function inspectWeights(path: string): WeightsInspection {
