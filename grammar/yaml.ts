@@ -12,6 +12,12 @@ export const yamlCodes = {
   shape: 'DADF1006',
 } as const;
 
+/** Grows `range` to cover `inner`: in broken YAML a collection's range can stop short of its last item. */
+function cover(range: SourceRange, inner: SourceRange): void {
+  if (inner.start.offset < range.start.offset) range.start = inner.start;
+  if (inner.end.offset > range.end.offset) range.end = inner.end;
+}
+
 /** Aliases can nest; past this depth we stop expanding (a billion-laughs guard). */
 const maxDepth = 64;
 
@@ -81,6 +87,7 @@ class YamlConverter {
         const p = this.property(pair, range.start.offset, depth + 1);
         if (p) entries.push(p);
       }
+      for (const p of entries) cover(range, p.range);
       return { kind: 'object', entries, range };
     }
     if (isSeq(node)) {
@@ -94,6 +101,7 @@ class YamlConverter {
           items.push(this.value(item as YamlNode | null, range.start.offset, depth + 1));
         }
       }
+      for (const item of items) cover(range, item.range);
       return { kind: 'list', items, range };
     }
     this.report('unsupported YAML value here', range);
@@ -144,6 +152,7 @@ class YamlConverter {
         if (p) decl.body.push(p);
       }
     }
+    for (const p of decl.body) cover(decl.range, p.range);
     if (!named && !badName) {
       this.report("this YAML pipeline has no name: add 'pipeline: NAME' at the top level", { file: this.file, start: range.start, end: range.start });
     }
