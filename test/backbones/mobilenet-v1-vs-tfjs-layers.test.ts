@@ -16,7 +16,7 @@ async function loadLayersModelFromFolder(dir: string): Promise<tfl.LayersModel> 
   json.modelTopology.model_config.config.layers[0].config.batch_input_shape = [null, null, null, 3];
   const weightSpecs: tf.io.WeightsManifestEntry[] = [];
   const parts: Uint8Array[] = [];
-  for (const group of json.weightsManifest as tf.io.WeightsManifestGroupConfig[]) {
+  for (const group of json.weightsManifest as Array<{ paths: string[]; weights: tf.io.WeightsManifestEntry[] }>) {
     const bytes = group.weights.reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1) * 4, 0);
     const files = group.paths.map((p) => join(dir, p));
     parts.push(files.every(existsSync) ? new Uint8Array(Buffer.concat(files.map((f) => readFileSync(f)))) : new Uint8Array(bytes));

@@ -16,7 +16,7 @@ test(`${folder}: block taps equal tfjs-layers' nested backbone on a hazelnut pho
   await useCpu();
   const dir = join(WEIGHTS, folder);
   const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
-  const weightSpecs = json.weightsManifest.flatMap((g: tf.io.WeightsManifestGroupConfig) => g.weights);
+  const weightSpecs = json.weightsManifest.flatMap((g: { weights: tf.io.WeightsManifestEntry[] }) => g.weights);
   const bin = readFileSync(join(dir, 'weights.bin'));
   const model = await tfl.loadLayersModel({
     load: async () => ({ modelTopology: json.modelTopology, weightSpecs, weightData: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.length) }),
