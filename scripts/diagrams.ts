@@ -9,7 +9,10 @@ import { dadfParser } from '../grammar/parser.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const target = resolve(repoRoot, 'docs/grammar/diagrams.html');
-const html = createSyntaxDiagramsCode(dadfParser.getSerializedGastProductions());
+// The page loads chevrotain's diagram scripts from the installed package (node_modules after
+// `npm ci`), so it works offline and no third-party code is committed.
+const resourceBase = '../../node_modules/chevrotain/diagrams/';
+const html = createSyntaxDiagramsCode(dadfParser.getSerializedGastProductions(), { resourceBase, css: `${resourceBase}diagrams.css` });
 mkdirSync(dirname(target), { recursive: true });
 writeFileSync(target, html);
 console.log(`wrote ${target.slice(repoRoot.length + 1)} (${html.length} bytes)`);
