@@ -82,7 +82,8 @@ export function register(program: Command): void {
         taps: opts.taps ? opts.taps.split(',').map((t) => t.trim()).filter(Boolean) : [],
       });
       process.stderr.write(`backbone: ${backbone.label}\ntaps: ${backbone.taps.join(', ')}\n`);
-      const cache = FeatureCache.open({ dir: opts.cache ? undefined : null });
+      // Each image is written once: no point keeping features in memory.
+      const cache = FeatureCache.open({ dir: opts.cache ? undefined : null, maxMemoryBytes: 0 });
       mkdirSync(opts.out, { recursive: true });
       const stems = new Set<string>();
       const started = Date.now();

@@ -12,7 +12,7 @@ import { loadBackbone } from '../../runtime/backbones/index.ts';
 import { randomNativeWeights, seededUniform } from '../../runtime/weights/random.ts';
 import { writeSafetensors } from '../../runtime/weights/safetensors-write.ts';
 import { relativeError, useCpu } from './helpers.ts';
-import { torchResnet } from './torch-reference.ts';
+import { torchResnet, torchVgg } from './torch-reference.ts';
 
 const scratch = mkdtempSync(join(tmpdir(), 'dadf-resnet-ref-'));
 process.on('exit', () => rmSync(scratch, { recursive: true, force: true }));
@@ -61,3 +61,28 @@ for (const c of CASES) {
     backbone.dispose();
   });
 }
+
+test('vgg16 at 19 px equals torchvision semantics through pool2 (conv bias, ReLU, floor pooling)', async () => {
+  await useCpu();
+  const taps = ['conv1_1', 'conv1_2', 'pool1', 'conv2_1', 'conv2_2', 'pool2'];
+  const sd = weightsWithStatistics('vgg16', taps, 4);
+  const path = join(scratch, 'vgg16.safetensors');
+  writeSafetensors(path, sd);
+  const backbone = await loadBackbone({ arch: 'vgg16', weights: path, taps });
+  const size = 19;
+  const u = seededUniform(5);
+  const pixels = Float32Array.from({ length: size * size * 3 }, () => Math.floor(u() * 256));
+  const ours = backbone.extract(tf.tensor4d(pixels, [1, size, size, 3]));
+  const reference = torchVgg(sd, pixels, size, [64, 64, 'M', 128, 128, 'M']);
+  taps.forEach((tap, i) => {
+    const ref = reference[i];
+    assert.deepEqual(ours[tap].shape, [1, ref.h, ref.w, ref.c], tap);
+    const nhwc = ours[tap].dataSync();
+    const nchw = new Float32Array(nhwc.length);
+    for (let y = 0; y < ref.h; y++) for (let x = 0; x < ref.w; x++) for (let ch = 0; ch < ref.c; ch++) nchw[(ch * ref.h + y) * ref.w + x] = nhwc[(y * ref.w + x) * ref.c + ch];
+    const err = relativeError(nchw, Array.from(ref.data));
+    assert.ok(err < 1e-5, `${tap}: relative error ${err}`);
+  });
+  tf.dispose(Object.values(ours));
+  backbone.dispose();
+});

@@ -98,3 +98,39 @@ export function torchResnet(sd: NativeWeights, hwc: Float32Array, size: number, 
   }
   return taps;
 }
+
+/** torchvision VGG `features` (no BN) on one HWC 0..255 image, through the first `convs`
+ * entries of cfg (numbers = conv widths, 'M' = max pool 2/2); returns every output, NCHW. */
+export function torchVgg(sd: NativeWeights, hwc: Float32Array, size: number, cfg: Array<number | 'M'>): Chw[] {
+  const mean = [0.485, 0.456, 0.406];
+  const std = [0.229, 0.224, 0.225];
+  const data = new Float64Array(3 * size * size);
+  for (let c = 0; c < 3; c++) for (let k = 0; k < size * size; k++) data[c * size * size + k] = (hwc[k * 3 + c] / 255 - mean[c]) / std[c];
+  let h: Chw = { c: 3, h: size, w: size, data };
+  let index = 0;
+  const outs: Chw[] = [];
+  for (const item of cfg) {
+    if (item === 'M') {
+      const oh = Math.floor(h.h / 2);
+      const ow = Math.floor(h.w / 2);
+      const out = new Float64Array(h.c * oh * ow);
+      for (let c = 0; c < h.c; c++)
+        for (let y = 0; y < oh; y++)
+          for (let x = 0; x < ow; x++) {
+            let best = -Infinity;
+            for (let dy = 0; dy < 2; dy++) for (let dx = 0; dx < 2; dx++) best = Math.max(best, h.data[(c * h.h + 2 * y + dy) * h.w + 2 * x + dx]);
+            out[(c * oh + y) * ow + x] = best;
+          }
+      h = { c: h.c, h: oh, w: ow, data: out };
+      index += 1;
+    } else {
+      const y = conv(h, sd, `features.${index}`, 1, 1);
+      const bias = sd.get(`features.${index}.bias`)!.data;
+      const hw = y.h * y.w;
+      h = { ...y, data: y.data.map((v, k) => Math.max(0, v + bias[Math.floor(k / hw)])) };
+      index += 2;
+    }
+    outs.push(h);
+  }
+  return outs;
+}
