@@ -50,3 +50,17 @@ export function checkWeightsForTaps(
   }
   return Object.assign(fit, { file });
 }
+
+/**
+ * The same check for the checker's diagnostics: undefined when the weights fit, else the
+ * message and hint of the problem (file missing, not a weight file, names/shapes/bytes).
+ */
+export function weightsFitProblem(path: string, arch: BackboneArch, alpha: number, taps: string[]): { message: string; hint?: string } | undefined {
+  try {
+    checkWeightsForTaps(path, arch, alpha, taps);
+    return undefined;
+  } catch (error) {
+    if (error instanceof UserError) return { message: error.message, hint: error.hint };
+    throw error;
+  }
+}

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { isUserError } from '../../grammar/errors.ts';
-import { checkWeightsForTaps, inspectWeights, openWeightFile } from '../../compiler/weights/index.ts';
+import { checkWeightsForTaps, inspectWeights, openWeightFile, weightsFitProblem } from '../../compiler/weights/index.ts';
 import { loadBackbone } from '../../runtime/backbones/index.ts';
 import { randomNativeWeights } from '../../runtime/weights/random.ts';
 import { writeSafetensors } from '../../runtime/weights/safetensors-write.ts';
@@ -78,6 +78,10 @@ test('weights with the wrong shapes: the message lists the first differences and
   await rejectsWithUserError(() => loadBackbone({ arch: 'resnet50', weights: path, taps: ['layer1'] }), /do not fit resnet50/);
   // Only layer1's tensors were saved: layer2 cannot be built, and the message says up to where it can.
   await rejectsWithUserError(() => checkWeightsForTaps(path, 'resnet18', 1, ['layer2']), /missing layer2\.0\.conv1\.weight[\s\S]*taps up to layer1/);
+  // The checker's non-throwing form.
+  assert.equal(weightsFitProblem(path, 'resnet18', 1, ['layer1']), undefined);
+  assert.match(weightsFitProblem(path, 'resnet18', 1, ['layer1', 'layer3'])!.message, /missing layer2\.0\.conv1\.weight/);
+  assert.match(weightsFitProblem(join(scratch, 'absent.safetensors'), 'resnet18', 1, ['layer1'])!.message, /not found/);
 });
 
 test('files that are not weights, truncated files, missing files and unknown taps are refused clearly', async () => {
