@@ -8,6 +8,7 @@ import { UserError } from '../../grammar/errors.ts';
 import { BACKBONE_ARCHS, type BackboneArch } from '../../compiler/backbones.ts';
 import { initBackend, describeBackend } from '../../runtime/backend.ts';
 import { loadBackbone } from '../../runtime/backbones/index.ts';
+import { canonicalTap } from '../../compiler/weights/index.ts';
 import { FeatureCache, imageKeyOfFile } from '../../runtime/features/index.ts';
 import { imageSize, readImageRgb } from '../../runtime/data/index.ts';
 import { encodeNpy } from '../../runtime/io/npy.ts';
@@ -71,6 +72,7 @@ export function register(program: Command): void {
       const batch = positiveInt(opts.batch, '--batch');
       const alpha = opts.alpha === undefined ? 1 : Number(opts.alpha);
       if (!(alpha > 0)) throw new UserError(`--alpha must be a positive number, got ${opts.alpha}`, { where: '--alpha', exitCode: 2 });
+      const requested = opts.taps ? opts.taps.split(',').map((t) => t.trim()).filter(Boolean) : [];
       const backend = await initBackend(opts.backend);
       process.stderr.write(`${describeBackend(backend)}\n`);
       const backbone = await loadBackbone({
@@ -79,8 +81,10 @@ export function register(program: Command): void {
         weights: opts.weights ? resolve(opts.weights) : undefined,
         random: opts.random,
         seed: positiveIntOrZero(opts.seed),
-        taps: opts.taps ? opts.taps.split(',').map((t) => t.trim()).filter(Boolean) : [],
+        taps: requested,
       });
+      // Files are named by the taps as written on the command line (conv_pw_3_relu stays so).
+      const fileTap = new Map(requested.map((t) => [canonicalTap(backbone.info.arch, alpha, t) ?? t, t]));
       process.stderr.write(`backbone: ${backbone.label}\ntaps: ${backbone.taps.join(', ')}\n`);
       // Each image is written once: no point keeping features in memory.
       const cache = FeatureCache.open({ dir: opts.cache ? undefined : null, maxMemoryBytes: 0 });
@@ -101,7 +105,7 @@ export function register(program: Command): void {
           stems.add(stem);
           for (const tap of backbone.taps) {
             const shape = cache.shapeOf(backbone, size, tap)!;
-            const file = join(opts.out, `${stem}.${tap}.npy`);
+            const file = join(opts.out, `${stem}.${fileTap.get(tap) ?? tap}.npy`);
             writeFileAtomic(file, encodeNpy(features[tap][i], shape));
           }
         });

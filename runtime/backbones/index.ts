@@ -76,7 +76,7 @@ export async function loadBackbone(options: BackboneOptions): Promise<Backbone> 
   if (!BACKBONE_ARCHS.includes(arch)) {
     throw new UserError(`unknown backbone ${arch}`, { hint: `Backbones: ${BACKBONE_ARCHS.join(', ')}` });
   }
-  const alpha = options.alpha ?? (arch === 'mobilenet_v2' ? 1 : 1);
+  const alpha = options.alpha ?? 1;
   const info = backboneInfo(arch, alpha);
   const requested = options.taps.length ? options.taps : info.defaultTaps;
   const taps = requested.map((t) => {

@@ -78,10 +78,10 @@ test('dadfc features without weights or with an unknown backbone fails with a cl
 test('dadfc features --random labels the output as not pretrained', async () => {
   const img = join(scratch, 'y.png');
   await writePng(img, 32, 4);
-  const r = await capture(['features', '--backbone', 'mobilenet_v1', '--alpha', '0.25', '--random', '--size', '32', '--taps', 'conv_pw_1', '--backend', 'cpu', '-o', join(scratch, 'rand'), img]);
+  const r = await capture(['features', '--backbone', 'mobilenet_v1', '--alpha', '0.25', '--random', '--size', '32', '--taps', 'conv_pw_1_relu', '--backend', 'cpu', '-o', join(scratch, 'rand'), img]);
   assert.equal(r.code, 0, r.err);
   assert.match(r.err, /RANDOM init, seed 0: not pretrained/);
-  assert.deepEqual(decodeNpy(readFileSync(join(scratch, 'rand', 'y.conv_pw_1.npy'))).shape, [1, 16, 16, 16]);
+  assert.deepEqual(decodeNpy(readFileSync(join(scratch, 'rand', 'y.conv_pw_1_relu.npy'))).shape, [1, 16, 16, 16]);
 });
 
 test('dadfc weights inspect: format, architecture, parameters, buildable taps', async () => {
