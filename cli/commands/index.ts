@@ -11,10 +11,11 @@ import { register as train } from './train.ts';
 import { register as test } from './test.ts';
 import { register as run } from './run.ts';
 import { register as predict } from './predict.ts';
+import { register as lsp } from './lsp.ts';
 import { register as sweep } from './sweep.ts';
 import { register as demo } from './demo.ts';
 
-const registrations: Array<(program: Command) => void> = [check, compile, printConfig, schema, evalMaps, features, weights, train, test, run, predict, sweep, demo];
+const registrations: Array<(program: Command) => void> = [check, compile, printConfig, schema, evalMaps, features, weights, train, test, run, predict, sweep, demo, lsp];
 
 export function registerCommands(program: Command): void {
   for (const register of registrations) register(program);
