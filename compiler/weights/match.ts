@@ -1,7 +1,7 @@
 // Does a weight file fit an architecture? Resolves each expected tensor name in the file
 // (allowing one common prefix such as `module.` or a nested Keras model's name), compares
 // shapes, and says which taps can be built and, for those asked for, what is wrong.
-import { backboneInfo, type BackboneArch } from '../backbones.ts';
+import type { BackboneArch } from '../backbones.ts';
 import { archLayout, type ArchLayout, type ExpectedTensor } from './layouts.ts';
 import type { TensorEntry, WeightFile } from './format.ts';
 
@@ -90,8 +90,4 @@ export function describeProblems(fit: WeightFit, max = 5): string {
     lines.push(`the file has instead e.g. ${fit.unused.slice(0, 4).join(', ')}${fit.unused.length > 4 ? ', …' : ''}`);
   }
   return lines.join('\n');
-}
-
-export function describeArch(arch: BackboneArch, alpha: number): string {
-  return backboneInfo(arch, alpha).alpha !== 1 || arch.startsWith('mobilenet') ? `${arch} α${alpha}` : arch;
 }
