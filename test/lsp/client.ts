@@ -51,7 +51,9 @@ export async function startClient(): Promise<Client> {
     waiters.delete(params.uri);
     for (const resolveWaiter of list) resolveWaiter(params.diagnostics);
   });
-  connection.onNotification('window/showMessage', (params: { message: string }) => messages.push(params.message));
+  connection.onNotification('window/showMessage', (params: { message: string }) => {
+    messages.push(params.message);
+  });
   connection.onNotification('window/logMessage', () => {});
   connection.listen();
   await connection.sendRequest('initialize', { processId: process.pid, rootUri: uriOf(repoRoot), capabilities: {} }).catch((e) => {

@@ -3,7 +3,7 @@ import { after as afterAll, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CompletionItem, Hover, Location, MarkupContent, TextEdit } from 'vscode-languageserver/node';
+import type { CompletionItem, Diagnostic, Hover, Location, MarkupContent, TextEdit } from 'vscode-languageserver/node';
 import { after, positionOf, repoRoot, startClient, tempDir, uriOf, type Client } from './client.ts';
 
 const TINY = readFileSync(join(repoRoot, 'pipelines/tiny.dadf'), 'utf8');
@@ -20,6 +20,8 @@ afterAll(async () => {
 
 const request = <T>(method: string, path: string, position: { line: number; character: number }) =>
   client.connection.sendRequest(method, { textDocument: { uri: uriOf(path) }, position }) as Promise<T>;
+/** A diagnostic's message as text (LSP 3.18 allows markup there). */
+const messageOf = (d: Diagnostic) => (typeof d.message === 'string' ? d.message : d.message.value);
 const labels = (items: CompletionItem[] | null) => (items ?? []).map((i) => i.label);
 const hoverText = (h: Hover | null) => (h?.contents as MarkupContent | undefined)?.value ?? '';
 
@@ -40,8 +42,8 @@ test('didOpen: checker diagnostics with exact ranges, codes, severities and hint
   const tap = byCode.get('DADF4001')!;
   assert.deepEqual(tap.range, { start: positionOf(broken, 'conv_pw5'), end: after(broken, 'conv_pw5') });
   assert.equal(tap.severity, 1);
-  assert.match(tap.message, /mobilenet_v1 has no tap 'conv_pw5'; did you mean 'conv_pw_5'\?/);
-  assert.match(tap.message, /\nhint: taps of mobilenet_v1: conv_pw_1, /);
+  assert.match(messageOf(tap), /mobilenet_v1 has no tap 'conv_pw5'; did you mean 'conv_pw_5'\?/);
+  assert.match(messageOf(tap), /\nhint: taps of mobilenet_v1: conv_pw_1, /);
   assert.deepEqual(byCode.get('DADF4006')!.range, { start: positionOf(broken, '5, mlp_ratio'), end: positionOf(broken, '5, mlp_ratio', 1) });
 
   const fixed = client.nextDiagnostics(uriOf(path));
@@ -55,11 +57,11 @@ test('syntax and schema errors: a missing colon, an unknown key with a suggestio
   const unknown = diagnostics.find((d) => d.code === 'DADF3001');
   assert.ok(unknown, JSON.stringify(diagnostics));
   assert.deepEqual(unknown.range, { start: positionOf(text, 'stepz'), end: after(text, 'stepz') });
-  assert.match(unknown.message, /steps/);
+  assert.match(messageOf(unknown), /steps/);
   const value = diagnostics.find((d) => d.code === 'DADF3003');
   assert.ok(value);
   assert.deepEqual(value.range.start, positionOf(text, 'imagnet'));
-  assert.match(value.message, /imagenet/);
+  assert.match(messageOf(value), /imagenet/);
 
   const syntax = client.nextDiagnostics(uriOf(path));
   const typo = TINY.replace('batch: 4', 'batch 4');
@@ -67,7 +69,7 @@ test('syntax and schema errors: a missing colon, an unknown key with a suggestio
   const [missingColon] = await syntax;
   assert.equal(missingColon.code, 'DADF1001');
   assert.deepEqual(missingColon.range.start, positionOf(typo, '4\n    seed'));
-  assert.match(missingColon.message, /expected ':' after key 'batch'/);
+  assert.match(messageOf(missingColon), /expected ':' after key 'batch'/);
 
   const warned = client.nextDiagnostics(uriOf(path));
   client.change(path, TINY.replace('taps: [conv_pw_3, conv_pw_5, conv_pw_11]', 'taps: [conv_pw_5, conv_pw_3, conv_pw_11]').replace('patch: [4, 2, 1]', 'patch: [2, 4, 1]'), 3);
@@ -145,6 +147,32 @@ test('completion: block names, keys with documentation, enum values, backbone na
   const mobilenet = await request<CompletionItem[]>('textDocument/completion', path, after(inherited, 'taps: ['));
   assert.equal(labels(mobilenet)[0], 'conv_pw_1');
   assert.equal(labels(mobilenet).length, 13);
+});
+
+test('YAML pipelines: the checker\'s diagnostics at YAML ranges, hover with docs and shapes, definition of extends', async () => {
+  const parentYaml = readFileSync(join(repoRoot, 'pipelines/tiny.yaml'), 'utf8');
+  writeFileSync(join(dir, 'tiny.yaml'), parentYaml);
+  const text = 'pipeline: y\nextends: tiny.yaml\nflow:\n  over: [prior, selfish]\nscore: { fuse: avg }\n';
+  const { path, diagnostics } = await open('child.yaml', text);
+  const codes = diagnostics.map((d) => d.code);
+  assert.deepEqual(codes, ['DADF3003', 'DADF3003']);
+  assert.deepEqual(diagnostics[0].range, { start: positionOf(text, 'selfish'), end: after(text, 'selfish') });
+  assert.match(messageOf(diagnostics[0]), /self/);
+  assert.deepEqual(diagnostics[1].range.start, positionOf(text, 'avg'));
+
+  const fixed = client.nextDiagnostics(uriOf(path));
+  const good = text.replace('selfish', 'self').replace('avg', 'max');
+  client.change(path, good, 2);
+  assert.deepEqual(await fixed, []);
+  const over = hoverText(await request<Hover>('textDocument/hover', path, positionOf(good, 'over')));
+  assert.match(over, /\*\*flow\.over\*\*: `list of prior \| self \| memory`/);
+  const flow = hoverText(await request<Hover>('textDocument/hover', path, positionOf(good, 'flow')));
+  assert.match(flow, /scale 1: 16×16×64 \(prior \+ self\)/);
+  const name = hoverText(await request<Hover>('textDocument/hover', path, positionOf(good, ' y', 1)));
+  assert.match(name, /pipeline y: mobilenet_v1/);
+  const parent = await request<Location>('textDocument/definition', path, positionOf(good, 'tiny.yaml'));
+  assert.equal(parent.uri, uriOf(join(dir, 'tiny.yaml')));
+  assert.deepEqual(parent.range.start, positionOf(parentYaml, 'tiny\n'));
 });
 
 test('completion in YAML: keys by indentation, enum values inline and in flow mappings', async () => {
