@@ -224,7 +224,7 @@ test('formatting: the canonical layout, comments kept; a file with syntax errors
   assert.match(client.messages.at(-1) ?? '', /not formatted: fix the syntax error at line 1/);
 });
 
-test('speed: a change to the paper-size pipeline is checked and published in well under 50 ms', async () => {
+test('speed: a change to the paper-size pipeline is checked and published in well under 50 ms', async (t) => {
   const text = readFileSync(join(repoRoot, 'pipelines/dadf.dadf'), 'utf8');
   const path = join(repoRoot, 'pipelines/dadf.dadf');
   const first = client.nextDiagnostics(uriOf(path));
@@ -244,6 +244,8 @@ test('speed: a change to the paper-size pipeline is checked and published in wel
   assert.ok(median < 50, `median ${median.toFixed(1)} ms`);
   const hoverStarted = performance.now();
   await request<Hover>('textDocument/hover', path, positionOf(text, 'embed {'));
-  assert.ok(performance.now() - hoverStarted < 50);
+  const hoverMs = performance.now() - hoverStarted;
+  assert.ok(hoverMs < 50, `hover ${hoverMs.toFixed(1)} ms`);
+  t.diagnostic(`didChange → publishDiagnostics median ${median.toFixed(1)} ms (max ${times[times.length - 1].toFixed(1)}); hover ${hoverMs.toFixed(1)} ms`);
   client.close(path);
 });
