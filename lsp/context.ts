@@ -26,6 +26,8 @@ interface Frame {
 const is = (t: IToken | undefined, ...names: string[]) => t !== undefined && names.includes(t.tokenType.name);
 const isName = (t: IToken | undefined) => is(t, 'Identifier', 'DashedName', 'True', 'False', 'Null', 'Pipeline', 'Extends');
 const isColon = (t: IToken | undefined) => is(t, 'Colon', 'EqualsSlip');
+/** Offset just after a token (the lexer tracks start offsets only). */
+const endOf = (t: IToken) => t.startOffset + t.image.length;
 
 /** Start of the word the cursor is in (what the editor filters completions by). */
 export function wordStart(text: string, offset: number): number {
@@ -68,7 +70,7 @@ function walk(tokens: IToken[], stack: Frame[], pending: string[] | undefined, s
         const open = tokens.findIndex((x, j) => j > i && is(x, 'LCurly'));
         if (open < 0) return { kind: 'none' };
         state.pipeline = isName(tokens[i + 1]) ? tokens[i + 1].image : undefined;
-        state.arch = undefined;
+        delete state.arch;
         stack.push({ kind: 'block', path: [] });
         i = open + 1;
         continue;
@@ -107,6 +109,10 @@ function walk(tokens: IToken[], stack: Frame[], pending: string[] | undefined, s
         parts.push(tokens[j + 2].image);
         j += 2;
       }
+      // `flow.` with the cursor after the dot: the keys of flow come next.
+      if (is(tokens[j + 1], 'Dot') && j + 2 === tokens.length && frame.kind !== 'call') {
+        return { kind: 'key', path: [...frame.path, ...parts], inCall: false, yaml: false, ...state };
+      }
       if (isColon(tokens[j + 1])) {
         pending = parts;
         i = j + 2;
@@ -143,12 +149,12 @@ export function dadfContext(text: string, offset: number): CursorContext {
   const lexed = lexer.tokenize(before);
   const comments = lexed.groups.comments ?? [];
   const lastComment = comments[comments.length - 1];
-  if (lastComment && (lastComment.endOffset ?? 0) + 1 >= offset && !/^\/\*[\s\S]*\*\/$/.test(lastComment.image)) return { kind: 'none' };
+  if (lastComment && endOf(lastComment) >= offset && !/^\/\*[\s\S]*\*\/$/.test(lastComment.image)) return { kind: 'none' };
   let tokens = lexed.tokens;
   const last = tokens[tokens.length - 1];
-  if (last && is(last, 'DoubleQuoted', 'SingleQuoted', 'UnterminatedString', 'NumberLiteral') && (last.endOffset ?? 0) + 1 === offset) return { kind: 'none' };
+  if (last && is(last, 'DoubleQuoted', 'SingleQuoted', 'UnterminatedString', 'NumberLiteral') && endOf(last) === offset) return { kind: 'none' };
   // The word being typed is what completion filters by; the context is what precedes it.
-  if (last && isName(last) && (last.endOffset ?? 0) + 1 === offset) tokens = tokens.slice(0, -1);
+  if (last && isName(last) && endOf(last) === offset) tokens = tokens.slice(0, -1);
   return walk(tokens, [], undefined, {});
 }
 
