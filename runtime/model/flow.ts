@@ -23,7 +23,8 @@ interface Step {
   subnet: Layer[];
   gamma: tf.Variable;
   offset: tf.Variable;
-  perm?: number[];
+  /** Name of the step's permutation buffer (permute: fixed), read at each call. */
+  permName?: string;
 }
 
 export interface FlowOutput {
@@ -52,7 +53,7 @@ export class ScaleFlow {
     readonly scale: number,
     readonly size: number,
     channels: number,
-    store: ParamStore,
+    private readonly store: ParamStore,
     private readonly ops: Ops,
     seed: number,
   ) {
@@ -67,23 +68,21 @@ export class ScaleFlow {
     this.steps = Array.from({ length: spec.flow.steps }, (_, k) => {
       const name = `${prefix}.step${k}`;
       const small = spec.flow.alternate && k % 2 === 1;
+      const permName = spec.flow.permute === 'fixed' ? `${name}.perm` : undefined;
+      if (permName) store.addBuffer(permName, permutation(channels, rngFor(seed, permName)));
       return {
         subnet: buildSubnet(spec.flow.subnet, small, this.split, `${name}.subnet`, store),
         gamma: store.add(`${name}.gamma`, 'flow', [channels], { kind: 'constant', value: GAMMA_FOR_UNIT_SCALE }),
         offset: store.add(`${name}.offset`, 'flow', [channels], { kind: 'zeros' }),
-        perm: spec.flow.permute === 'fixed' ? store.addBuffer(`${name}.perm`, permutation(channels, rngFor(seed, `${name}.perm`))) : undefined,
+        permName,
       };
     });
-    this.storeRef = store;
-    this.prefix = prefix;
   }
-
-  private readonly storeRef: ParamStore;
-  private readonly prefix: string;
 
   /** Current permutation of step k (a buffer: setWeights may replace it). */
   private perm(k: number): number[] | undefined {
-    return this.steps[k].perm ? this.storeRef.buffer(`${this.prefix}.step${k}.perm`) : undefined;
+    const name = this.steps[k].permName;
+    return name ? this.store.buffer(name) : undefined;
   }
 
   /** The input norm: LayerNorm over (H, W, C) per sample, per-element affine. */
