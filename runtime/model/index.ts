@@ -59,7 +59,20 @@ export interface DadfModel {
   dispose(): void;
 }
 
+/** The runtime builds only from checked Specs; these are the sizes it relies on. */
+function assertBuildable(dims: ModelDims): void {
+  const problems: string[] = [];
+  for (const s of dims.scales) {
+    if (!Number.isInteger(s.size) || !Number.isInteger(s.channels) || !Number.isInteger(s.grid)) problems.push(`scale ${s.index + 1} (${s.tap}) has no valid size`);
+    else if (s.grid !== dims.grid) problems.push(`scale ${s.index + 1} reaches a ${s.grid}×${s.grid} grid, not ${dims.grid}×${dims.grid}`);
+  }
+  if (!Number.isInteger(dims.headDim)) problems.push(`${dims.heads} heads do not divide the width ${dims.width}`);
+  if (dims.memoryTokens !== dims.tokens) problems.push(`memory tokens (${dims.memoryTokens}) differ from the token count (${dims.tokens})`);
+  if (problems.length) throw new Error(`createModel needs a checked spec: ${problems.join('; ')}`);
+}
+
 export function createModel(spec: Spec, dims: ModelDims, seed = spec.train.seed, options: ModelOptions = {}): DadfModel {
+  assertBuildable(dims);
   const ops = options.ops ?? fastOps;
   const store = new ParamStore(seed);
   const transformer = new DualTransformer(spec, dims, store, ops);

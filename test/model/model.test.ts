@@ -140,3 +140,10 @@ test('tf.memory().numTensors is unchanged after repeated forward and loss calls'
   optimizer.dispose();
   model.dispose();
 });
+
+test('createModel refuses sizes a checked spec cannot have', () => {
+  const spec = tinySpec({ embed: { patch: [4, 4, 1] } });
+  assert.throws(() => createModel(spec, modelDims(spec), 0), /grid/);
+  const heads = tinySpec({ transformer: { heads: 5 } });
+  assert.throws(() => createModel(heads, modelDims(heads), 0), /heads/);
+});
