@@ -7,7 +7,7 @@ import { findParent } from './definition.ts';
 import { locate } from './locate.ts';
 import { toRange } from './ranges.ts';
 import { keyDocumentation, schemaAt } from './schema.ts';
-import { pipelineShapes, sectionShapes } from './shapes.ts';
+import { pipelineShapes, sectionShapes, shapeSource } from './shapes.ts';
 import type { Workspace } from './workspace.ts';
 
 function compileOne(path: string, pipeline: string, workspace: Workspace): Compiled | undefined {
@@ -19,14 +19,16 @@ function compileOne(path: string, pipeline: string, workspace: Workspace): Compi
   }
 }
 
-/** Shapes of a section, or why there are none yet. */
+/** Shapes of a section (or of the pipeline), and what stands in the way of the rest. */
 function shapesOf(compiled: Compiled | undefined, section: string | undefined): string {
-  if (!compiled?.plan) {
-    const errors = compiled?.diagnostics.filter((d) => d.severity === 'error').length ?? 0;
-    return `_shapes appear once the pipeline checks (${errors} error${errors === 1 ? '' : 's'} now)_`;
-  }
-  const lines = section === undefined ? [pipelineShapes(compiled.plan)] : sectionShapes(compiled.plan, section);
-  return lines ? '```\n' + lines.join('\n') + '\n```' : '';
+  const source = shapeSource(compiled);
+  const errors = compiled?.diagnostics.filter((d) => d.severity === 'error').length ?? 0;
+  const pending = `_${errors} error${errors === 1 ? '' : 's'} in the pipeline${source ? '; sizes as far as they can be inferred' : '; shapes appear once it is schema-valid'}_`;
+  if (!source) return pending;
+  const lines = section === undefined ? pipelineShapes(source) : sectionShapes(source, section);
+  if (!lines || lines.length === 0) return '';
+  const block = '```\n' + lines.join('\n') + '\n```';
+  return source.plan ? block : `${pending}\n\n${block}`;
 }
 
 const SHAPED = new Set(['input', 'backbone', 'embed', 'transformer', 'flow', 'score', 'train']);
@@ -64,9 +66,8 @@ export function hover(ast: PipelineFile, path: string, offset: number, workspace
     case 'value': {
       const doc = keyDoc(at.path);
       if (at.path[0] === 'backbone' && at.path[1] === 'taps' && at.path.length === 3) {
-        const plan = compileOne(path, at.decl.name, workspace)?.plan;
-        const scale = plan?.dims.scales[Number(at.path[2])];
-        if (scale) parts.push(`tap **${scale.tap}**: ${scale.size}×${scale.size}×${scale.channels} (stride ${scale.stride}), scale ${scale.index + 1}`);
+        const scale = shapeSource(compileOne(path, at.decl.name, workspace))?.dims.scales[Number(at.path[2])];
+        if (scale && Number.isFinite(scale.size)) parts.push(`tap **${scale.tap}**: ${scale.size}×${scale.size}×${scale.channels} (stride ${scale.stride}), scale ${scale.index + 1}`);
       }
       if (doc) parts.push(doc);
       break;
