@@ -7,6 +7,8 @@ import { buildPlan, type Plan } from './plan.ts';
 import { validate } from './validate.ts';
 import { locateWeights, weightsDiagnostics, type WeightsLocation } from './weights-path.ts';
 import type { Spec } from './spec.ts';
+import { resolvedTaps } from './dims.ts';
+import { weightsFitProblem } from './weights/index.ts';
 import type { SourceMap } from './lower.ts';
 
 export type { Spec, Stream, StageName } from './spec.ts';
@@ -54,6 +56,11 @@ export function compilePipeline(file: string, options: ResolveOptions = {}): Com
   const weights = locateWeights(spec, merged.sources);
   const weightsRange = merged.sources.get('/backbone/weights')?.value ?? merged.sources.get('/backbone')?.key ?? fallback;
   diagnostics.push(...weightsDiagnostics(spec, weights, weightsRange));
+  if (!spec.backbone.random && weights.exists && weights.path) {
+    // The file is there: does it hold what the taps need? (headers and manifests only, no tensors)
+    const problem = weightsFitProblem(weights.path, spec.backbone.arch, spec.backbone.alpha, resolvedTaps(spec));
+    if (problem) diagnostics.push({ severity: 'error', code: 'DADF4019', message: problem.message, range: weightsRange, hint: problem.hint });
+  }
   const sorted = sortDiagnostics(diagnostics);
   if (hasErrors(sorted)) return { ...base, weights, diagnostics: sorted };
   return { ...base, spec, plan: buildPlan(spec), weights, diagnostics: sorted };

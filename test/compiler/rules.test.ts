@@ -76,3 +76,10 @@ test('an unset env() with no file behind it is only a warning', () => {
   assert.equal(r.diagnostics[0]?.code, 'DADF4018');
   assert.ok(r.spec);
 });
+
+test('a weights file that does not fit the architecture is an error at the weights value', () => {
+  const r = compileTexts({ 'p.dadf': variant('random: true, ', 'weights: "w.safetensors", '), 'w.safetensors': 'not a weights file at all' });
+  const d = errorsOf(r.diagnostics).find((x) => x.code === 'DADF4019');
+  assert.ok(d, JSON.stringify(r.diagnostics.map((x) => `${x.code} ${x.message}`)));
+  assert.equal(d.range.start.line, 3);
+});
