@@ -118,6 +118,12 @@ export function startServer(input: NodeJS.ReadableStream, output: NodeJS.Writabl
     publish(new Set(touched));
   });
 
+  // A parent changed on disk (when the client watches files): every open pipeline is checked again.
+  connection.onDidChangeWatchedFiles(() => {
+    const touched = documents.all().flatMap((doc) => (isPipelineDocument(uriToPath(doc.uri), doc.getText()) ? check(doc) : []));
+    publish(new Set(touched));
+  });
+
   const documentAt = (uri: string) => {
     const doc = documents.get(uri);
     return doc ? { doc, path: uriToPath(uri) } : undefined;

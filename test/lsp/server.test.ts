@@ -99,7 +99,15 @@ test('extends: a parent\'s diagnostics are published under the parent\'s URI, an
   assert.deepEqual(definition.range.start, { line: 2, character: 9 }, "at the parent's name");
   const noDefinition = await request<Location | null>('textDocument/definition', childPath, positionOf(child, 'steps'));
   assert.equal(noDefinition, null);
+  // Closing the unsaved parent: the child reads the (still broken) file on disk again.
+  const reverted = client.nextDiagnostics(uriOf(parentPath));
   client.close(parentPath);
+  assert.deepEqual((await reverted).map((d) => d.code), ['DADF3004']);
+  // Fixed on disk, and the client says the file changed: cleared.
+  writeFileSync(parentPath, TINY.replace('pipeline tiny', 'pipeline parent'));
+  const clearedOnDisk = client.nextDiagnostics(uriOf(parentPath));
+  void client.connection.sendNotification('workspace/didChangeWatchedFiles', { changes: [{ uri: uriOf(parentPath), type: 2 }] });
+  assert.deepEqual(await clearedOnDisk, []);
   client.close(childPath);
 });
 
