@@ -96,17 +96,19 @@ function toMaps(perPosition: Float32Array[], name: string): void {
   chosen.forEach((p, i) => bank.set(all.subarray(p * c, (p + 1) * c), i * c));
   const M = tf.tensor2d(bank, [keep, c]);
   const mNorm = tf.sum(tf.square(M), 1);
+  // Transposed once: on wasm only plain, non-transposed 2-D matmuls are fast.
+  const Mt = tf.transpose(M);
   const out: Float32Array[] = [];
   for (const f of test) {
     const d = tf.tidy(() => {
       const q = tf.tensor2d(f, [h * w, c]);
-      const dist = tf.add(tf.sub(tf.sum(tf.square(q), 1, true), tf.mul(tf.matMul(q, M, false, true), 2)), mNorm);
+      const dist = tf.add(tf.sub(tf.sum(tf.square(q), 1, true), tf.mul(tf.matMul(q, Mt), 2)), mNorm);
       return tf.sqrt(tf.relu(tf.min(dist, 1)));
     });
     out.push(d.dataSync() as Float32Array);
     d.dispose();
   }
-  tf.dispose([M, mNorm]);
+  tf.dispose([M, Mt, mNorm]);
   toMaps(out, 'knn');
   console.log(`           (${((performance.now() - t) / 1000).toFixed(1)} s; memory ${keep} of ${total} patches)`);
 }
