@@ -25,7 +25,11 @@ export function tinySpec(overrides: DeepPartial<Spec> = {}): Spec {
     train: {
       optimizer: { type: 'adamw', lr: 1e-3, betas: [0.9, 0.95], weight_decay: 0.05 },
       batch: 2,
-      seed: 0, validation: 0.1, grad_clip: 0, stages: { reconstruct: { epochs: 1 }, flow: { epochs: 1 } } },
+      seed: 0,
+      validation: 0.1,
+      grad_clip: 0,
+      stages: { reconstruct: { epochs: 1 }, flow: { epochs: 1 } },
+    },
   };
   return merge(base, overrides) as Spec;
 }
