@@ -9,6 +9,7 @@ import { dirname } from 'node:path';
 import { cpus } from 'node:os';
 import { UserError } from '../grammar/errors.ts';
 import { unrefWorkers, withFileWorkers } from './wasm-threads.ts';
+import { installWasmKernels } from './ops/wasm-kernels.ts';
 
 export const BACKEND_NAMES = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
@@ -112,6 +113,7 @@ let wasmThreads: number | undefined;
 
 async function loadWasm(threads: number): Promise<BackendInfo> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  installWasmKernels(); // its Slice/SplitV/Unpack copy the whole input per call
   // The module starts once per process; the first thread count sticks.
   if (wasmThreads === undefined) {
     const require = createRequire(import.meta.url);

@@ -1,0 +1,41 @@
+// The heap-view Slice / SplitV / Unpack kernels installed on wasm give the same values as the
+// cpu backend for contiguous and strided blocks of every rank the model uses.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../../runtime/backend.ts';
+
+const SHAPE = [3, 4, 5, 6];
+const values = Float32Array.from({ length: 3 * 4 * 5 * 6 }, (_, i) => i * 0.5 - 7);
+
+function runAll(): number[][] {
+  const x = tf.tensor4d(values, SHAPE as [number, number, number, number]);
+  const flat = tf.reshape(x, [12, 30]);
+  const outs: tf.Tensor[] = [
+    tf.slice(x, [1, 0, 0, 0], [2, -1, -1, -1]),
+    tf.slice(x, [0, 1, 2, 3], [3, 2, 3, 2]),
+    tf.slice(x, [2, 3, 0, 0], [1, 1, 5, 6]),
+    tf.slice(flat, [5, 7], [4, 9]),
+    ...tf.split(x, [2, 4], 3),
+    ...tf.split(x, 2, 1),
+    ...tf.unstack(x, 0),
+    ...tf.unstack(x, 2),
+    tf.slice(x, [0, 0, 0, 0], [0, 4, 5, 6]),
+  ];
+  const data = outs.map((t) => [...t.shape, ...t.dataSync()]);
+  tf.dispose([x, flat, ...outs]);
+  return data;
+}
+
+test('wasm slice, split and unstack equal the cpu backend exactly', async () => {
+  await initBackend('cpu');
+  const expected = runAll();
+  await initBackend('wasm');
+  assert.equal(tf.getKernel('Slice', 'wasm')?.kernelFunc.name, 'slice');
+  const actual = runAll();
+  assert.deepEqual(actual, expected);
+  // and no tensors leak from the kernels
+  const before = tf.memory().numTensors;
+  runAll();
+  assert.equal(tf.memory().numTensors, before);
+});
