@@ -1,0 +1,140 @@
+// ONNX export of a trained run: one graph from pixels to anomaly maps and image scores.
+//   input  `images`  float32 [B, S, S, 3], NHWC RGB in 0..255 (already resized to S)
+//   output `maps`    float32 [B, S, S]     (higher = more anomalous)
+//   output `scores`  float32 [B]
+// Opset 17 (default domain), IR version 8. B is a number or the symbol "batch".
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { InputNormalization } from '../../compiler/backbones.ts';
+import type { ModelDims } from '../../compiler/dims.ts';
+import type { Spec } from '../../compiler/spec.ts';
+import { UserError } from '../../grammar/errors.ts';
+import type { NamedWeight } from '../model/params.ts';
+import { openRun } from '../inference/open-run.ts';
+import { emitBackbone, type BackboneSource } from './backbone.ts';
+import { FLOAT, GraphBuilder } from './graph.ts';
+import { emitModel } from './model.ts';
+import { encodeModel, type ModelMsg } from './onnx-proto.ts';
+
+export const ONNX_OPSET = 17;
+export const ONNX_IR_VERSION = 8;
+/** protobuf's hard limit on one message; bigger models would need external data files. */
+const PROTOBUF_LIMIT = 2 ** 31 - 1;
+
+export type BatchSize = number | 'dynamic';
+
+export interface OnnxGraphInput {
+  name: string;
+  spec: Spec;
+  dims: ModelDims;
+  /** The model's weights by name (DadfModel.getWeights() or a checkpoint's model/ tensors). */
+  weights: Record<string, NamedWeight>;
+  backbone: BackboneSource;
+  /** The backbone's own input normalisation (what runtime/backbones applies). */
+  normalization: InputNormalization;
+  batch?: BatchSize;
+  /** Extra key/value pairs stored in the model's metadata_props. */
+  metadata?: Record<string, string>;
+}
+
+export interface OnnxModelSummary {
+  bytes: Uint8Array;
+  nodes: number;
+  initializers: number;
+  weightBytes: number;
+  opCounts: Record<string, number>;
+}
+
+function emitNormalization(g: GraphBuilder, images: string, n: InputNormalization): string {
+  if (n.kind === 'tf') return g.sub(g.div(images, g.float(127.5), 'normalize.scale'), g.float(1), 'normalize');
+  const scaled = g.div(images, g.float(255), 'normalize.unit');
+  return g.div(g.sub(scaled, g.float(n.mean), 'normalize.mean'), g.float(n.std), 'normalize');
+}
+
+/** Builds the ONNX model bytes for a model + backbone. */
+export function buildOnnxModel(input: OnnxGraphInput): OnnxModelSummary {
+  const { spec, dims } = input;
+  const batch = input.batch ?? 'dynamic';
+  if (batch !== 'dynamic' && !(Number.isInteger(batch) && batch >= 1)) {
+    throw new UserError(`batch must be a positive integer or "dynamic", got ${batch}`);
+  }
+  const b = batch === 'dynamic' ? 'batch' : batch;
+  const S = dims.inputSize;
+  const g = new GraphBuilder();
+  const images = g.input('images', FLOAT, [b, S, S, 3], `RGB images, NHWC float32 in 0..255, resized to ${S}×${S}`);
+  g.scope = 'input/';
+  const nchw = g.transpose(emitNormalization(g, images, input.normalization), [0, 3, 1, 2], 'nchw');
+  const tapValues = emitBackbone(g, nchw, input.backbone);
+  const taps = dims.scales.map((s) => {
+    const t = tapValues[s.tap];
+    if (!t) throw new Error(`internal: tap ${s.tap} was not emitted`);
+    return t;
+  });
+  const { maps, scores } = emitModel(g, taps, spec, dims, input.weights);
+  g.output('maps', maps, FLOAT, [b, S, S], 'anomaly maps at input size; higher = more anomalous');
+  g.output('scores', scores, FLOAT, [b], `image scores (${spec.score.image} of the map)`);
+  if (g.weightBytes > PROTOBUF_LIMIT - 64 * 1024 * 1024) {
+    throw new UserError(`cannot export node graph/initializers: ${(g.weightBytes / 2 ** 30).toFixed(2)} GiB of weights exceed protobuf's 2 GiB limit for one .onnx file`, {
+      hint: 'use a smaller pipeline (embed.dim, transformer.depth), or score with --engine tfjs',
+    });
+  }
+  const model: ModelMsg = {
+    irVersion: ONNX_IR_VERSION,
+    producerName: 'dadf',
+    producerVersion: '0.1.0',
+    docString: `dadf pipeline ${spec.name}: images [B, ${S}, ${S}, 3] float32 0..255 (NHWC) → maps [B, ${S}, ${S}], scores [B]`,
+    graph: { name: spec.name, node: g.nodes, initializer: g.initializers, input: g.inputs, output: g.outputs },
+    opsetImport: [{ domain: '', version: ONNX_OPSET }],
+    metadataProps: Object.entries({ pipeline: spec.name, input_size: String(S), layout: 'NHWC float32 0..255', ...(input.metadata ?? {}) }).map(([key, value]) => ({ key, value })),
+  };
+  const opCounts: Record<string, number> = {};
+  for (const n of g.nodes) opCounts[n.opType] = (opCounts[n.opType] ?? 0) + 1;
+  return { bytes: encodeModel(model), nodes: g.nodes.length, initializers: g.initializers.length, weightBytes: g.weightBytes, opCounts };
+}
+
+export interface ExportSummary extends Omit<OnnxModelSummary, 'bytes'> {
+  file: string;
+  fileBytes: number;
+  batch: BatchSize;
+  inputSize: number;
+  checkpointSha256: string;
+}
+
+export function sha256OfFile(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
+/** Exports a trained run to an .onnx file (written atomically). */
+export async function exportRun(runPath: string, file: string, options: { batch?: BatchSize } = {}): Promise<ExportSummary> {
+  const opened = await openRun(runPath);
+  try {
+    const { spec, dims, meta } = opened;
+    const checkpointSha256 = sha256OfFile(opened.run.file('checkpoint'));
+    const built = buildOnnxModel({
+      name: spec.name,
+      spec,
+      dims,
+      weights: opened.model.getWeights(),
+      backbone: {
+        arch: spec.backbone.arch,
+        alpha: spec.backbone.alpha,
+        weights: meta.backbone.pretrained ? meta.backbone.weights : undefined,
+        random: !meta.backbone.pretrained,
+        seed: meta.seed,
+        taps: opened.backbone.taps,
+      },
+      normalization: opened.backbone.normalization,
+      batch: options.batch,
+      metadata: { backbone: opened.backbone.label, checkpoint_sha256: checkpointSha256 },
+    });
+    mkdirSync(dirname(file), { recursive: true });
+    const tmp = `${file}.tmp-${process.pid}`;
+    writeFileSync(tmp, built.bytes);
+    renameSync(tmp, file);
+    const { bytes, ...rest } = built;
+    return { ...rest, file, fileBytes: bytes.byteLength, batch: options.batch ?? 'dynamic', inputSize: dims.inputSize, checkpointSha256 };
+  } finally {
+    opened.dispose();
+  }
+}
