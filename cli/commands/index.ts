@@ -1,22 +1,31 @@
 // Every verb of dadfc, each defined in its own file; add a verb by adding one line here.
+// Only the module of the verb being run is loaded (startup stays fast: `check` never loads
+// TensorFlow.js); help without a verb loads them all.
 import type { Command } from 'commander';
-import { register as check } from './check.ts';
-import { register as compile } from './compile.ts';
-import { register as printConfig } from './print-config.ts';
-import { register as schema } from './schema.ts';
-import { register as evalMaps } from './eval.ts';
-import { register as features } from './features.ts';
-import { register as weights } from './weights.ts';
-import { register as train } from './train.ts';
-import { register as test } from './test.ts';
-import { register as run } from './run.ts';
-import { register as predict } from './predict.ts';
-import { register as lsp } from './lsp.ts';
-import { register as sweep } from './sweep.ts';
-import { register as demo } from './demo.ts';
 
-const registrations: Array<(program: Command) => void> = [check, compile, printConfig, schema, evalMaps, features, weights, train, test, run, predict, sweep, demo, lsp];
+type VerbModule = { register(program: Command): void };
 
-export function registerCommands(program: Command): void {
-  for (const register of registrations) register(program);
+const verbs: Record<string, () => Promise<VerbModule>> = {
+  'check': () => import('./check.ts'),
+  'compile': () => import('./compile.ts'),
+  'print-config': () => import('./print-config.ts'),
+  'schema': () => import('./schema.ts'),
+  'eval': () => import('./eval.ts'),
+  'features': () => import('./features.ts'),
+  'weights': () => import('./weights.ts'),
+  'train': () => import('./train.ts'),
+  'test': () => import('./test.ts'),
+  'run': () => import('./run.ts'),
+  'predict': () => import('./predict.ts'),
+  'sweep': () => import('./sweep.ts'),
+  'demo': () => import('./demo.ts'),
+  'lsp': () => import('./lsp.ts'),
+};
+
+export const VERBS = Object.keys(verbs);
+
+export async function registerCommands(program: Command, argv: string[]): Promise<void> {
+  const verb = argv.find((a) => !a.startsWith('-'));
+  const chosen = verb !== undefined && verb in verbs ? [verb] : VERBS;
+  for (const name of chosen) (await verbs[name]()).register(program);
 }
