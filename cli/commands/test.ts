@@ -4,12 +4,14 @@ import { join } from 'node:path';
 import { openRun } from '../../runtime/inference/open-run.ts';
 import { testRun } from '../../runtime/inference/test-run.ts';
 import type { EvalResult } from '../../runtime/metrics/index.ts';
+import { parseEngine } from '../../runtime/onnx-engine/engines.ts';
 import { addRuntimeFlags, startRuntime, type RuntimeContext, type RuntimeFlags } from '../runtime-context.ts';
 
 interface TestFlags extends RuntimeFlags {
   data?: string;
   out?: string;
   skipBad?: boolean;
+  engine?: string;
 }
 
 export function register(program: Command): void {
@@ -20,7 +22,8 @@ export function register(program: Command): void {
       .argument('<run>', 'run directory written by dadfc train')
       .option('--data <dir>', 'data set (default: the one the run was trained on)')
       .option('-o, --out <dir>', 'output folder (default RUN/test)')
-      .option('--skip-bad', 'skip unreadable images (listed) instead of stopping'),
+      .option('--skip-bad', 'skip unreadable images (listed) instead of stopping')
+      .option('--engine <name>', 'tfjs | onnx (onnxruntime-node on the CPU; exports RUN/model.onnx on first use)', 'tfjs'),
   ).action(async (runPath: string, flags: TestFlags) => {
     const ctx = await startRuntime(flags);
     try {
@@ -32,7 +35,9 @@ export function register(program: Command): void {
 }
 
 export async function testCommand(runPath: string, flags: TestFlags, ctx: RuntimeContext, timings: Record<string, number> = {}) {
+  const engineName = parseEngine(flags.engine);
   const opened = await openRun(runPath);
+  const engine = engineName === 'onnx' ? await (await import('../../runtime/onnx-engine/index.ts')).OnnxEngine.open(opened, { progress: ctx.progress }) : undefined;
   try {
     const result = await testRun(opened, {
       dataDir: flags.data ?? opened.meta.data.root,
@@ -41,7 +46,8 @@ export async function testCommand(runPath: string, flags: TestFlags, ctx: Runtim
       progress: ctx.progress,
       skipBad: flags.skipBad,
       timings: { ...opened.meta.timings, ...timings },
-      backendName: ctx.backend.description,
+      backendName: engine ? engine.description : ctx.backend.description,
+      score: engine ? (paths, label) => engine.scoreImages(paths, { progress: ctx.progress, label }) : undefined,
     });
     ctx.progress.stop();
     if (flags.json) process.stdout.write(JSON.stringify({ kind: 'result', metrics: withoutCurves(result.metrics), report: result.reportPath }) + '\n');
@@ -51,6 +57,7 @@ export async function testCommand(runPath: string, flags: TestFlags, ctx: Runtim
     }
     return result;
   } finally {
+    await engine?.dispose();
     opened.dispose();
   }
 }

@@ -11,7 +11,7 @@ import type { ModelDims } from '../../compiler/dims.ts';
 import type { Spec } from '../../compiler/spec.ts';
 import { UserError } from '../../grammar/errors.ts';
 import type { NamedWeight } from '../model/params.ts';
-import { openRun } from '../inference/open-run.ts';
+import { openRun, type OpenedRun } from '../inference/open-run.ts';
 import { emitBackbone, type BackboneSource } from './backbone.ts';
 import { FLOAT, GraphBuilder } from './graph.ts';
 import { emitModel } from './model.ts';
@@ -105,35 +105,40 @@ export function sha256OfFile(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
 }
 
-/** Exports a trained run to an .onnx file (written atomically). */
+/** Exports an opened run to an .onnx file (written atomically). */
+export function exportOpenedRun(opened: OpenedRun, file: string, options: { batch?: BatchSize } = {}): ExportSummary {
+  const { spec, dims, meta } = opened;
+  const checkpointSha256 = sha256OfFile(opened.run.file('checkpoint'));
+  const built = buildOnnxModel({
+    name: spec.name,
+    spec,
+    dims,
+    weights: opened.model.getWeights(),
+    backbone: {
+      arch: spec.backbone.arch,
+      alpha: spec.backbone.alpha,
+      weights: meta.backbone.pretrained ? meta.backbone.weights : undefined,
+      random: !meta.backbone.pretrained,
+      seed: meta.seed,
+      taps: opened.backbone.taps,
+    },
+    normalization: opened.backbone.normalization,
+    batch: options.batch,
+    metadata: { backbone: opened.backbone.label, checkpoint_sha256: checkpointSha256 },
+  });
+  mkdirSync(dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}`;
+  writeFileSync(tmp, built.bytes);
+  renameSync(tmp, file);
+  const { bytes, ...rest } = built;
+  return { ...rest, file, fileBytes: bytes.byteLength, batch: options.batch ?? 'dynamic', inputSize: dims.inputSize, checkpointSha256 };
+}
+
+/** Opens a run (a checkpoint is required) and exports it. */
 export async function exportRun(runPath: string, file: string, options: { batch?: BatchSize } = {}): Promise<ExportSummary> {
   const opened = await openRun(runPath);
   try {
-    const { spec, dims, meta } = opened;
-    const checkpointSha256 = sha256OfFile(opened.run.file('checkpoint'));
-    const built = buildOnnxModel({
-      name: spec.name,
-      spec,
-      dims,
-      weights: opened.model.getWeights(),
-      backbone: {
-        arch: spec.backbone.arch,
-        alpha: spec.backbone.alpha,
-        weights: meta.backbone.pretrained ? meta.backbone.weights : undefined,
-        random: !meta.backbone.pretrained,
-        seed: meta.seed,
-        taps: opened.backbone.taps,
-      },
-      normalization: opened.backbone.normalization,
-      batch: options.batch,
-      metadata: { backbone: opened.backbone.label, checkpoint_sha256: checkpointSha256 },
-    });
-    mkdirSync(dirname(file), { recursive: true });
-    const tmp = `${file}.tmp-${process.pid}`;
-    writeFileSync(tmp, built.bytes);
-    renameSync(tmp, file);
-    const { bytes, ...rest } = built;
-    return { ...rest, file, fileBytes: bytes.byteLength, batch: options.batch ?? 'dynamic', inputSize: dims.inputSize, checkpointSha256 };
+    return exportOpenedRun(opened, file, options);
   } finally {
     opened.dispose();
   }

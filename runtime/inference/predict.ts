@@ -9,7 +9,7 @@ import { overlay } from '../report/colormap.ts';
 import { writePng } from '../report/png.ts';
 import { resizeFilter } from '../train/features.ts';
 import type { OpenedRun } from './open-run.ts';
-import { scoreImages } from './score.ts';
+import { scoreImages, type ScoredImage } from './score.ts';
 
 export interface Prediction {
   image: string;
@@ -17,9 +17,16 @@ export interface Prediction {
   heatmap: string;
 }
 
-export async function predict(opened: OpenedRun, images: string[], outDir: string, ctx: { cache: FeatureCache; progress: Progress }): Promise<Prediction[]> {
+export async function predict(
+  opened: OpenedRun,
+  images: string[],
+  outDir: string,
+  ctx: { cache: FeatureCache; progress: Progress; score?: (paths: string[], label: string) => Promise<ScoredImage[]> },
+): Promise<Prediction[]> {
   const { spec, dims } = opened;
-  const scored = await scoreImages(images, { spec, dims, backbone: opened.backbone, model: opened.model, cache: ctx.cache, progress: ctx.progress, label: 'predict' });
+  const scored = ctx.score
+    ? await ctx.score(images, 'predict')
+    : await scoreImages(images, { spec, dims, backbone: opened.backbone, model: opened.model, cache: ctx.cache, progress: ctx.progress, label: 'predict' });
   mkdirSync(outDir, { recursive: true });
   let min = Infinity;
   let max = -Infinity;

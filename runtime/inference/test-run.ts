@@ -11,7 +11,7 @@ import type { Progress } from '../progress.ts';
 import { writeReport, type ReportCase } from '../report/index.ts';
 import { resizeFilter } from '../train/features.ts';
 import type { OpenedRun } from './open-run.ts';
-import { scoreImages } from './score.ts';
+import { scoreImages, type ScoredImage } from './score.ts';
 
 export interface TestOptions {
   dataDir: string;
@@ -23,6 +23,8 @@ export interface TestOptions {
   /** Seconds spent so far (training), shown in the report. */
   timings?: Record<string, number>;
   backendName: string;
+  /** Another engine's scorer (e.g. onnxruntime); default: the tfjs model via scoreImages. */
+  score?: (paths: string[], label: string) => Promise<ScoredImage[]>;
 }
 
 export interface TestResult {
@@ -43,7 +45,10 @@ export async function testRun(opened: OpenedRun, options: TestOptions): Promise<
   const samples = dataset.test;
   const size = dims.inputSize;
   const started = performance.now();
-  const scored = await scoreImages(samples.map((s) => s.path), { spec, dims, backbone: opened.backbone, model: opened.model, cache: options.cache, progress: options.progress, label: 'test' });
+  const paths = samples.map((s) => s.path);
+  const scored = options.score
+    ? await options.score(paths, 'test')
+    : await scoreImages(paths, { spec, dims, backbone: opened.backbone, model: opened.model, cache: options.cache, progress: options.progress, label: 'test' });
   const msPerImage = ((performance.now() - started) / Math.max(1, samples.length));
 
   mkdirSync(options.outDir, { recursive: true });
