@@ -19,6 +19,7 @@ const verbs: Record<string, () => Promise<VerbModule>> = {
   'predict': () => import('./predict.ts'),
   'sweep': () => import('./sweep.ts'),
   'demo': () => import('./demo.ts'),
+  'export': () => import('./export.ts'),
   'lsp': () => import('./lsp.ts'),
 };
 
