@@ -1,4 +1,4 @@
-// The heap-view Slice / SplitV / Unpack kernels installed on wasm give the same values as the
+// The heap-view Slice / SplitV / Unpack / GatherV2 kernels installed on wasm give the same values as the
 // cpu backend for contiguous and strided blocks of every rank the model uses.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,7 +11,7 @@ const values = Float32Array.from({ length: 3 * 4 * 5 * 6 }, (_, i) => i * 0.5 - 
 function runAll(): number[][] {
   const x = tf.tensor4d(values, SHAPE as [number, number, number, number]);
   const flat = tf.reshape(x, [12, 30]);
-  const outs: tf.Tensor[] = [
+  const outs: tf.Tensor[] = tf.tidy(() => [
     tf.slice(x, [1, 0, 0, 0], [2, -1, -1, -1]),
     tf.slice(x, [0, 1, 2, 3], [3, 2, 3, 2]),
     tf.slice(x, [2, 3, 0, 0], [1, 1, 5, 6]),
@@ -21,7 +21,12 @@ function runAll(): number[][] {
     ...tf.unstack(x, 0),
     ...tf.unstack(x, 2),
     tf.slice(x, [0, 0, 0, 0], [0, 4, 5, 6]),
-  ];
+    tf.gather(x, [2, 0, 0], 0),
+    tf.gather(x, [3, 1], 1),
+    tf.gather(x, tf.tensor2d([4, 0, 1, 1], [2, 2], 'int32'), 2),
+    tf.gather(x, [5, 4, 3, 2, 1, 0], 3),
+    tf.gather(tf.cast(x, 'int32'), [1, 0, 5], -1),
+  ]);
   const data = outs.map((t) => [...t.shape, ...t.dataSync()]);
   tf.dispose([x, flat, ...outs]);
   return data;
@@ -32,6 +37,9 @@ test('wasm slice, split and unstack equal the cpu backend exactly', async () => 
   const expected = runAll();
   await initBackend('wasm');
   assert.equal(tf.getKernel('Slice', 'wasm')?.kernelFunc.name, 'slice');
+  const x = tf.ones([2, 3]);
+  assert.throws(() => tf.gather(x, [3], 1), /not in \[0, 2\]/);
+  x.dispose();
   const actual = runAll();
   assert.deepEqual(actual, expected);
   // and no tensors leak from the kernels
