@@ -1,18 +1,7 @@
 // A validation split carved from the good training images only: seeded and deterministic (the
 // same files, fraction and seed always give the same split, whatever order the files came in).
 import type { Sample } from './types.ts';
-
-/** mulberry32: a small, well-mixed 32-bit PRNG; enough for shuffling file lists. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../random.ts';
 
 /**
  * Moves round(fraction * n) training samples (at least one when fraction > 0, and never all)

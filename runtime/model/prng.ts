@@ -1,17 +1,9 @@
+import { mulberry32 } from '../random.ts';
+
 // A small seeded PRNG (mulberry32) so parameter init is identical on every backend and
 // machine: init values are computed in JavaScript, never with tf.random*.
 
-/** Uniform [0, 1) generator from a 32-bit seed. */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
 
 /** FNV-1a hash of a string, for per-parameter sub-seeds. */
 export function hashString(text: string): number {

@@ -1,3 +1,5 @@
+import { mulberry32 } from '../random.ts';
+
 // A small seeded PRNG (mulberry32) and a string/number hash to derive independent streams.
 // Everything the synthetic generator draws comes from here, so a seed fixes every byte.
 
@@ -32,19 +34,15 @@ export function hashSeed(...parts: Array<number | string>): number {
 }
 
 export class Rng {
-  private state: number;
+  private readonly draw: () => number;
 
   constructor(seed: number) {
-    this.state = seed >>> 0;
+    this.draw = mulberry32(seed);
   }
 
   /** Uniform in [0, 1). */
   next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return this.draw();
   }
 
   /** Uniform in [lo, hi). */

@@ -5,18 +5,10 @@ import { archLayout, tensorsForTaps } from '../../compiler/weights/index.ts';
 import { elementCount } from '../../compiler/weights/index.ts';
 import type { BackboneArch } from '../../compiler/backbones.ts';
 import type { NativeWeights } from './native.ts';
+import { mulberry32 } from '../random.ts';
 
-/** mulberry32: a small, fast, well-mixed 32-bit generator. */
-export function seededUniform(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Uniform [0, 1) draws from a seed (the runtime's one generator). */
+export const seededUniform = mulberry32;
 
 export function seededNormal(seed: number): () => number {
   const uniform = seededUniform(seed);

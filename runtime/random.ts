@@ -1,0 +1,15 @@
+// The one seeded generator of the runtime (mulberry32): parameter init, shuffling, validation
+// splits, random backbones and synthetic data all draw from it, so a seed fixes every value
+// on every backend and machine.
+
+/** Uniform [0, 1) generator from a 32-bit seed. */
+export function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
