@@ -9,10 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { compilePipeline, hasErrors } from '../../compiler/index.ts';
 import { toDadf } from '../../compiler/print.ts';
 import { UserError } from '../../grammar/errors.ts';
-import { openRun } from '../../runtime/inference/open-run.ts';
-import { testRun } from '../../runtime/inference/test-run.ts';
+import { trainAndTest } from '../../runtime/inference/job.ts';
 import { generateSyntheticDataset } from '../../runtime/synth/index.ts';
-import { train } from '../../runtime/train/trainer.ts';
 import { printDiagnostics } from '../diagnostics.ts';
 import { addRuntimeFlags, startRuntime, type RuntimeFlags } from '../runtime-context.ts';
 import { metricsTable } from './test.ts';
@@ -79,26 +77,21 @@ export async function demoCommand(flags: DemoFlags): Promise<void> {
   }
 
   const runDir = join(flags.out, 'runs', `${spec.name}-${flags.category}-seed${seed}${spec.backbone.random ? '-random' : ''}`);
-  const trained = await train({
-    spec,
-    pipelineText: toDadf(spec as never),
-    pipelineFile: DEMO_PIPELINE,
-    weightsPath: compiled.weights?.exists ? compiled.weights.path : undefined,
-    dataDir,
-    runDir,
-    resume: true,
-    backendName: ctx.backend.description,
-    cache: ctx.cache,
-    progress: ctx.progress,
-  });
-  trained.model.dispose();
-  trained.backbone.dispose();
-  const opened = await openRun(runDir);
   try {
-    const tested = await testRun(opened, { dataDir, outDir: join(runDir, 'test'), cache: ctx.cache, progress: ctx.progress, backendName: ctx.backend.description, timings: opened.meta.timings });
+    const { test: tested, backboneLabel } = await trainAndTest({
+      spec,
+      pipelineText: toDadf(spec as never),
+      pipelineFile: DEMO_PIPELINE,
+      weightsPath: compiled.weights?.exists ? compiled.weights.path : undefined,
+      dataDir,
+      runDir,
+      backendName: ctx.backend.description,
+      cache: ctx.cache,
+      progress: ctx.progress,
+    });
     ctx.progress.stop();
     const minutes = (performance.now() - started) / 60000;
-    process.stdout.write(`\n${metricsTable(tested.metrics, opened.backbone.label)}\n\n`);
+    process.stdout.write(`\n${metricsTable(tested.metrics, backboneLabel)}\n\n`);
     process.stdout.write(`report:  ${tested.reportPath}\nrun:     ${runDir}   (${minutes.toFixed(1)} min in all)\n\n`);
     process.stdout.write(
       [
@@ -111,7 +104,6 @@ export async function demoCommand(flags: DemoFlags): Promise<void> {
       ].join('\n'),
     );
   } finally {
-    opened.dispose();
     ctx.progress.stop();
   }
 }

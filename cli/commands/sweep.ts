@@ -7,9 +7,7 @@ import { basename, join, resolve } from 'node:path';
 import { compilePipeline, hasErrors } from '../../compiler/index.ts';
 import { toDadf } from '../../compiler/print.ts';
 import { UserError } from '../../grammar/errors.ts';
-import { openRun } from '../../runtime/inference/open-run.ts';
-import { testRun } from '../../runtime/inference/test-run.ts';
-import { train } from '../../runtime/train/trainer.ts';
+import { trainAndTest } from '../../runtime/inference/job.ts';
 import { printDiagnostics } from '../diagnostics.ts';
 import { weightsPathFor } from '../run-helpers.ts';
 import { addRuntimeFlags, startRuntime, type RuntimeFlags } from '../runtime-context.ts';
@@ -123,31 +121,21 @@ export async function sweepCommand(file: string, flags: SweepFlags): Promise<Swe
       ctx.progress({ kind: 'log', level: 'info', message: `\n[${i + 1}/${combos.length}] ${Object.entries(combo).map(([k, v]) => `${k}=${v}`).join(' ')} → ${runDir}` });
       const started = performance.now();
       try {
-        const trained = await train({
+        const { test: tested, trainSeconds } = await trainAndTest({
           spec,
           pipelineText: toDadf(spec as never),
           pipelineFile: file,
           weightsPath: weightsPathFor(compiled[i]),
           dataDir: flags.data,
           runDir,
-          resume: true,
           backendName: ctx.backend.description,
           cache: ctx.cache,
           progress: ctx.progress,
         });
-        trained.model.dispose();
-        trained.backbone.dispose();
-        const trainSeconds = (performance.now() - started) / 1000;
-        const opened = await openRun(runDir);
-        try {
-          const tested = await testRun(opened, { dataDir: flags.data, outDir: join(runDir, 'test'), cache: ctx.cache, progress: ctx.progress, backendName: ctx.backend.description, timings: opened.meta.timings });
-          rows.push({ combination: combo, status: 'ok', run: runDir, metrics: Object.fromEntries(METRICS.map((m) => [m, tested.metrics[m]])), trainSeconds, testMsPerImage: tested.msPerImage });
-        } finally {
-          opened.dispose();
-        }
+        rows.push({ combination: combo, status: 'ok', run: runDir, metrics: Object.fromEntries(METRICS.map((m) => [m, tested.metrics[m]])), trainSeconds, testMsPerImage: tested.msPerImage });
       } catch (error) {
         if (!(error instanceof Error)) throw error;
-        const message = error instanceof Error ? error.message : String(error);
+        const message = error.message;
         ctx.progress({ kind: 'log', level: 'warn', message: `run ${slug(combo)} failed: ${message}; going on with the next` });
         rows.push({ combination: combo, status: 'failed', error: message, run: runDir, metrics: {}, trainSeconds: (performance.now() - started) / 1000, testMsPerImage: NaN });
       }
