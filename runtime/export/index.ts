@@ -59,6 +59,9 @@ export function buildOnnxModel(input: OnnxGraphInput): OnnxModelSummary {
   if (batch !== 'dynamic' && !(Number.isInteger(batch) && batch >= 1)) {
     throw new UserError(`batch must be a positive integer or "dynamic", got ${batch}`);
   }
+  if (input.backbone.arch !== spec.backbone.arch || input.backbone.alpha !== spec.backbone.alpha) {
+    throw new Error(`internal: backbone ${input.backbone.arch} α${input.backbone.alpha} does not match the spec's ${spec.backbone.arch} α${spec.backbone.alpha}`);
+  }
   const b = batch === 'dynamic' ? 'batch' : batch;
   const S = dims.inputSize;
   const g = new GraphBuilder();

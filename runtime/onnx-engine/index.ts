@@ -2,7 +2,7 @@
 // resized RGB pixels and returns maps and scores, backbone included, so no tfjs kernel runs
 // per image. The graph is exported on first use to RUN/model.onnx and re-exported when the
 // checkpoint changes (a sidecar JSON records the checkpoint's hash).
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -20,6 +20,9 @@ interface Sidecar {
   checkpointSha256: string;
   opset: number;
   exporter: number;
+  /** The file as written: a model replaced since (e.g. by dadfc export --batch 1) is rebuilt. */
+  modelBytes: number;
+  modelMtimeMs: number;
 }
 /** Bump when the emitter's output changes, so old exports are rebuilt. */
 const EXPORTER_VERSION = 1;
@@ -43,7 +46,9 @@ export function ensureOnnxModel(opened: OpenedRun, options: { modelPath?: string
     if (existsSync(path) && existsSync(sidecarPath)) {
       try {
         const sidecar = JSON.parse(readFileSync(sidecarPath, 'utf8')) as Sidecar;
-        if (sidecar.checkpointSha256 === checkpointSha256 && sidecar.exporter === EXPORTER_VERSION) return { path };
+        const stat = statSync(path);
+        const current = sidecar.checkpointSha256 === checkpointSha256 && sidecar.exporter === EXPORTER_VERSION;
+        if (current && sidecar.modelBytes === stat.size && sidecar.modelMtimeMs === stat.mtimeMs) return { path };
       } catch {
         // unreadable sidecar: export again
       }
@@ -51,7 +56,8 @@ export function ensureOnnxModel(opened: OpenedRun, options: { modelPath?: string
     try {
       const started = performance.now();
       const exported = exportOpenedRun(opened, path);
-      const sidecar: Sidecar = { checkpointSha256, opset: ONNX_OPSET, exporter: EXPORTER_VERSION };
+      const stat = statSync(path);
+      const sidecar: Sidecar = { checkpointSha256, opset: ONNX_OPSET, exporter: EXPORTER_VERSION, modelBytes: stat.size, modelMtimeMs: stat.mtimeMs };
       writeFileSync(`${path}.json`, JSON.stringify(sidecar, null, 2) + '\n');
       options.progress?.({ kind: 'log', level: 'info', message: `exported ${path} (${exported.nodes} nodes, ${(exported.fileBytes / 2 ** 20).toFixed(1)} MiB) in ${((performance.now() - started) / 1000).toFixed(1)} s` });
       return { path, exported };
