@@ -54,7 +54,7 @@ export async function demoCommand(flags: DemoFlags): Promise<void> {
     ctx.progress({
       kind: 'log',
       level: 'warn',
-      message: `no pretrained MobileNetV1 weights found${compiled.weights?.path ? ` at ${compiled.weights.path}` : ''}: the demo runs on a RANDOM backbone, which scores far lower. For real features: export DADF_MOBILENET_V1_WEIGHTS=path/to/mobilenet_v1_1.0_224/model.json (see docs/backbones.md)`,
+      message: `no pretrained MobileNetV1 weights found${compiled.weights?.path ? ` at ${compiled.weights.path}` : ''}: the demo runs on a RANDOM backbone, which scores far lower. For real features: export ${compiled.weights?.envName ?? 'DADF_MOBILENET_V1_025_WEIGHTS'}=path/to/mobilenet_v1_0.25_224/model.json (see docs/backbones.md)`,
     });
   }
   if (flags.random || !(compiled.weights?.exists ?? false)) {
