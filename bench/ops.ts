@@ -8,6 +8,7 @@ import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { modelDims } from '../compiler/dims.ts';
+import { compilePipeline } from '../compiler/index.ts';
 import type { Spec } from '../compiler/spec.ts';
 import { initBackend } from '../runtime/backend.ts';
 import { createModel } from '../runtime/model/index.ts';
@@ -29,45 +30,13 @@ const SETTINGS: Setting[] = [
   { label: 'wasm 2 threads', backend: 'wasm', threads: 2, configs: ['tiny', 'small'] },
 ];
 
-/** Model configs: `tiny` as pipelines/tiny.dadf; `small` a dadf-cpu-like model at 128 px. */
+/** Model configs from pipelines/tiny.dadf: `tiny` as it is; `small` a dadf-cpu-like model at 128 px. */
 function config(name: string): { spec: Spec; batch: number } {
-  const base: Spec = {
-    name,
-    input: { size: 64, normalize: 'backbone', resize: 'bilinear' },
-    backbone: { arch: 'mobilenet_v1', alpha: 0.25, random: true, taps: ['conv_pw_3', 'conv_pw_5', 'conv_pw_11'] },
-    embed: { patch: [4, 2, 1], dim: 8 },
-    transformer: { depth: 1, heads: 2, mlp_ratio: 2, qkv_bias: true, memory: { tokens: 16, query: 'memory', init_std: 0.02 } },
-    flow: {
-      over: ['prior', 'self', 'memory'],
-      steps: 2,
-      clamp: 2,
-      subnet: ['dwconv3x3', { type: 'leaky_relu', slope: 0.1 }, 'conv1x1'],
-      alternate: true,
-      permute: 'fixed',
-      subnet_scale: 0.1,
-    },
-    score: { source: 'flow', self_weight: 0.5, upsample: 'bilinear', fuse: 'mean', smooth: 0, image: 'max' },
-    train: {
-      optimizer: { type: 'adam', lr: 1e-3, betas: [0.9, 0.95], weight_decay: 0 },
-      batch: 4,
-      seed: 0,
-      validation: 0.1,
-      grad_clip: 0,
-      stages: {},
-    },
-  };
-  if (name === 'tiny') return { spec: base, batch: 4 };
-  return {
-    spec: {
-      ...base,
-      input: { ...base.input, size: 128 },
-      backbone: { ...base.backbone, alpha: 1 },
-      embed: { patch: [4, 2, 1], dim: 64 },
-      transformer: { ...base.transformer, depth: 2, heads: 4, memory: { ...base.transformer.memory, tokens: 64 } },
-      flow: { ...base.flow, steps: 4 },
-    },
-    batch: 4,
-  };
+  const small = ['input.size=128', 'backbone.alpha=1', 'embed.dim=64', 'transformer.depth=2', 'transformer.heads=4', 'transformer.memory.tokens=64', 'flow.steps=4'];
+  const sets = ['train.optimizer=adam(lr: 1e-3, weight_decay: 0)', ...(name === 'tiny' ? [] : small), `name=${name}`];
+  const compiled = compilePipeline(fileURLToPath(new URL('../pipelines/tiny.dadf', import.meta.url)), { sets });
+  if (!compiled.spec) throw new Error(`bench config ${name} does not check: ${compiled.diagnostics.map((d) => d.message).join('; ')}`);
+  return { spec: compiled.spec, batch: 4 };
 }
 
 function median(xs: number[]): number {
