@@ -3,24 +3,17 @@ import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { RunDir } from '../../runtime/run/rundir.ts';
 import { addRuntimeFlags } from '../runtime-context.ts';
-import { collectSets } from './options.ts';
+import { addPipelineDataOptions } from './options.ts';
 import { testCommand } from './test.ts';
 import { trainCommand, type TrainFlags } from './train.ts';
 import { defaultRunDir } from '../run-helpers.ts';
 import { compilePipeline } from '../../compiler/index.ts';
 
 export function register(program: Command): void {
-  addRuntimeFlags(
-    program
-      .command('run')
-      .description('The main job: train the pipeline on DIR (unless the run is already trained), then test it and write the report.')
-      .argument('<file>', '.dadf or .yaml pipeline file')
-      .requiredOption('--data <dir>', 'data set folder')
-      .option('-o, --out <run>', 'run directory (default runs/<pipeline>-<data>)')
-      .option('--set <key=value>', 'override a pipeline key (repeatable)', collectSets, [])
-      .option('--pipeline <name>', 'which pipeline of the file (default: the first)')
-      .option('--skip-bad', 'skip unreadable images (listed) instead of stopping'),
-  ).action(async (file: string, flags: TrainFlags) => {
+  const cmd = program
+    .command('run')
+    .description('The main job: train the pipeline on DIR (unless the run is already trained), then test it and write the report.');
+  addRuntimeFlags(addPipelineDataOptions(cmd)).action(async (file: string, flags: TrainFlags) => {
     await runCommand(file, flags);
   });
 }

@@ -4,7 +4,7 @@ import { toDadf } from '../../compiler/print.ts';
 import { train } from '../../runtime/train/trainer.ts';
 import { loadCleanPipeline } from '../pipeline.ts';
 import { addRuntimeFlags, startRuntime, type RuntimeFlags } from '../runtime-context.ts';
-import { collectSets } from './options.ts';
+import { addPipelineDataOptions } from './options.ts';
 import { defaultRunDir, weightsPathFor } from '../run-helpers.ts';
 
 export interface TrainFlags extends RuntimeFlags {
@@ -17,20 +17,14 @@ export interface TrainFlags extends RuntimeFlags {
 }
 
 export function register(program: Command): void {
-  addRuntimeFlags(
-    program
-      .command('train')
-      .description('Train a pipeline on the good images of a data set (stage 1 reconstruction, stage 2 flows); writes a run directory.')
-      .argument('<file>', '.dadf or .yaml pipeline file')
-      .requiredOption('--data <dir>', 'data set folder (MVTec AD, MVTec LOCO, or good/test folders)')
-      .option('-o, --out <run>', 'run directory (default runs/<pipeline>-<data>)')
-      .option('--resume', 'continue a run that was stopped, from its last finished epoch')
-      .option('--set <key=value>', 'override a pipeline key (repeatable)', collectSets, [])
-      .option('--pipeline <name>', 'which pipeline of the file (default: the first)')
-      .option('--skip-bad', 'skip unreadable images (listed) instead of stopping'),
-  ).action(async (file: string, flags: TrainFlags) => {
-    await trainCommand(file, flags);
-  });
+  const cmd = program
+    .command('train')
+    .description('Train a pipeline on the good images of a data set (stage 1 reconstruction, stage 2 flows); writes a run directory.');
+  addRuntimeFlags(addPipelineDataOptions(cmd).option('--resume', 'continue a run that was stopped, from its last finished epoch')).action(
+    async (file: string, flags: TrainFlags) => {
+      await trainCommand(file, flags);
+    },
+  );
 }
 
 export async function trainCommand(file: string, flags: TrainFlags) {
