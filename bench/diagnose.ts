@@ -13,6 +13,7 @@ import { FeatureCache } from '../runtime/features/index.ts';
 import { openRun } from '../runtime/inference/open-run.ts';
 import { evaluate, type EvalImage } from '../runtime/metrics/index.ts';
 import { createModel } from '../runtime/model/index.ts';
+import { ensureCalibration } from '../runtime/train/calibration.ts';
 import { batchTensors, extractFeatures } from '../runtime/train/features.ts';
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { data: { type: 'string' }, backend: { type: 'string' } } });
@@ -28,15 +29,18 @@ const masks = await Promise.all(dataset.test.map((s) => (s.maskPaths.length ? re
 const weights = opened.model.getWeights();
 console.log(`run ${runPath}: ${opened.meta.name}, backbone ${opened.backbone.label}`);
 
-function score(name: string, patch: Partial<Spec['score']>): void {
+async function score(name: string, patch: Partial<Spec['score']>): Promise<void> {
   const spec: Spec = { ...opened.spec, score: { ...opened.spec.score, ...patch } };
-  const model = createModel(spec, modelDims(spec), opened.meta.seed);
+  const dims = modelDims(spec);
+  const model = createModel(spec, dims, opened.meta.seed);
   model.setWeights(weights);
+  // Calibration statistics come from the run's validation split (good training images), never from the test split.
+  const calibration = await ensureCalibration({ ...opened, spec, dims, model, cache });
   const images: EvalImage[] = [];
   for (let start = 0; start < dataset.test.length; start += 8) {
     const idx = Array.from({ length: Math.min(8, dataset.test.length - start) }, (_, k) => start + k);
     const prior = batchTensors(features, idx, opened.dims);
-    const { maps, scores } = model.anomalyMaps(prior);
+    const { maps, scores } = model.anomalyMaps(prior, calibration);
     const m = maps.dataSync() as Float32Array;
     const s = scores.dataSync() as Float32Array;
     idx.forEach((i, b) => {
@@ -52,12 +56,18 @@ function score(name: string, patch: Partial<Spec['score']>): void {
 }
 
 const scales = opened.dims.scales.map((s) => s.index + 1);
-score('as trained', {});
-for (const s of scales) score(`flow, scale ${s} only`, { source: 'flow', scales: [s] });
-score('flow, fuse max', { source: 'flow', fuse: 'max' });
-score('flow, image mean of top 1%', { source: 'flow', image: 'top1pct' });
-score('flow, smoothed σ=4', { source: 'flow', smooth: 4 });
-score('reconstruction error: self', { source: 'self' });
-score('reconstruction error: memory', { source: 'memory' });
-score('reconstruction error: self+memory', { source: 'reconstruction' });
+const raw = { calibrate: 'none' } as const;
+const calibrated = { calibrate: 'validation' } as const;
+await score('as trained', {});
+for (const s of scales) await score(`flow, scale ${s} only`, { ...raw, source: 'flow', scales: [s] });
+await score('flow, mean of scales, uncalibrated', { ...raw, source: 'flow', fuse: 'mean' });
+await score('flow, mean of calibrated scales', { ...calibrated, source: 'flow', fuse: 'mean' });
+await score('flow, fuse max', { ...raw, source: 'flow', fuse: 'max' });
+await score('flow, max of calibrated scales', { ...calibrated, source: 'flow', fuse: 'max' });
+await score('flow, image mean of top 1%', { source: 'flow', image: 'top1pct' });
+await score('flow, smoothed σ=4', { source: 'flow', smooth: 4 });
+await score('reconstruction error: self', { ...raw, source: 'self' });
+await score('reconstruction error: memory', { ...raw, source: 'memory' });
+await score('reconstruction error: self+memory', { ...raw, source: 'reconstruction' });
+await score('reconstruction, calibrated scales', { ...calibrated, source: 'reconstruction' });
 opened.dispose();

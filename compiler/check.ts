@@ -24,6 +24,8 @@ export const CHECK_CODES = {
   subnetEnd: 'DADF4014',
   noStages: 'DADF4015',
   inputTooSmall: 'DADF4016',
+  calibrateFuse: 'DADF4020',
+  calibrateSplit: 'DADF4021',
 } as const;
 
 export function checkSpec(spec: Spec, where: Located): Diagnostic[] {
@@ -154,6 +156,15 @@ export function checkSpec(spec: Spec, where: Located): Diagnostic[] {
       error(CHECK_CODES.scoreScale, `score.scales names scale ${s}, but there are ${taps.length} scales`, at(['score', 'scales', String(i)]), `scales are numbered 1 to ${taps.length}`);
     }
   });
+
+  if (spec.score.calibrate === 'validation') {
+    if (spec.score.fuse === 'product') {
+      error(CHECK_CODES.calibrateFuse, 'calibrated maps are standardised scores, not likelihoods: they cannot be fused by product', at(['score', 'fuse']), 'use fuse: mean, sum or max with calibrate: validation');
+    }
+    if (spec.train.validation === 0) {
+      error(CHECK_CODES.calibrateSplit, 'score.calibrate: validation needs a validation split, but train.validation is 0', at(['score', 'calibrate']), 'set train.validation to a fraction such as 0.1, or calibrate: none');
+    }
+  }
 
   if (spec.backbone.weights === undefined && !spec.backbone.random) {
     error(

@@ -55,8 +55,9 @@ export function compilePipeline(file: string, options: ResolveOptions = {}): Com
   diagnostics.push(...checkSpec(spec, where));
   const weights = locateWeights(spec, merged.sources);
   const weightsRange = merged.sources.get('/backbone/weights')?.value ?? merged.sources.get('/backbone')?.key ?? fallback;
-  diagnostics.push(...weightsDiagnostics(spec, weights, weightsRange));
-  if (!spec.backbone.random && weights.exists && weights.path) {
+  const checkWeights = options.checkWeights ?? true;
+  if (checkWeights) diagnostics.push(...weightsDiagnostics(spec, weights, weightsRange));
+  if (checkWeights && !spec.backbone.random && weights.exists && weights.path) {
     // The file is there: does it hold what the taps need? (headers and manifests only, no tensors)
     const problem = weightsFitProblem(weights.path, spec.backbone.arch, spec.backbone.alpha, resolvedTaps(spec));
     if (problem) diagnostics.push({ severity: 'error', code: 'DADF4019', message: problem.message, range: weightsRange, hint: problem.hint });

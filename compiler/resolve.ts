@@ -14,6 +14,8 @@ export interface ResolveOptions {
   pipeline?: string;
   /** Reads a file; the language server passes one that sees unsaved editor buffers. */
   readFile?: (path: string) => string;
+  /** Whether the backbone's weights file must be found and fit (default true); a trained run's backbone is fixed by id instead. */
+  checkWeights?: boolean;
 }
 
 export interface Merged {

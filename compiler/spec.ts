@@ -124,6 +124,11 @@ export const ScoreSpec = Type.Object(
     upsample: Enum(['bilinear', 'nearest'] as const, 'How per-scale maps reach the input size.', 'bilinear'),
     fuse: Enum(['mean', 'sum', 'max', 'product'] as const, 'How per-scale maps are combined.', 'mean'),
     smooth: Type.Number({ minimum: 0, default: 0, ...doc('Gaussian smoothing sigma in pixels (0 = none).') }),
+    calibrate: Enum(
+      ['none', 'validation'] as const,
+      "Per-scale calibration before fusion: 'validation' standardises each scale's map by the mean and standard deviation it has on the validation split (good training images only), so that no scale dominates the fusion by its range alone.",
+      'none',
+    ),
     image: Enum(['max', 'mean', 'top1pct'] as const, 'Image score from the map.', 'max'),
   },
   { additionalProperties: false, default: {}, ...doc('From model outputs to anomaly maps and image scores.') },

@@ -21,7 +21,7 @@ export function register(program: Command): void {
     const engineName = parseEngine(flags.engine);
     for (const image of images) if (!existsSync(image)) throw new UserError('no such image', { where: image, hint: 'give paths of image files' });
     const ctx = await startRuntime(flags);
-    const opened = await openRun(runPath);
+    const opened = await openRun(runPath, { cache: ctx.cache, progress: ctx.progress });
     const engine = engineName === 'onnx' ? await (await import('../../runtime/onnx-engine/index.ts')).OnnxEngine.open(opened, { progress: ctx.progress }) : undefined;
     try {
       const score = engine ? (paths: string[], label: string) => engine.scoreImages(paths, { progress: ctx.progress, label }) : undefined;

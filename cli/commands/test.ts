@@ -5,6 +5,7 @@ import { openRun } from '../../runtime/inference/open-run.ts';
 import { testRun } from '../../runtime/inference/test-run.ts';
 import type { EvalResult } from '../../runtime/metrics/index.ts';
 import { parseEngine } from '../../runtime/onnx-engine/engines.ts';
+import { collectSets } from './options.ts';
 import { addRuntimeFlags, startRuntime, type RuntimeContext, type RuntimeFlags } from '../runtime-context.ts';
 
 interface TestFlags extends RuntimeFlags {
@@ -12,6 +13,7 @@ interface TestFlags extends RuntimeFlags {
   out?: string;
   skipBad?: boolean;
   engine?: string;
+  set?: string[];
 }
 
 export function register(program: Command): void {
@@ -23,6 +25,7 @@ export function register(program: Command): void {
       .option('--data <dir>', 'data set (default: the one the run was trained on)')
       .option('-o, --out <dir>', 'output folder (default RUN/test)')
       .option('--skip-bad', 'skip unreadable images (listed) instead of stopping')
+      .option('--set <score.key=value>', 'score the run another way without retraining, e.g. --set score.scales=[3] (only score.* keys; repeatable)', collectSets, [])
       .option('--engine <name>', 'tfjs | onnx (onnxruntime-node on the CPU; exports RUN/model.onnx on first use)', 'tfjs'),
   ).action(async (runPath: string, flags: TestFlags) => {
     const ctx = await startRuntime(flags);
@@ -36,12 +39,13 @@ export function register(program: Command): void {
 
 export async function testCommand(runPath: string, flags: TestFlags, ctx: RuntimeContext, timings: Record<string, number> = {}) {
   const engineName = parseEngine(flags.engine);
-  const opened = await openRun(runPath);
+  const scoreSets = flags.set ?? [];
+  const opened = await openRun(runPath, { scoreSets, cache: ctx.cache, progress: ctx.progress });
   const engine = engineName === 'onnx' ? await (await import('../../runtime/onnx-engine/index.ts')).OnnxEngine.open(opened, { progress: ctx.progress }) : undefined;
   try {
     const result = await testRun(opened, {
       dataDir: flags.data ?? opened.meta.data.root,
-      outDir: flags.out ?? join(runPath, 'test'),
+      outDir: flags.out ?? join(runPath, scoreSets.length ? `test-${slug(scoreSets)}` : 'test'),
       cache: ctx.cache,
       progress: ctx.progress,
       skipBad: flags.skipBad,
@@ -60,6 +64,11 @@ export async function testCommand(runPath: string, flags: TestFlags, ctx: Runtim
     await engine?.dispose();
     opened.dispose();
   }
+}
+
+/** `score.scales=[3]`, `score.fuse=max` → `scales-3_fuse-max`: a folder name per scoring. */
+function slug(sets: string[]): string {
+  return sets.map((s) => s.replace(/^score\./, '').replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '')).join('_');
 }
 
 export function withoutCurves(m: EvalResult) {

@@ -10,6 +10,7 @@ import type { InputNormalization } from '../../compiler/backbones.ts';
 import type { ModelDims } from '../../compiler/dims.ts';
 import type { Spec } from '../../compiler/spec.ts';
 import { UserError } from '../../grammar/errors.ts';
+import type { ScaleCalibration } from '../model/index.ts';
 import type { NamedWeight } from '../model/params.ts';
 import { openRun, type OpenedRun } from '../inference/open-run.ts';
 import { emitBackbone, type BackboneSource } from './backbone.ts';
@@ -30,6 +31,8 @@ export interface OnnxGraphInput {
   dims: ModelDims;
   /** The model's weights by name (DadfModel.getWeights() or a checkpoint's model/ tensors). */
   weights: Record<string, NamedWeight>;
+  /** Validation statistics per scored scale, required when the spec calibrates. */
+  calibration?: ScaleCalibration;
   backbone: BackboneSource;
   /** The backbone's own input normalisation (what runtime/backbones applies). */
   normalization: InputNormalization;
@@ -74,7 +77,7 @@ export function buildOnnxModel(input: OnnxGraphInput): OnnxModelSummary {
     if (!t) throw new Error(`internal: tap ${s.tap} was not emitted`);
     return t;
   });
-  const { maps, scores } = emitModel(g, taps, spec, dims, input.weights);
+  const { maps, scores } = emitModel(g, taps, spec, dims, input.weights, input.calibration);
   g.output('maps', maps, FLOAT, [b, S, S], 'anomaly maps at input size; higher = more anomalous');
   g.output('scores', scores, FLOAT, [b], `image scores (${spec.score.image} of the map)`);
   if (g.weightBytes > PROTOBUF_LIMIT - 64 * 1024 * 1024) {
@@ -117,6 +120,7 @@ export function exportOpenedRun(opened: OpenedRun, file: string, options: { batc
     spec,
     dims,
     weights: opened.model.getWeights(),
+    calibration: opened.calibration,
     backbone: {
       arch: spec.backbone.arch,
       alpha: spec.backbone.alpha,

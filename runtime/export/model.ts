@@ -6,6 +6,7 @@ import type { ModelDims } from '../../compiler/dims.ts';
 import type { Spec, SubnetLayer } from '../../compiler/spec.ts';
 import { UserError } from '../../grammar/errors.ts';
 import { FLOW_NORM_EPS } from '../model/flow.ts';
+import type { ScaleCalibration } from '../model/index.ts';
 import type { NamedWeight } from '../model/params.ts';
 import { sincos2d } from '../model/posembed.ts';
 import { gaussianTaps } from '../model/score.ts';
@@ -34,6 +35,7 @@ class ModelEmitter {
     private readonly spec: Spec,
     private readonly dims: ModelDims,
     private readonly weights: Record<string, NamedWeight>,
+    private readonly calibration?: ScaleCalibration,
   ) {}
 
   private w(name: string): NamedWeight {
@@ -261,7 +263,7 @@ class ModelEmitter {
       return g.node('ReduceMean', [g.mul(d, d, `${label}.sq`)], { axes: [1], keepdims: 0 }, label);
     };
     const size = this.dims.inputSize;
-    const perScale = this.dims.scoredScales.map((i) => {
+    const perScale = this.dims.scoredScales.map((i, k) => {
       let map: string;
       const label = `scale${i + 1}`;
       if (score.source === 'flow') {
@@ -278,11 +280,20 @@ class ModelEmitter {
         const b = g.mul(errorMap(taps[i], rec.memory[i], `${label}.memory_error`), g.float(1 - score.self_weight), `${label}.memory_weighted`);
         map = g.add(a, b, `${label}.map`);
       }
-      return this.upsample(map, size, label);
+      return this.upsample(this.calibrate(map, k, label), size, label);
     });
-    const fused = this.fuse(perScale, score.source === 'flow');
+    const fused = this.fuse(perScale, score.source === 'flow' && score.calibrate !== 'validation');
     const maps = this.smooth(fused, score.smooth, size);
     return { maps, scores: this.imageScore(maps, size) };
+  }
+
+  /** (map − mean) / std with the run's validation statistics of this scale, when the spec calibrates. */
+  private calibrate(map: string, k: number, label: string): string {
+    if (this.spec.score.calibrate !== 'validation') return map;
+    const c = this.calibration?.[k];
+    if (!c) return cannot('score/calibrate', 'the run has no validation calibration for this scoring');
+    const g = this.g;
+    return g.div(g.sub(map, g.float(c.mean), `${label}.centred`), g.float(c.std), `${label}.calibrated`);
   }
 
   /** [N, h, w] → [N, 1, S, S]; Resize matches tf.image.resize*(halfPixelCenters = true). */
@@ -353,6 +364,13 @@ class ModelEmitter {
 }
 
 /** Emits the model on NCHW taps (in the order of dims.scales); returns maps [N, S, S] and scores [N]. */
-export function emitModel(g: GraphBuilder, taps: string[], spec: Spec, dims: ModelDims, weights: Record<string, NamedWeight>): { maps: string; scores: string } {
-  return new ModelEmitter(g, spec, dims, weights).emit(taps);
+export function emitModel(
+  g: GraphBuilder,
+  taps: string[],
+  spec: Spec,
+  dims: ModelDims,
+  weights: Record<string, NamedWeight>,
+  calibration?: ScaleCalibration,
+): { maps: string; scores: string } {
+  return new ModelEmitter(g, spec, dims, weights, calibration).emit(taps);
 }

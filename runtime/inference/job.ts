@@ -17,7 +17,7 @@ export async function trainAndTest(options: Omit<TrainOptions, 'resume'>): Promi
   trained.model.dispose();
   trained.backbone.dispose();
   const trainSeconds = (performance.now() - started) / 1000;
-  const opened = await openRun(options.runDir);
+  const opened = await openRun(options.runDir, { cache: options.cache, progress: options.progress });
   try {
     const test = await testRun(opened, {
       dataDir: options.dataDir,

@@ -1,13 +1,17 @@
 // Opening a trained run: its Spec, the same backbone (checked by id), and the model with the
 // checkpoint's weights.
 import { existsSync } from 'node:fs';
+import { compilePipeline } from '../../compiler/index.ts';
 import { modelDims, type ModelDims } from '../../compiler/dims.ts';
 import type { Spec } from '../../compiler/spec.ts';
 import { UserError } from '../../grammar/errors.ts';
 import { loadBackbone, type Backbone } from '../backbones/index.ts';
-import { createModel, type DadfModel } from '../model/index.ts';
+import type { FeatureCache } from '../features/index.ts';
+import { createModel, type DadfModel, type ScaleCalibration } from '../model/index.ts';
+import type { Progress } from '../progress.ts';
 import { RunDir, type RunMeta } from '../run/rundir.ts';
 import { readCheckpoint } from '../train/checkpoint.ts';
+import { ensureCalibration } from '../train/calibration.ts';
 
 export interface OpenedRun {
   run: RunDir;
@@ -16,10 +20,22 @@ export interface OpenedRun {
   dims: ModelDims;
   backbone: Backbone;
   model: DadfModel;
+  /** Per-scale validation statistics when score.calibrate is 'validation'. */
+  calibration?: ScaleCalibration;
+  /** The score.* overrides this run was opened with (empty: as trained). */
+  scoreSets: string[];
   dispose(): void;
 }
 
-export async function openRun(path: string): Promise<OpenedRun> {
+export interface OpenOptions {
+  /** `score.key=value` overrides: scoring settings can change after training, nothing else can. */
+  scoreSets?: string[];
+  /** Used when a calibration has to be computed from the validation images. */
+  cache?: FeatureCache;
+  progress?: Progress;
+}
+
+export async function openRun(path: string, options: OpenOptions = {}): Promise<OpenedRun> {
   const run = new RunDir(path);
   const meta = run.readMeta();
   if (!run.hasCheckpoint()) {
@@ -31,7 +47,8 @@ export async function openRun(path: string): Promise<OpenedRun> {
       hint: `finish it: dadfc train ${meta.pipelineFile ?? 'PIPELINE'} --data ${meta.data.root} -o ${path} --resume`,
     });
   }
-  const spec = run.readSpec();
+  const scoreSets = options.scoreSets ?? [];
+  const spec = withScoreSets(run, run.readSpec(), scoreSets);
   const dims = modelDims(spec);
   if (meta.backbone.pretrained && (!meta.backbone.weights || !existsSync(meta.backbone.weights))) {
     throw new UserError(`the backbone weights this run was trained with are not at ${meta.backbone.weights}`, {
@@ -55,5 +72,31 @@ export async function openRun(path: string): Promise<OpenedRun> {
   const ckpt = readCheckpoint<unknown>(run.file('checkpoint'));
   const weights = Object.fromEntries(Object.entries(ckpt.tensors).filter(([k]) => k.startsWith('model/')).map(([k, v]) => [k.slice('model/'.length), v]));
   model.setWeights(weights);
-  return { run, meta, spec, dims, backbone, model, dispose: () => (model.dispose(), backbone.dispose()) };
+  const dispose = () => (model.dispose(), backbone.dispose());
+  try {
+    const calibration = await ensureCalibration({ run, meta, spec, dims, backbone, model, cache: options.cache, progress: options.progress });
+    return { run, meta, spec, dims, backbone, model, calibration, scoreSets, dispose };
+  } catch (error) {
+    dispose();
+    throw error;
+  }
+}
+
+/** The run's spec with score.* overrides applied, checked like any pipeline (weights aside: the run's are fixed). */
+function withScoreSets(run: RunDir, spec: Spec, sets: string[]): Spec {
+  if (sets.length === 0) return spec;
+  const wrong = sets.find((s) => !/^score\.[A-Za-z_]/.test(s.trim()));
+  if (wrong) {
+    throw new UserError(`--set ${wrong}: only score.* keys can change after training`, {
+      where: run.path,
+      hint: 'to change anything else, train a new run with that --set',
+      exitCode: 2,
+    });
+  }
+  const compiled = compilePipeline(run.file('pipeline'), { sets, checkWeights: false });
+  const error = compiled.diagnostics.find((d) => d.severity === 'error');
+  if (error || !compiled.spec) {
+    throw new UserError(`--set ${sets.join(' ')}: ${error?.message ?? 'the overrides do not give a valid pipeline'}`, { where: run.file('pipeline'), hint: error?.hint, exitCode: 2 });
+  }
+  return { ...spec, score: compiled.spec.score };
 }

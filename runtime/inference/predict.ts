@@ -26,7 +26,7 @@ export async function predict(
   const { spec, dims } = opened;
   const scored = ctx.score
     ? await ctx.score(images, 'predict')
-    : await scoreImages(images, { spec, dims, backbone: opened.backbone, model: opened.model, cache: ctx.cache, progress: ctx.progress, label: 'predict' });
+    : await scoreImages(images, { spec, dims, backbone: opened.backbone, model: opened.model, cache: ctx.cache, progress: ctx.progress, label: 'predict', calibration: opened.calibration });
   mkdirSync(outDir, { recursive: true });
   let min = Infinity;
   let max = -Infinity;

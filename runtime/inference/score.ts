@@ -5,7 +5,7 @@ import type { ModelDims } from '../../compiler/dims.ts';
 import type { Spec } from '../../compiler/spec.ts';
 import type { Backbone } from '../backbones/index.ts';
 import type { FeatureCache } from '../features/index.ts';
-import type { DadfModel } from '../model/index.ts';
+import type { DadfModel, ScaleCalibration } from '../model/index.ts';
 import type { Progress } from '../progress.ts';
 import { batchTensors, extractFeatures } from '../train/features.ts';
 
@@ -17,7 +17,7 @@ export interface ScoredImage {
 
 export async function scoreImages(
   paths: string[],
-  ctx: { spec: Spec; dims: ModelDims; backbone: Backbone; model: DadfModel; cache: FeatureCache; progress: Progress; label: string; batch?: number },
+  ctx: { spec: Spec; dims: ModelDims; backbone: Backbone; model: DadfModel; cache: FeatureCache; progress: Progress; label: string; batch?: number; calibration?: ScaleCalibration },
 ): Promise<ScoredImage[]> {
   const { dims, model, progress } = ctx;
   const { features } = await extractFeatures(paths, ctx.spec, dims, ctx.backbone, ctx.cache, progress, ctx.label);
@@ -30,7 +30,7 @@ export async function scoreImages(
   for (let start = 0; start < paths.length; start += batch) {
     const indices = Array.from({ length: Math.min(batch, paths.length - start) }, (_, k) => start + k);
     const prior = batchTensors(features, indices, dims);
-    const { maps, scores } = model.anomalyMaps(prior);
+    const { maps, scores } = model.anomalyMaps(prior, ctx.calibration);
     const mapData = maps.dataSync() as Float32Array;
     const scoreData = scores.dataSync() as Float32Array;
     tf.dispose([maps, scores, ...prior]);

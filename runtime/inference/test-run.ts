@@ -48,7 +48,7 @@ export async function testRun(opened: OpenedRun, options: TestOptions): Promise<
   const paths = samples.map((s) => s.path);
   const scored = options.score
     ? await options.score(paths, 'test')
-    : await scoreImages(paths, { spec, dims, backbone: opened.backbone, model: opened.model, cache: options.cache, progress: options.progress, label: 'test' });
+    : await scoreImages(paths, { spec, dims, backbone: opened.backbone, model: opened.model, cache: options.cache, progress: options.progress, label: 'test', calibration: opened.calibration });
   const msPerImage = ((performance.now() - started) / Math.max(1, samples.length));
 
   mkdirSync(options.outDir, { recursive: true });

@@ -28,6 +28,12 @@ export interface AnomalyOutput {
   scores: tf.Tensor1D;
 }
 
+/**
+ * Per scored scale, the mean and standard deviation of its raw map on the validation split;
+ * with score.calibrate: validation each map becomes (map − mean) / std before fusion.
+ */
+export type ScaleCalibration = { scale: number; mean: number; std: number }[];
+
 export interface ModelOptions {
   /** Op formulation; default fastOps (trains on every backend). */
   ops?: Ops;
@@ -50,8 +56,10 @@ export interface DadfModel {
   flowForward(prior: tf.Tensor4D[], rec: Reconstruction): FlowOutput[];
   /** Σ over scales of the per-dimension NLL (see flowNll). */
   flowLoss(prior: tf.Tensor4D[], rec: Reconstruction): tf.Scalar;
-  /** Maps at input size and image scores, per score.* of the spec. */
-  anomalyMaps(prior: tf.Tensor4D[]): AnomalyOutput;
+  /** The raw map of each scored scale at its own resolution, [N, H_i, W_i] (before calibration). */
+  scaleMaps(prior: tf.Tensor4D[]): tf.Tensor3D[];
+  /** Maps at input size and image scores, per score.* of the spec (calibration required when it calibrates). */
+  anomalyMaps(prior: tf.Tensor4D[], calibration?: ScaleCalibration): AnomalyOutput;
   getWeights(): Record<string, NamedWeight>;
   setWeights(weights: Record<string, NamedWeight>): void;
   /** Parameter names in a stable order (variables, then buffers). */
@@ -105,25 +113,31 @@ export function createModel(spec: Spec, dims: ModelDims, seed = spec.train.seed,
       }),
     flowLoss: (prior, rec) =>
       tf.tidy(() => tf.addN(dims.scales.map((_, i) => flowNll(flows[i].forward(model.flowInput(prior, rec, i)))))),
-    anomalyMaps: (prior) =>
+    scaleMaps: (prior) =>
       tf.tidy(() => {
         const score = spec.score;
         const rec = transformer.reconstruct(prior);
-        const size = dims.inputSize;
-        const fromFlow = score.source === 'flow';
-        const perScale = dims.scoredScales.map((i) => {
-          let map: tf.Tensor3D;
-          if (fromFlow) map = flowMap(flows[i].forward(model.flowInput(prior, rec, i)).z);
-          else if (score.source === 'self') map = errorMap(prior[i], rec.self[i]);
-          else if (score.source === 'memory') map = errorMap(prior[i], rec.memory[i]);
-          else
-            map = tf.add(
-              tf.mul(errorMap(prior[i], rec.self[i]), score.self_weight),
-              tf.mul(errorMap(prior[i], rec.memory[i]), 1 - score.self_weight),
-            ) as tf.Tensor3D;
-          return upsample(map, size, score.upsample);
+        return dims.scoredScales.map((i) => {
+          if (score.source === 'flow') return flowMap(flows[i].forward(model.flowInput(prior, rec, i)).z);
+          if (score.source === 'self') return errorMap(prior[i], rec.self[i]);
+          if (score.source === 'memory') return errorMap(prior[i], rec.memory[i]);
+          return tf.add(
+            tf.mul(errorMap(prior[i], rec.self[i]), score.self_weight),
+            tf.mul(errorMap(prior[i], rec.memory[i]), 1 - score.self_weight),
+          ) as tf.Tensor3D;
         });
-        const maps = smooth(fuse(perScale, score.fuse, fromFlow), score.smooth);
+      }),
+    anomalyMaps: (prior, calibration) =>
+      tf.tidy(() => {
+        const score = spec.score;
+        const calibrated = score.calibrate === 'validation';
+        if (calibrated) assertCalibration(calibration, dims.scoredScales);
+        const perScale = model.scaleMaps(prior).map((map, k) => {
+          // Bilinear and nearest upsampling commute with an affine map, so calibrating first is exact.
+          const scaled = calibrated ? (tf.div(tf.sub(map, calibration![k].mean), calibration![k].std) as tf.Tensor3D) : map;
+          return upsample(scaled, dims.inputSize, score.upsample);
+        });
+        const maps = smooth(fuse(perScale, score.fuse, score.source === 'flow' && !calibrated), score.smooth);
         return { maps, scores: imageScores(maps, score.image) };
       }),
     getWeights: () => store.getWeights(),
@@ -135,4 +149,9 @@ export function createModel(spec: Spec, dims: ModelDims, seed = spec.train.seed,
     },
   };
   return model;
+}
+
+function assertCalibration(calibration: ScaleCalibration | undefined, scored: number[]): void {
+  const fits = calibration?.length === scored.length && calibration.every((c, k) => c.scale === scored[k] + 1 && c.std > 0 && Number.isFinite(c.mean));
+  if (!fits) throw new Error(`score.calibrate: validation needs one calibration per scored scale (${scored.map((i) => i + 1).join(', ')}); got ${JSON.stringify(calibration)}`);
 }

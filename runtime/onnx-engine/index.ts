@@ -23,9 +23,11 @@ interface Sidecar {
   /** The file as written: a model replaced since (e.g. by dadfc export --batch 1) is rebuilt. */
   modelBytes: number;
   modelMtimeMs: number;
+  /** The score settings and calibration baked into the graph: another scoring is exported again. */
+  scoring: string;
 }
 /** Bump when the emitter's output changes, so old exports are rebuilt. */
-const EXPORTER_VERSION = 1;
+const EXPORTER_VERSION = 2;
 
 export interface OnnxEngineOptions {
   /** Use this .onnx file instead of RUN/model.onnx (exported there when missing or stale). */
@@ -40,6 +42,7 @@ export interface OnnxEngineOptions {
 /** Where the run's ONNX model lives, exporting it first when it is missing or stale. */
 export function ensureOnnxModel(opened: OpenedRun, options: { modelPath?: string; progress?: Progress } = {}): { path: string; exported?: ExportSummary } {
   const checkpointSha256 = sha256OfFile(opened.run.file('checkpoint'));
+  const scoring = JSON.stringify({ score: opened.spec.score, calibration: opened.calibration ?? null });
   const candidates = options.modelPath ? [options.modelPath] : [join(opened.run.path, ONNX_MODEL_FILE), join(tmpdir(), `dadf-${checkpointSha256.slice(0, 16)}.onnx`)];
   for (const path of candidates) {
     const sidecarPath = `${path}.json`;
@@ -47,7 +50,7 @@ export function ensureOnnxModel(opened: OpenedRun, options: { modelPath?: string
       try {
         const sidecar = JSON.parse(readFileSync(sidecarPath, 'utf8')) as Sidecar;
         const stat = statSync(path);
-        const current = sidecar.checkpointSha256 === checkpointSha256 && sidecar.exporter === EXPORTER_VERSION;
+        const current = sidecar.checkpointSha256 === checkpointSha256 && sidecar.exporter === EXPORTER_VERSION && sidecar.scoring === scoring;
         if (current && sidecar.modelBytes === stat.size && sidecar.modelMtimeMs === stat.mtimeMs) return { path };
       } catch {
         // unreadable sidecar: export again
@@ -57,7 +60,7 @@ export function ensureOnnxModel(opened: OpenedRun, options: { modelPath?: string
       const started = performance.now();
       const exported = exportOpenedRun(opened, path);
       const stat = statSync(path);
-      const sidecar: Sidecar = { checkpointSha256, opset: ONNX_OPSET, exporter: EXPORTER_VERSION, modelBytes: stat.size, modelMtimeMs: stat.mtimeMs };
+      const sidecar: Sidecar = { checkpointSha256, opset: ONNX_OPSET, exporter: EXPORTER_VERSION, modelBytes: stat.size, modelMtimeMs: stat.mtimeMs, scoring };
       writeFileSync(`${path}.json`, JSON.stringify(sidecar, null, 2) + '\n');
       options.progress?.({ kind: 'log', level: 'info', message: `exported ${path} (${exported.nodes} nodes, ${(exported.fileBytes / 2 ** 20).toFixed(1)} MiB) in ${((performance.now() - started) / 1000).toFixed(1)} s` });
       return { path, exported };

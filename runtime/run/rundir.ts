@@ -3,6 +3,7 @@
 //   pipeline.dadf   the resolved pipeline (print-config form); spec.json the same as JSON
 //   checkpoint.bin  weights + optimizer state of the last finished epoch (atomic writes)
 //   log.jsonl       one JSON line per event
+// run.json also keeps the validation-split calibration of the score maps when the pipeline asks for it.
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../../grammar/errors.ts';
@@ -36,6 +37,8 @@ export interface RunMeta {
   history: EpochRecord[];
   timings: Record<string, number>;
   failure?: string;
+  /** Per-scale map statistics on the validation split, keyed by the score settings they depend on (see inference/calibration.ts). */
+  calibrations?: Record<string, { scale: number; mean: number; std: number }[]>;
 }
 
 export const RUN_FILES = { meta: 'run.json', pipeline: 'pipeline.dadf', spec: 'spec.json', checkpoint: 'checkpoint.bin', log: 'log.jsonl' } as const;

@@ -16,6 +16,7 @@ import { createModel, type DadfModel } from '../model/index.ts';
 import { hashString, mulberry32, permutation } from '../model/prng.ts';
 import type { Progress } from '../progress.ts';
 import { RunDir, type EpochRecord, type RunMeta, type StageName } from '../run/rundir.ts';
+import { calibrationKey, computeCalibration, storeCalibration } from './calibration.ts';
 import { readCheckpoint, writeCheckpoint, type StoredTensor } from './checkpoint.ts';
 import { batchTensors, extractFeatures, type ScaleFeatures } from './features.ts';
 import { clipByGlobalNorm, Optimizer, type OptimizerState } from './optimizer.ts';
@@ -179,6 +180,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     model.dispose();
     backbone.dispose();
     throw error;
+  }
+  if (spec.score.calibrate === 'validation' && !meta.calibrations?.[calibrationKey(spec, dims)]) {
+    // Done here, while the validation features are at hand; test and predict read it from run.json.
+    storeCalibration(run, meta, calibrationKey(spec, dims), computeCalibration(model, dims, valSet.features, spec.train.batch));
   }
   meta.status = 'trained';
   meta.progress = { stage: 'done', epochsDone: 0 };

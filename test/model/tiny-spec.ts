@@ -21,7 +21,7 @@ export function tinySpec(overrides: DeepPartial<Spec> = {}): Spec {
       permute: 'fixed',
       subnet_scale: 0.1,
     },
-    score: { source: 'flow', self_weight: 0.5, upsample: 'bilinear', fuse: 'mean', smooth: 0, image: 'max' },
+    score: { source: 'flow', self_weight: 0.5, upsample: 'bilinear', fuse: 'mean', smooth: 0, calibrate: 'none', image: 'max' },
     train: {
       optimizer: { type: 'adamw', lr: 1e-3, betas: [0.9, 0.95], weight_decay: 0.05 },
       batch: 2,

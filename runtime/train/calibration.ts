@@ -1,0 +1,98 @@
+// Per-scale calibration on the validation split (good training images only): the mean and
+// standard deviation of each scored scale's raw map, so that `score.calibrate: validation` can
+// standardise the scales before fusing them. Computed once, kept in run.json, keyed by the
+// score settings it depends on; test images never enter it.
+import * as tf from '@tensorflow/tfjs-core';
+import { existsSync } from 'node:fs';
+import type { ModelDims } from '../../compiler/dims.ts';
+import type { Spec } from '../../compiler/spec.ts';
+import { UserError } from '../../grammar/errors.ts';
+import type { Backbone } from '../backbones/index.ts';
+import { loadDataset, splitValidation } from '../data/index.ts';
+import { FeatureCache } from '../features/index.ts';
+import type { DadfModel, ScaleCalibration } from '../model/index.ts';
+import { silentProgress, type Progress } from '../progress.ts';
+import type { RunDir, RunMeta } from '../run/rundir.ts';
+import { batchTensors, extractFeatures, type ScaleFeatures } from './features.ts';
+
+/** What a calibration depends on besides the trained weights: which maps, from which scales. */
+export function calibrationKey(spec: Spec, dims: ModelDims): string {
+  const { source, self_weight } = spec.score;
+  return JSON.stringify({ source, self_weight: source === 'reconstruction' ? self_weight : undefined, scales: dims.scoredScales.map((i) => i + 1) });
+}
+
+/** Mean and standard deviation (float64 sums) of each scored scale's map over the given features. */
+export function computeCalibration(model: DadfModel, dims: ModelDims, features: ScaleFeatures, batch = 8): ScaleCalibration {
+  const n = features[0]?.length ?? 0;
+  if (n === 0) throw new UserError('calibration needs validation images, but the validation split is empty', { hint: 'set train.validation > 0 (e.g. 0.1), or score.calibrate: none' });
+  const sums = dims.scoredScales.map(() => ({ sum: 0, squares: 0, count: 0 }));
+  for (let start = 0; start < n; start += batch) {
+    const indices = Array.from({ length: Math.min(batch, n - start) }, (_, k) => start + k);
+    const prior = batchTensors(features, indices, dims);
+    const maps = model.scaleMaps(prior);
+    maps.forEach((map, k) => {
+      for (const v of map.dataSync()) {
+        sums[k].sum += v;
+        sums[k].squares += v * v;
+        sums[k].count++;
+      }
+    });
+    tf.dispose([...prior, ...maps]);
+  }
+  return dims.scoredScales.map((i, k) => {
+    const { sum, squares, count } = sums[k];
+    const mean = sum / count;
+    const std = Math.sqrt(Math.max(0, squares / count - mean * mean));
+    if (!Number.isFinite(mean) || !(std > 0)) {
+      throw new UserError(`scale ${i + 1} gives a constant or non-finite map on the validation split (mean ${mean}, std ${std}); it cannot be calibrated`, {
+        hint: 'check that training finished without errors, or use score.calibrate: none',
+      });
+    }
+    return { scale: i + 1, mean, std };
+  });
+}
+
+export interface CalibrationContext {
+  run: RunDir;
+  meta: RunMeta;
+  spec: Spec;
+  dims: ModelDims;
+  backbone: Backbone;
+  model: DadfModel;
+  cache?: FeatureCache;
+  progress?: Progress;
+}
+
+/**
+ * The run's calibration for its score settings: read from run.json, or computed from the run's
+ * validation images (found again under the data root it was trained on) and stored there.
+ * Undefined when the spec does not calibrate.
+ */
+export async function ensureCalibration(ctx: CalibrationContext): Promise<ScaleCalibration | undefined> {
+  const { spec, dims, meta, run } = ctx;
+  if (spec.score.calibrate !== 'validation') return undefined;
+  const key = calibrationKey(spec, dims);
+  const stored = meta.calibrations?.[key];
+  if (stored) return stored;
+  const root = meta.data.root;
+  const hint = `put the training data back at ${root}; the calibration needs the run's validation images`;
+  if (!existsSync(root)) throw new UserError('this run needs its validation images for score.calibrate, but its data set is gone', { where: run.path, hint });
+  const dataset = await loadDataset(root);
+  const validation = dataset.validation.length > 0 ? dataset.validation : splitValidation(dataset.train, spec.train.validation, meta.seed).validation;
+  const ids = validation.map((s) => s.id).sort();
+  if (JSON.stringify(ids) !== JSON.stringify([...meta.data.validationIds].sort())) {
+    throw new UserError('the validation images of this run are no longer the same under its data root', { where: root, hint });
+  }
+  const progress = ctx.progress ?? silentProgress;
+  const cache = ctx.cache ?? FeatureCache.open();
+  const { features } = await extractFeatures(validation.map((s) => s.path), spec, dims, ctx.backbone, cache, progress, 'calibration');
+  const calibration = computeCalibration(ctx.model, dims, features);
+  storeCalibration(run, meta, key, calibration);
+  return calibration;
+}
+
+export function storeCalibration(run: RunDir, meta: RunMeta, key: string, calibration: ScaleCalibration): void {
+  meta.calibrations = { ...meta.calibrations, [key]: calibration };
+  run.writeMeta(meta);
+  run.log({ event: 'calibrated', key, calibration });
+}
