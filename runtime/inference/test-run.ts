@@ -90,12 +90,18 @@ export async function testRun(opened: OpenedRun, options: TestOptions): Promise<
     },
     cases,
     timings: { ...(options.timings ?? {}), test: testSeconds, 'ms per image (test)': msPerImage / 1000 },
+    memory: { trainPeakRssMiB: meta.peakRssMiB, testPeakRssMiB: peakRssMiB() },
     notes: [
       `Metrics at the model's input size ${size}×${size} (masks resized by nearest neighbour). For the official full-resolution protocol: dadfc eval --maps ${join(options.outDir, 'maps')} --data ${dataset.root}`,
       `Backend: ${options.backendName}. Seed: ${meta.seed}. Validation split from train/good only (${meta.data.validation} images); the test split was not used for any choice.`,
     ],
   });
   return { metrics, outDir: options.outDir, reportPath: report.html, dataset, msPerImage };
+}
+
+/** The process's peak resident set so far (getrusage ru_maxrss, KiB on Linux). */
+export function peakRssMiB(): number {
+  return process.resourceUsage().maxRSS / 1024;
 }
 
 function zip(a: number[], b: number[]): Array<[number, number]> {

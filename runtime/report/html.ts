@@ -177,7 +177,14 @@ function timingsSection(input: ReportInput): string {
     .join('\n');
   return `<section id="timings"><h2>Timings</h2>${
     rows ? `<table class="timings"><thead><tr><th>Stage</th><th class="num">Time</th><th></th></tr></thead><tbody>${rows}</tbody></table>` : '<div class="missing">No timings recorded.</div>'
-  }</section>`;
+  }${memoryLine(input)}</section>`;
+}
+
+function memoryLine(input: ReportInput): string {
+  const m = input.memory;
+  if (!m) return '';
+  const train = m.trainPeakRssMiB !== undefined ? `training ${m.trainPeakRssMiB.toFixed(0)} MiB, ` : '';
+  return `<p class="memory">Peak resident memory of the process: ${train}testing ${m.testPeakRssMiB.toFixed(0)} MiB.</p>`;
 }
 
 function pipelineSection(input: ReportInput): string {

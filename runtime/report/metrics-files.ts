@@ -28,6 +28,7 @@ export function metricsJson(input: ReportInput, range: MapRange): string {
     overall: finiteOrNull(input.metrics.overall),
     perType: Object.fromEntries(Object.entries(input.metrics.perType).map(([t, m]) => [t, finiteOrNull(m)])),
     timings: finiteOrNull(input.timings),
+    memory: input.memory ?? null,
     heatmapRange: range,
     images: input.cases.map((c) => ({ type: c.defect, id: c.id, label: c.label, score: Number.isFinite(c.score) ? c.score : null })),
   };

@@ -79,6 +79,8 @@ export interface ReportInput {
   cases: ReportCase[];
   /** Seconds per stage, in display order. */
   timings: Record<string, number>;
+  /** Peak resident memory of the process (MiB) when training ended and when testing ended. */
+  memory?: { trainPeakRssMiB?: number; testPeakRssMiB: number };
   notes?: string[];
 }
 

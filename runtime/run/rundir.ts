@@ -36,6 +36,8 @@ export interface RunMeta {
   progress: { stage: StageName | 'done'; epochsDone: number };
   history: EpochRecord[];
   timings: Record<string, number>;
+  /** Peak resident memory (MiB) of the process that finished training. */
+  peakRssMiB?: number;
   failure?: string;
   /** Per-scale map statistics on the validation split, keyed by the score settings they depend on (see inference/calibration.ts). */
   calibrations?: Record<string, { scale: number; mean: number; std: number }[]>;

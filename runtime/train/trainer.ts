@@ -187,6 +187,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   }
   meta.status = 'trained';
   meta.progress = { stage: 'done', epochsDone: 0 };
+  meta.peakRssMiB = Math.max(meta.peakRssMiB ?? 0, process.resourceUsage().maxRSS / 1024);
   run.writeMeta(meta);
   run.log({ event: 'trained' });
   return { run, meta, model, backbone, dataset };

@@ -116,6 +116,14 @@ test('one heatmap overlay PNG per case, under heatmaps/<type>/', async (t) => {
   assert.equal(data[p + 1], Math.round(image[3 * best.pixel + 1] * 0.5));
 });
 
+test('peak memory figures reach metrics.json and the timings section', async (t) => {
+  const input = { ...sampleReportInput(), memory: { trainPeakRssMiB: 1234.4, testPeakRssMiB: 1500.6 } };
+  const { files, html } = await report(t, input);
+  const json = JSON.parse(await readFile(files.metricsJson, 'utf8'));
+  assert.deepEqual(json.memory, input.memory);
+  assert.match(html, /Peak resident memory of the process: training 1234 MiB, testing 1501 MiB/);
+});
+
 test('metrics.json and metrics.csv hold the numbers given', async (t) => {
   const input = sampleReportInput();
   const { files } = await report(t, input);
@@ -123,6 +131,7 @@ test('metrics.json and metrics.csv hold the numbers given', async (t) => {
   assert.deepEqual(json.overall, input.metrics.overall);
   assert.deepEqual(json.perType, input.metrics.perType);
   assert.deepEqual(json.timings, input.timings);
+  assert.equal(json.memory, null, 'no memory figures given, none invented');
   assert.equal(json.backbone.pretrained, false);
   assert.equal(json.images.length, input.cases.length);
   assert.equal(json.images[0].score, input.cases[0].score);
