@@ -15,6 +15,7 @@ import { initBackend } from '../runtime/backend.ts';
 import { loadBackbone } from '../runtime/backbones/index.ts';
 import { buildOnnxModel } from '../runtime/export/index.ts';
 import { createModel } from '../runtime/model/index.ts';
+import { unitCalibration } from '../runtime/train/calibration.ts';
 import { seededUniform } from '../runtime/weights/random.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -67,7 +68,7 @@ async function child(name: string): Promise<void> {
   const tfjsSeconds = await seconds(calls, async () => {
     const [maps, scores] = tf.tidy(() => {
       const feats = backbone.extract(tf.tensor4d(input, [batch, S, S, 3]));
-      const out = model.anomalyMaps(dims.scales.map((s) => feats[s.tap]));
+      const out = model.anomalyMaps(dims.scales.map((s) => feats[s.tap]), unitCalibration(dims));
       return [out.maps, out.scores];
     });
     await maps.data();
@@ -82,6 +83,7 @@ async function child(name: string): Promise<void> {
     spec,
     dims,
     weights: model.getWeights(),
+    calibration: unitCalibration(dims),
     backbone: { arch: spec.backbone.arch, alpha: spec.backbone.alpha, random: true, seed: 0, taps: backbone.taps },
     normalization: backbone.normalization,
   });

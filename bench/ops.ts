@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
+import { unitCalibration } from '../runtime/train/calibration.ts';
 import { modelDims } from '../compiler/dims.ts';
 import { compilePipeline } from '../compiler/index.ts';
 import type { Spec } from '../compiler/spec.ts';
@@ -90,7 +91,7 @@ function stepTimes(name: string, ops: Ops, reps: number): StepTimes {
     stage1: attempt(() => void opt1.minimize(() => model.reconstructionLoss(prior, model.reconstruct(prior)), false, model.transformerVariables())),
     stage2: attempt(() => void opt2.minimize(() => model.flowLoss(prior, rec), false, model.flowVariables())),
     forward: attempt(() => {
-      const out = model.anomalyMaps(prior);
+      const out = model.anomalyMaps(prior, unitCalibration(model.dims));
       out.scores.dataSync();
       tf.dispose([out.maps, out.scores]);
     }),

@@ -4,6 +4,7 @@
 // Usage: node --import tsx bench/profile.ts [--backend wasm] [--set key=value]... [--top 14]
 //        [--only stage1|stage2|inference]...
 import * as tf from '@tensorflow/tfjs-core';
+import { unitCalibration } from '../runtime/train/calibration.ts';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadavg } from 'node:os';
@@ -36,7 +37,7 @@ function gradStep(m: DadfModel, stage: 'reconstruct' | 'flow'): void {
 }
 
 function inference(m: DadfModel): void {
-  const out = m.anomalyMaps(prior);
+  const out = m.anomalyMaps(prior, unitCalibration(m.dims));
   out.scores.dataSync();
   tf.dispose([out.maps, out.scores]);
 }

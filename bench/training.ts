@@ -6,6 +6,7 @@
 // Random features of the pipeline's sizes (the speed of a step does not depend on the values).
 // Usage: node --import tsx bench/training.ts [--set key=value]... [--only 1|2|3|4]...
 import * as tf from '@tensorflow/tfjs-core';
+import { unitCalibration } from '../runtime/train/calibration.ts';
 import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -170,7 +171,7 @@ if (part(3)) {
   const infer = () => {
     const taps = backbone.extract(images);
     const feats = s.scales.map((x) => taps[x.tap]);
-    const out = fast.anomalyMaps(feats);
+    const out = fast.anomalyMaps(feats, unitCalibration(fast.dims));
     out.scores.dataSync();
     tf.dispose([...Object.values(taps), out.maps, out.scores]);
   };
