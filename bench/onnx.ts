@@ -1,9 +1,10 @@
 // End-to-end inference images/s, pixels → maps and scores (backbone included), with the tfjs
 // engine (the fastest backend that loads here, as `dadfc test` picks it) and the ONNX engine
-// (the exported graph on onnxruntime-node, CPU), for pipelines/dadf-cpu and pipelines/dadf.
+// (the exported graph on onnxruntime-node, CPU), for pipelines/dadf-cpu (at its 128 px and at the
+// 256 px of issue #7's target) and pipelines/dadf.
 // Seeded random weights (speed does not depend on their values). Each pipeline runs in its own
 // process so the paper-size one does not share memory with the other.
-// Usage: node --import tsx bench/onnx.ts [--quick] [dadf-cpu] [dadf]
+// Usage: node --import tsx bench/onnx.ts [--quick] [dadf-cpu] [dadf-cpu@256] [dadf]
 import { spawnSync } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,14 +23,20 @@ const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const quick = process.argv.includes('--quick');
 
 interface Setting {
+  /** How the setting is named on the command line and in the output. */
+  name: string;
   pipeline: string;
+  /** Overrides on the pipeline (e.g. the input size of issue #7's 256 px target). */
+  sets?: string[];
   /** Images timed per engine, and the batch they go in. */
   images: number;
   batch: number;
 }
 const SETTINGS: Setting[] = [
-  { pipeline: 'dadf-cpu', images: quick ? 8 : 16, batch: 4 },
-  { pipeline: 'dadf', images: quick ? 1 : 2, batch: 1 },
+  { name: 'dadf-cpu', pipeline: 'dadf-cpu', images: quick ? 8 : 16, batch: 4 },
+  // Issue #7's inference target is dadf-cpu at 256 px (16×16 tokens, so as many memory tokens).
+  { name: 'dadf-cpu@256', pipeline: 'dadf-cpu', sets: ['input.size=256', 'transformer.memory.tokens=256'], images: quick ? 8 : 16, batch: 4 },
+  { name: 'dadf', pipeline: 'dadf', images: quick ? 1 : 2, batch: 1 },
 ];
 
 function pixels(n: number, size: number): Float32Array {
@@ -48,8 +55,8 @@ async function seconds(calls: number, fn: () => Promise<void>): Promise<number> 
 }
 
 async function child(name: string): Promise<void> {
-  const setting = SETTINGS.find((s) => s.pipeline === name)!;
-  const compiled = compilePipeline(join(repoRoot, 'pipelines', `${name}.dadf`), { sets: ['backbone.random=true'] });
+  const setting = SETTINGS.find((s) => s.name === name)!;
+  const compiled = compilePipeline(join(repoRoot, 'pipelines', `${setting.pipeline}.dadf`), { sets: ['backbone.random=true', ...(setting.sets ?? [])] });
   if (!compiled.spec) throw new Error(`${name} does not compile: ${compiled.diagnostics.map((d) => d.message).join('; ')}`);
   const spec = compiled.spec;
   const dims = modelDims(spec);
@@ -97,6 +104,7 @@ async function child(name: string): Promise<void> {
   const onnxSeconds = await seconds(calls, async () => void (await session.run(feeds)));
   const onnxRate = (calls * batch) / onnxSeconds;
   console.log(`  onnx  ${`onnxruntime-node ${ort.env.versions.common} CPU EP`.padEnd(44)} ${onnxRate.toFixed(3).padStart(9)} images/s`);
+  if (S === 256) console.log(`  issue #7 target (≥ 10 images/s at 256 px, backbone included): tfjs ${(tfjsRate / 10).toFixed(2)}× of it, onnx ${(onnxRate / 10).toFixed(2)}× of it`);
   console.log(`  onnx / tfjs: ${(onnxRate / tfjsRate).toFixed(2)}×   (export ${exportSeconds.toFixed(1)} s, ${(built.bytes.byteLength / 2 ** 20).toFixed(1)} MiB, ${built.nodes} nodes; session load ${sessionSeconds.toFixed(1)} s)`);
   await session.release();
 }
@@ -107,8 +115,8 @@ if (childArg >= 0) {
 } else {
   const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));
   console.log('end-to-end inference (pixels → maps + scores, backbone included), images/s per engine');
-  for (const s of SETTINGS.filter((x) => names.length === 0 || names.includes(x.pipeline))) {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', s.pipeline, ...process.argv.slice(2).filter((a) => a.startsWith('-'))], { stdio: 'inherit' });
-    if (r.status !== 0) console.log(`  ${s.pipeline}: failed with status ${r.status}`);
+  for (const s of SETTINGS.filter((x) => names.length === 0 || names.includes(x.name))) {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', s.name, ...process.argv.slice(2).filter((a) => a.startsWith('-'))], { stdio: 'inherit' });
+    if (r.status !== 0) console.log(`  ${s.name}: failed with status ${r.status}`);
   }
 }
