@@ -5,7 +5,8 @@
 //             closest training patch (memory randomly subsampled to --memory patches).
 // Maps are upsampled bilinearly to the input size and smoothed (Gaussian σ = 4 px); image score = max.
 //
-//   node --import tsx bench/baselines.ts [--data DIR] [--weights model.json] [--size 256] [--tap conv_pw_5]
+//   node --import tsx bench/baselines.ts [--data DIR] [--alpha 1] [--weights model.json] [--size 256] [--tap conv_pw_5]
+// (--alpha 0.25 --size 128 gives dadf-cpu's own features; the weights then default to the α0.25 file.)
 import * as tf from '@tensorflow/tfjs-core';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,7 +23,8 @@ const shared = process.env.DADF_SHARED ?? resolve(root, '../shared');
 const { values: args } = parseArgs({
   options: {
     data: { type: 'string', default: join(shared, 'data/mvtec_ad/bottle') },
-    weights: { type: 'string', default: join(shared, 'weights/mobilenet_v1_1.0_224/model.json') },
+    alpha: { type: 'string', default: '1' },
+    weights: { type: 'string' },
     size: { type: 'string', default: '256' },
     tap: { type: 'string', default: 'conv_pw_5' },
     memory: { type: 'string', default: '20000' },
@@ -31,10 +33,12 @@ const { values: args } = parseArgs({
   },
 });
 const size = Number(args.size);
+const alpha = Number(args.alpha);
+const weights = args.weights ?? join(shared, `weights/mobilenet_v1_${alpha === 1 ? '1.0' : alpha.toFixed(2)}_224/model.json`);
 
 const backend = await initBackend(args.backend);
 console.log(describeBackend(backend));
-const backbone = await loadBackbone({ arch: 'mobilenet_v1', alpha: 1, weights: args.random ? undefined : args.weights, random: args.random, taps: [args.tap!] });
+const backbone = await loadBackbone({ arch: 'mobilenet_v1', alpha, weights: args.random ? undefined : weights, random: args.random, taps: [args.tap!] });
 console.log(`backbone: ${backbone.label}; tap ${args.tap}; data ${args.data}; ${size} px`);
 const dataset = await loadDataset(args.data!);
 const cache = FeatureCache.open();
