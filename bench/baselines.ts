@@ -1,6 +1,7 @@
 // The two simple baselines of the results issue, on the same frozen features as the DADF
 // pipelines, scored by the same metrics code:
 //   gaussian: a per-position Gaussian (PaDiM-style) on one tap; Mahalanobis distance per position;
+//             and, for comparison, one Gaussian shared by all positions;
 //   knn:      a nearest-neighbour patch memory (PatchCore-style) on one tap; distance to the
 //             closest training patch (memory randomly subsampled to --memory patches).
 // Maps are upsampled bilinearly to the input size and smoothed (Gaussian σ = 4 px); image score = max.
@@ -59,7 +60,7 @@ function toMaps(perPosition: Float32Array[], name: string): void {
   });
   const m = evaluate({ images, defectTypes: dataset.defectTypes });
   const pct = (v: number | null) => (v === null ? '–' : (100 * v).toFixed(2));
-  console.log(`${name.padEnd(10)} image AUROC ${pct(m.image_auroc)}  pixel AUROC ${pct(m.pixel_auroc)}  AUPRO ${pct(m.aupro)}  F1 img ${pct(m.f1_max_image)}  F1 px ${pct(m.f1_max_pixel)}`);
+  console.log(`${name.padEnd(10)}\n           image AUROC ${pct(m.image_auroc)}  pixel AUROC ${pct(m.pixel_auroc)}  AUPRO ${pct(m.aupro)}  F1 img ${pct(m.f1_max_image)}  F1 px ${pct(m.f1_max_pixel)}`);
 }
 
 // Gaussian per position: mean and covariance (+0.01·I) of the training features.
@@ -78,6 +79,25 @@ function toMaps(perPosition: Float32Array[], name: string): void {
   tf.dispose([X, mean, cov, d]);
   const data = mahalanobis(covData, dData, P, test.length, c); // [M, P]
   toMaps(test.map((_, i) => data.slice(i * h * w, (i + 1) * h * w)), 'gaussian');
+  console.log(`           (${((performance.now() - t) / 1000).toFixed(1)} s)`);
+}
+
+// One Gaussian shared by every position (no position information, like a flow without
+// positional conditioning): how much of the per-position Gaussian's lead is position?
+{
+  const t = performance.now();
+  const X = tf.tensor2d(concat(train), [train.length * h * w, c]);
+  const mean = tf.mean(X, 0); // [C]
+  const cov = tf.tidy(() => {
+    const centred = tf.sub(X, mean);
+    return tf.add(tf.div(tf.matMul(centred, centred, true, false), train.length * h * w - 1), tf.mul(tf.eye(c), 0.01));
+  });
+  const covData = Float64Array.from(cov.dataSync());
+  const d = tf.tidy(() => tf.sub(tf.tensor2d(concat(test), [test.length * h * w, c]), mean));
+  const dData = d.dataSync() as Float32Array;
+  tf.dispose([X, mean, cov, d]);
+  const data = mahalanobis(covData, dData, 1, test.length * h * w, c);
+  toMaps(test.map((_, i) => data.slice(i * h * w, (i + 1) * h * w)), 'gaussian, shared by all positions');
   console.log(`           (${((performance.now() - t) / 1000).toFixed(1)} s)`);
 }
 
