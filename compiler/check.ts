@@ -24,6 +24,7 @@ export const CHECK_CODES = {
   subnetEnd: 'DADF4014',
   noStages: 'DADF4015',
   inputTooSmall: 'DADF4016',
+  flowPosition: 'DADF4022',
   calibrateFuse: 'DADF4020',
   calibrateSplit: 'DADF4021',
 } as const;
@@ -156,6 +157,11 @@ export function checkSpec(spec: Spec, where: Located): Diagnostic[] {
       error(CHECK_CODES.scoreScale, `score.scales names scale ${s}, but there are ${taps.length} scales`, at(['score', 'scales', String(i)]), `scales are numbered 1 to ${taps.length}`);
     }
   });
+
+  if (spec.flow.position % 4 !== 0) {
+    const up = Math.ceil(spec.flow.position / 4) * 4;
+    error(CHECK_CODES.flowPosition, `flow.position is ${spec.flow.position}, but the 2-D sine-cosine code needs a multiple of 4 channels (sin and cos of rows and of columns)`, at(['flow', 'position']), `use ${up}`);
+  }
 
   if (spec.score.calibrate === 'validation') {
     if (spec.score.fuse === 'product') {

@@ -139,7 +139,7 @@ export function buildPlan(spec: Spec): Plan {
     const c2 = C - c1;
     for (let k = 0; k < spec.flow.steps; k++) {
       const kernel = spec.flow.alternate && k % 2 === 1 ? 1 : 3;
-      let ch = c1;
+      let ch = c1 + spec.flow.position;
       let params = 0;
       let flops = 0;
       for (const layer of spec.flow.subnet) {
@@ -167,7 +167,7 @@ export function buildPlan(spec: Spec): Plan {
         params,
         flops,
         trainedIn: 'flow',
-        attrs: { kernel, split: [c1, c2], clamp: spec.flow.clamp, permute: spec.flow.permute },
+        attrs: { kernel, split: [c1, c2], clamp: spec.flow.clamp, permute: spec.flow.permute, ...(spec.flow.position ? { position: spec.flow.position } : {}) },
       });
     }
     return add({ id: `map${s.index + 1}`, op: 'scale_map', inputs: [x], shape: [s.size, s.size, 1], params: 0, flops: 3 * HW * C, attrs: { source: 'flow' } });

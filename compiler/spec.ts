@@ -108,6 +108,11 @@ export const FlowSpec = Type.Object(
     alternate: Type.Boolean({ default: true, ...doc('Alternate 3x3 and 1x1 kernels between steps (authors).') }),
     permute: Enum(['fixed', 'none'] as const, 'Channel permutation after each step: a fixed random one, or none.', 'fixed'),
     subnet_scale: PositiveNumber('Factor on the subnet output before the clamp.', 0.1),
+    position: Type.Integer({
+      minimum: 0,
+      default: 0,
+      ...doc("Channels of a fixed 2-D sine-cosine position code appended to every coupling subnet's input, so the flow models a feature given where it is (as CFlow-AD conditions its flows); a multiple of 4. 0 = none, the paper's flows."),
+    }),
   },
   { additionalProperties: false, ...doc('Discriminative normalizing flows, one per scale.') },
 );

@@ -38,6 +38,9 @@ class ModelEmitter {
     private readonly calibration?: ScaleCalibration,
   ) {}
 
+  /** One initializer per scale for the flows' position code, shared by its steps. */
+  private readonly positionCodes = new Map<number, string>();
+
   private w(name: string): NamedWeight {
     const w = this.weights[name];
     if (!w) throw new UserError(`the checkpoint has no weight ${name}`, { hint: 'was it written by a different pipeline? retrain the run' });
@@ -178,7 +181,7 @@ class ModelEmitter {
   /** The coupling subnet; kernel sizes come from the weights (1×1 on alternate steps). */
   private subnet(x1: string, scale: number, step: number): string {
     const g = this.g;
-    let h = x1;
+    let h = this.withPosition(x1, scale, `flow.${scale}.step${step}`);
     this.spec.flow.subnet.forEach((layer: SubnetLayer, i) => {
       const node = `flow.${scale}.step${step}.subnet.${i}`;
       if (typeof layer === 'object') {
@@ -209,6 +212,21 @@ class ModelEmitter {
       } else cannot(node, `subnet layer ${String(layer)} has no ONNX form here`);
     });
     return h;
+  }
+
+  /** x1 [N, c1, H, W] with the fixed position code appended along channels (flow.position > 0). */
+  private withPosition(x1: string, scale: number, name: string): string {
+    const p = this.spec.flow.position;
+    if (p === 0) return x1;
+    const g = this.g;
+    const size = this.dims.scales[scale].size;
+    const hwc = sincos2d(p, size); // [H·W, p]
+    const chw = new Float32Array(hwc.length);
+    for (let t = 0; t < size * size; t++) for (let c = 0; c < p; c++) chw[c * size * size + t] = hwc[t * p + c];
+    const code = this.positionCodes.get(scale) ?? g.weight(`flow.${scale}.position`, chw, [1, p, size, size]);
+    this.positionCodes.set(scale, code);
+    const shape = g.concat([g.node('Shape', [x1], { start: 0, end: 1 }, `${name}.batch`), g.ints([p, size, size])], 0, `${name}.position_shape`);
+    return g.concat([x1, g.node('Expand', [code, shape], {}, `${name}.position`)], 1, `${name}.conditioned`);
   }
 
   /** The flow of one scale on its NCHW input: z, NCHW. */

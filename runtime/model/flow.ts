@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Spec, SubnetLayer } from '../../compiler/spec.ts';
 import { layerNorm, permuteChannels, type Ops } from '../ops/index.ts';
 import type { ParamStore } from './params.ts';
+import { sincos2d } from './posembed.ts';
 import { permutation, rngFor } from './prng.ts';
 
 /** PyTorch nn.LayerNorm's default eps, used for the flow's input norm. */
@@ -47,6 +48,8 @@ export class ScaleFlow {
   private readonly subnetScale: number;
   readonly channels: number;
   private readonly split: [number, number];
+  /** The fixed position code [1, H, W, flow.position] the subnets see beside x1; null without one. */
+  private readonly position: tf.Tensor4D | null;
 
   constructor(
     spec: Spec,
@@ -63,6 +66,8 @@ export class ScaleFlow {
     this.subnetScale = spec.flow.subnet_scale;
     this.split = splitSizes(channels);
     if (this.split[1] < 1) throw new Error(`flow of scale ${scale + 1} needs at least 2 channels`);
+    const p = spec.flow.position;
+    this.position = p > 0 ? tf.tensor4d(sincos2d(p, size), [1, size, size, p]) : null;
     this.normG = store.add(`${prefix}.norm.g`, 'flow', [size, size, channels], { kind: 'ones' });
     this.normB = store.add(`${prefix}.norm.b`, 'flow', [size, size, channels], { kind: 'zeros' });
     this.steps = Array.from({ length: spec.flow.steps }, (_, k) => {
@@ -71,7 +76,7 @@ export class ScaleFlow {
       const permName = spec.flow.permute === 'fixed' ? `${name}.perm` : undefined;
       if (permName) store.addBuffer(permName, permutation(channels, rngFor(seed, permName)));
       return {
-        subnet: buildSubnet(spec.flow.subnet, small, this.split, `${name}.subnet`, store),
+        subnet: buildSubnet(spec.flow.subnet, small, [this.split[0] + p, this.split[1]], `${name}.subnet`, store),
         gamma: store.add(`${name}.gamma`, 'flow', [channels], { kind: 'constant', value: GAMMA_FOR_UNIT_SCALE }),
         offset: store.add(`${name}.offset`, 'flow', [channels], { kind: 'zeros' }),
         permName,
@@ -91,7 +96,7 @@ export class ScaleFlow {
   }
 
   private subnet(step: Step, x1: tf.Tensor4D): tf.Tensor4D {
-    let h: tf.Tensor4D = x1;
+    let h: tf.Tensor4D = this.position ? (tf.concat([x1, tf.tile(this.position, [x1.shape[0], 1, 1, 1])], 3) as tf.Tensor4D) : x1;
     for (const layer of step.subnet) {
       if (layer.kind === 'act') h = layer.fn(h) as tf.Tensor4D;
       else if (layer.kind === 'dw') h = tf.add(this.ops.depthwiseConv(h, layer.w as tf.Tensor3D), layer.b) as tf.Tensor4D;
@@ -148,12 +153,17 @@ export class ScaleFlow {
     return x;
   }
 
+  dispose(): void {
+    this.position?.dispose();
+  }
+
   /** Norm + coupling chain. The norm is input preprocessing: not part of log|det J|. */
   forward(x: tf.Tensor4D): FlowOutput {
     return this.forwardSteps(this.normalize(x));
   }
 }
 
+/** [c1, c2]: the subnet's input channels (x1, plus the position code) and the moving half's. */
 function buildSubnet(layers: SubnetLayer[], small: boolean, [c1, c2]: [number, number], name: string, store: ParamStore): Layer[] {
   const convs = layers.map((l, i) => (typeof l === 'string' && l.includes('conv') ? i : -1)).filter((i) => i >= 0);
   const last = convs[convs.length - 1];

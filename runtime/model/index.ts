@@ -146,6 +146,7 @@ export function createModel(spec: Spec, dims: ModelDims, seed = spec.train.seed,
     dispose: () => {
       store.dispose();
       transformer.dispose();
+      for (const flow of flows) flow.dispose();
     },
   };
   return model;

@@ -39,6 +39,7 @@ const cases: Array<{ rule: string; from: string; to: string; expect: Expect; mes
   { rule: 'score scale out of range', from: '  train {', to: '  score { scales: [1, 4] }\n  train {', expect: ['DADF4012', 7, '4]'], message: /names scale 4, but there are 3 scales/ },
   { rule: 'calibrated maps cannot be fused by product', from: '  train {', to: '  score { calibrate: validation, fuse: product }\n  train {', expect: ['DADF4020', 7, 'product'], message: /cannot be fused by product/ },
   { rule: 'calibration needs a validation split', from: 'train { batch: 4,', to: 'score { calibrate: validation }\n  train { validation: 0, batch: 4,', expect: ['DADF4021', 7, 'validation }'], message: /needs a validation split, but train.validation is 0/ },
+  { rule: 'flow position code not a multiple of 4', from: 'clamp: 2.0 }', to: 'clamp: 2.0, position: 6 }', expect: ['DADF4022', 6, '6 }'], message: /needs a multiple of 4 channels/ },
   { rule: 'no weights and not random', from: 'random: true, ', to: '', expect: ['DADF4013', 3, 'backbone'], message: /has no weights/ },
   { rule: 'subnet must end with a conv', from: 'clamp: 2.0 }', to: 'clamp: 2.0, subnet: [dwconv3x3, relu] }', expect: ['DADF4014', 6, 'relu]'], message: /must end with a conv/ },
   { rule: 'sweep key must exist', from: '  train {', to: '  sweep { flow.overr: [[prior]] }\n  train {', expect: ['DADF4011', 7, 'flow.overr'], message: /sweep key 'flow.overr' is not a key.*did you mean 'flow.over'/ },

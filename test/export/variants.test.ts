@@ -44,6 +44,10 @@ test('memory query from features, subnet with conv3x3 + gelu + relu, no permutat
   assertParity('features query', await bothEngines(spec));
 });
 
+test('flows conditioned on a position code match tfjs', async () => {
+  assertParity('position', await bothEngines(tinySpec({ ...mobilenet, flow: { position: 8 } })));
+});
+
 test('reconstruction scores, nearest upsampling, product fusion, smoothing, top-1% image score', async () => {
   const spec = tinySpec({ ...mobilenet, score: { source: 'reconstruction', self_weight: 0.3, upsample: 'nearest', fuse: 'product', smooth: 2, image: 'top1pct' } });
   assertParity('reconstruction', await bothEngines(spec));

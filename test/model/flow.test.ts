@@ -14,8 +14,8 @@ before(async () => {
 });
 
 /** A flow whose parameters are moved far from their init, so the map is clearly non-trivial. */
-function scrambledFlow(channels: number, size: number, steps: number, subnet?: ReturnType<typeof tinySpec>['flow']['subnet']) {
-  const spec = tinySpec({ flow: { steps, ...(subnet ? { subnet } : {}), subnet_scale: 1 } });
+function scrambledFlow(channels: number, size: number, steps: number, subnet?: ReturnType<typeof tinySpec>['flow']['subnet'], position = 0) {
+  const spec = tinySpec({ flow: { steps, ...(subnet ? { subnet } : {}), subnet_scale: 1, position } });
   const store = new ParamStore(3);
   const flow = new ScaleFlow(spec, 0, size, channels, store, fastOps, 3);
   const rng = mulberry32(17);
@@ -34,8 +34,8 @@ test('coupling split: x1 gets ⌈C/2⌉ channels, x2 the rest', () => {
   assert.deepEqual(splitSizes(5), [3, 2]);
 });
 
-test('inverse(forward(x)) recovers x', () => {
-  const { flow, store } = scrambledFlow(6, 4, 4);
+for (const position of [0, 8]) test(`inverse(forward(x)) recovers x${position ? ' (position code of 8 channels)' : ''}`, () => {
+  const { flow, store } = scrambledFlow(6, 4, 4, undefined, position);
   tf.tidy(() => {
     const x = tf.randomNormal([2, 4, 4, 6], 0, 1, 'float32', 5) as tf.Tensor4D;
     const { z } = flow.forwardSteps(x);
@@ -47,6 +47,7 @@ test('inverse(forward(x)) recovers x', () => {
     assert.ok(moved > 0.1, 'the flow should not be near the identity in this test');
   });
   store.dispose();
+  flow.dispose();
 });
 
 /** log|det A| of a dense n×n matrix by LU with partial pivoting, in float64. */
@@ -68,12 +69,13 @@ function logAbsDet(a: number[][]): number {
   return sum;
 }
 
-for (const [label, subnet] of [
-  ['dwconv3x3 subnet', undefined],
-  ['conv3x3 subnet with gelu', ['conv3x3', 'gelu', 'conv1x1'] as ReturnType<typeof tinySpec>['flow']['subnet']],
+for (const [label, subnet, position] of [
+  ['dwconv3x3 subnet', undefined, 0],
+  ['conv3x3 subnet with gelu', ['conv3x3', 'gelu', 'conv1x1'] as ReturnType<typeof tinySpec>['flow']['subnet'], 0],
+  ['dwconv3x3 subnet conditioned on a 4-channel position code', undefined, 4],
 ] as const) {
   test(`log|det J| equals the Jacobian's (C=4, H=W=2, ${label})`, () => {
-    const { flow, store } = scrambledFlow(4, 2, 3, subnet);
+    const { flow, store } = scrambledFlow(4, 2, 3, subnet, position);
     const shape: [number, number, number, number] = [1, 2, 2, 4];
     const d = 16;
     const x = tf.randomNormal(shape, 0, 1, 'float32', 8) as tf.Tensor4D;
@@ -92,3 +94,20 @@ for (const [label, subnet] of [
     store.dispose();
   });
 }
+
+test('the position code conditions the flow: one feature vector maps to different z at different positions', () => {
+  // 1×1 subnets only, so without the code every position would be treated alike.
+  const subnet = ['dwconv1x1', { type: 'leaky_relu', slope: 0.1 }, 'conv1x1'] as ReturnType<typeof tinySpec>['flow']['subnet'];
+  for (const position of [0, 4]) {
+    const { flow, store } = scrambledFlow(4, 3, 2, subnet, position);
+    const spread = tf.tidy(() => {
+      const x = tf.tile(tf.tensor4d([0.3, -1, 0.5, 2], [1, 1, 1, 4]), [1, 3, 3, 1]) as tf.Tensor4D;
+      const z = flow.forwardSteps(x).z;
+      return tf.max(tf.abs(tf.sub(z, tf.slice(z, [0, 0, 0, 0], [1, 1, 1, 4])))).dataSync()[0];
+    });
+    if (position) assert.ok(spread > 1e-3, `z varies with position (spread ${spread})`);
+    else assert.ok(spread < 1e-6, `without the code z is the same everywhere (spread ${spread})`);
+    store.dispose();
+    flow.dispose();
+  }
+});

@@ -4,6 +4,7 @@ import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { modelDims } from '../../compiler/dims.ts';
+import { buildPlan } from '../../compiler/plan.ts';
 import { initBackend } from '../../runtime/backend.ts';
 import { createModel } from '../../runtime/model/index.ts';
 import { stockOps } from '../../runtime/ops/index.ts';
@@ -146,4 +147,15 @@ test('createModel refuses sizes a checked spec cannot have', () => {
   assert.throws(() => createModel(spec, modelDims(spec), 0), /grid/);
   const heads = tinySpec({ transformer: { heads: 5 } });
   assert.throws(() => createModel(heads, modelDims(heads), 0), /heads/);
+});
+
+test('the plan counts the flow parameters the model has, with and without a position code', () => {
+  for (const position of [0, 8]) {
+    const spec = tinySpec({ input: { size: 64 }, transformer: { memory: { tokens: 16 } }, flow: { position } });
+    const planned = buildPlan(spec).nodes.filter((n) => n.trainedIn === 'flow').reduce((a, n) => a + n.params, 0);
+    const model = createModel(spec, modelDims(spec), 0);
+    const actual = model.flowVariables().reduce((a, v) => a + v.size, 0);
+    model.dispose();
+    assert.equal(planned, actual, `position ${position}`);
+  }
 });

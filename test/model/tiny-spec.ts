@@ -20,6 +20,7 @@ export function tinySpec(overrides: DeepPartial<Spec> = {}): Spec {
       alternate: true,
       permute: 'fixed',
       subnet_scale: 0.1,
+      position: 0,
     },
     score: { source: 'flow', self_weight: 0.5, upsample: 'bilinear', fuse: 'mean', smooth: 0, calibrate: 'none', image: 'max' },
     train: {
