@@ -29,3 +29,28 @@ export function multiHeadAttention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3
   const weights = tf.softmax(scores) as tf.Tensor3D;
   return mergeHeads(bmm(weights, splitHeads(v, heads)), heads);
 }
+
+/** softmax(q kᵀ / √d) v with tfjs's own batched, transposed matMul over [N, h, T, d]. */
+export function batchedAttention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, heads: number): tf.Tensor3D {
+  const [n, t, w] = q.shape;
+  const d = w / heads;
+  const split = (x: tf.Tensor3D) => tf.transpose(tf.reshape(x, [n, x.shape[1], heads, d]), [0, 2, 1, 3]) as tf.Tensor4D;
+  const scores = tf.mul(tf.matMul(split(q), split(k), false, true), 1 / Math.sqrt(d));
+  const out = tf.matMul(tf.softmax(scores), split(v));
+  return tf.reshape(tf.transpose(out, [0, 2, 1, 3]), [n, t, w]) as tf.Tensor3D;
+}
+
+/**
+ * Below this many multiply-adds per (sample, head) product, one batched matMul beats N·h
+ * separate 2-D ones: each 2-D call costs a kernel dispatch that a small product cannot repay.
+ * Measured by bench/attention.ts (wasm, 2 threads, dadf-cpu stage-1 steps at batch 8): 64 tokens
+ * × 48 dims (197 k) — batched 2× faster; 256 tokens × 48 dims (3.1 M) — per-head 2-D 1.7×
+ * faster. The threshold sits between the two, near their geometric mean.
+ */
+export const SMALL_ATTENTION_MACS = 800_000;
+
+/** Per-head 2-D products for large attention, one batched product for small. Same numbers either way. */
+export function adaptiveAttention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, heads: number, bmm: BatchMatMul): tf.Tensor3D {
+  const macs = q.shape[1] * k.shape[1] * (q.shape[2] / heads);
+  return macs < SMALL_ATTENTION_MACS ? batchedAttention(q, k, v, heads) : multiHeadAttention(q, k, v, heads, bmm);
+}

@@ -3,14 +3,14 @@
 // tf.depthwiseConv2d, batched/transposed tf.matMul), kept for tests and benchmarks.
 import * as tf from '@tensorflow/tfjs-core';
 import '../gradients.ts';
-import { multiHeadAttention } from './attention.ts';
+import { adaptiveAttention, batchedAttention } from './attention.ts';
 import { convSame, depthwiseConv, patchEmbed } from './conv.ts';
 import { bmm, dense } from './matmul.ts';
 
 export { matmul2d, dense, bmm } from './matmul.ts';
 export { conv1x1, patchify, unpatchify, patchEmbed, depthwiseConv, convSame } from './conv.ts';
 export { layerNorm, gelu, permuteChannels } from './nn.ts';
-export { multiHeadAttention, splitHeads, mergeHeads } from './attention.ts';
+export { multiHeadAttention, batchedAttention, adaptiveAttention, SMALL_ATTENTION_MACS, splitHeads, mergeHeads } from './attention.ts';
 
 export interface Ops {
   name: 'fast' | 'stock';
@@ -32,7 +32,7 @@ export const fastOps: Ops = {
   patchEmbed,
   depthwiseConv,
   conv: convSame,
-  attention: (q, k, v, heads) => multiHeadAttention(q, k, v, heads, bmm),
+  attention: (q, k, v, heads) => adaptiveAttention(q, k, v, heads, bmm),
 };
 
 function stockDense(x: tf.Tensor, w: tf.Tensor2D, b?: tf.Tensor1D): tf.Tensor {
@@ -55,12 +55,5 @@ export const stockOps: Ops = {
     const y = tf.conv2d(x, w, 1, 'same');
     return b ? tf.add(y, b) : y;
   },
-  attention: (q, k, v, heads) => {
-    const [n, t, w] = q.shape;
-    const d = w / heads;
-    const split = (x: tf.Tensor3D) => tf.transpose(tf.reshape(x, [n, x.shape[1], heads, d]), [0, 2, 1, 3]) as tf.Tensor4D;
-    const scores = tf.mul(tf.matMul(split(q), split(k), false, true), 1 / Math.sqrt(d));
-    const out = tf.matMul(tf.softmax(scores), split(v));
-    return tf.reshape(tf.transpose(out, [0, 2, 1, 3]), [n, t, w]) as tf.Tensor3D;
-  },
+  attention: batchedAttention,
 };

@@ -12,9 +12,11 @@ import {
   gelu,
   layerNorm,
   matmul2d,
+  multiHeadAttention,
   patchEmbed,
   patchify,
   permuteChannels,
+  SMALL_ATTENTION_MACS,
   stockOps,
   unpatchify,
 } from '../../runtime/ops/index.ts';
@@ -102,7 +104,31 @@ test('convSame (im2col) equals tf.conv2d same padding', () => {
   }
 });
 
-test('attention from 2-D matmuls equals the batched formulation', () => {
+test('attention from per-head 2-D matmuls equals the batched formulation, gradients included', () => {
+  assertSameOp(
+    (q, k, v) => multiHeadAttention(q as tf.Tensor3D, k as tf.Tensor3D, v as tf.Tensor3D, 2, bmm),
+    (q, k, v) => stockOps.attention(q as tf.Tensor3D, k as tf.Tensor3D, v as tf.Tensor3D, 2),
+    [randn([2, 5, 8], 80), randn([2, 5, 8], 81), randn([2, 5, 8], 82)],
+    TOL,
+    'attention',
+  );
+});
+
+test('fast attention picks per-head 2-D products only above the size threshold, with the same numbers', async () => {
+  const batchMatMuls = async (fn: () => void) => (await tf.profile(() => tf.tidy(fn))).kernels.filter((k) => k.name === 'BatchMatMul').length;
+  // 64 tokens × 16 dims per head: below the threshold → 2 batched matMuls for the whole batch.
+  const small = [randn([2, 64, 32], 90), randn([2, 64, 32], 91), randn([2, 64, 32], 92)] as tf.Tensor3D[];
+  assert.ok(64 * 64 * 16 < SMALL_ATTENTION_MACS);
+  assert.equal(await batchMatMuls(() => void fastOps.attention(small[0], small[1], small[2], 2)), 2, 'small: batched');
+  // 256 tokens × 16 dims: above → one 2-D product per (sample, head) and per factor.
+  const large = [randn([1, 256, 32], 93), randn([1, 256, 32], 94), randn([1, 256, 32], 95)] as tf.Tensor3D[];
+  assert.ok(256 * 256 * 16 >= SMALL_ATTENTION_MACS);
+  assert.equal(await batchMatMuls(() => void fastOps.attention(large[0], large[1], large[2], 2)), 4, 'large: per (sample, head)');
+  for (const [q, k, v] of [small, large]) assertClose(fastOps.attention(q, k, v, 2), stockOps.attention(q, k, v, 2), TOL, 'adaptive vs batched');
+  tf.dispose([...small, ...large]);
+});
+
+test('attention from 2-D matmuls equals the batched formulation (fastOps)', () => {
   assertSameOp(
     (q, k, v) => fastOps.attention(q as tf.Tensor3D, k as tf.Tensor3D, v as tf.Tensor3D, 2),
     (q, k, v) => stockOps.attention(q as tf.Tensor3D, k as tf.Tensor3D, v as tf.Tensor3D, 2),
