@@ -30,7 +30,8 @@ export async function runCommand(file: string, flags: TrainFlags) {
   const ctx = trained?.ctx ?? (await startRuntime(flags));
   if (finished) ctx.progress({ kind: 'log', level: 'info', message: `${runDir} is already trained; testing it` });
   try {
-    return await testCommand(runDir, { ...flags, out: undefined }, ctx);
+    // The --set of run shaped the training; the test scores the run as trained.
+    return await testCommand(runDir, { ...flags, out: undefined, set: [] }, ctx);
   } finally {
     ctx.progress.stop();
   }
