@@ -23,6 +23,7 @@ export { pipelineNames, isPipelinePath } from './resolve.ts';
 export { locateWeights, type WeightsLocation } from './weights-path.ts';
 export { UserError, isUserError } from '../grammar/errors.ts';
 export { CHECK_CODES } from './check.ts';
+export { upgradeStoredSpec } from './validate.ts';
 
 export interface Compiled {
   name: string;

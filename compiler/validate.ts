@@ -39,6 +39,15 @@ export function validate(raw: JsonObject, where: Located): { spec?: Spec; diagno
   return { diagnostics: toDiagnostics(validateSpec.errors ?? [], raw, where) };
 }
 
+/**
+ * A Spec stored by an earlier version (a run's spec.json) brought up to the current schema: keys
+ * added since then get their defaults. Undefined when it no longer validates.
+ */
+export function upgradeStoredSpec(stored: unknown): Spec | undefined {
+  const data = structuredClone(stored);
+  return validateSpec(data) ? (data as unknown as Spec) : undefined;
+}
+
 export function toDiagnostics(errors: ErrorObject[], raw: JsonObject, where: Located): Diagnostic[] {
   // Branch errors of a union are noise once the union itself is reported.
   const unionPaths = errors.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath);

@@ -8,6 +8,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeF
 import { join } from 'node:path';
 import { UserError } from '../../grammar/errors.ts';
 import type { Spec } from '../../compiler/spec.ts';
+import { upgradeStoredSpec } from '../../compiler/validate.ts';
 
 export type StageName = 'reconstruct' | 'flow';
 
@@ -80,12 +81,17 @@ export class RunDir {
     }
   }
 
+  /** The run's Spec, with defaults for keys added to the language since it was trained. */
   readSpec(): Spec {
+    let stored: unknown;
     try {
-      return JSON.parse(readFileSync(this.file('spec'), 'utf8')) as Spec;
+      stored = JSON.parse(readFileSync(this.file('spec'), 'utf8'));
     } catch {
       throw new UserError(`${RUN_FILES.spec} is missing or corrupt`, { where: this.file('spec'), hint: 'retrain this run' });
     }
+    const spec = upgradeStoredSpec(stored);
+    if (!spec) throw new UserError(`${RUN_FILES.spec} does not match this version's pipeline schema`, { where: this.file('spec'), hint: 'retrain this run with this version of dadfc' });
+    return spec;
   }
 
   writeMeta(meta: RunMeta): void {

@@ -4,7 +4,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { cpSync, readFileSync, renameSync } from 'node:fs';
+import { cpSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compilePipeline } from '../../compiler/index.ts';
 import { toDadf } from '../../compiler/print.ts';
@@ -144,4 +144,22 @@ test('a calibration that must be computed needs the run’s data: a clear error 
   } finally {
     renameSync(moved, dataDir);
   }
+});
+
+test('a run trained before newer keys existed opens with their defaults; a spec.json that no longer validates is a clear error', async () => {
+  const old = join(tempDir(), 'old');
+  cpSync(runDir, old, { recursive: true });
+  const spec = JSON.parse(readFileSync(join(old, 'spec.json'), 'utf8'));
+  delete spec.flow.position;
+  delete spec.score.calibrate;
+  writeFileSync(join(old, 'spec.json'), JSON.stringify(spec));
+  const reopened = await openRun(old, { cache });
+  try {
+    assert.equal(reopened.spec.flow.position, 0);
+    assert.equal(reopened.spec.score.calibrate, 'none');
+  } finally {
+    reopened.dispose();
+  }
+  writeFileSync(join(old, 'spec.json'), JSON.stringify({ ...spec, flow: { ...spec.flow, steps: 'many' } }));
+  await assert.rejects(openRun(old), (e: unknown) => isUserError(e) && /does not match this version's pipeline schema/.test((e as Error).message));
 });
