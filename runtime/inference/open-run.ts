@@ -11,15 +11,9 @@ import { createModel, type DadfModel, type ScaleCalibration } from '../model/ind
 import type { Progress } from '../progress.ts';
 import { RunDir, type RunMeta } from '../run/rundir.ts';
 import { readCheckpoint } from '../train/checkpoint.ts';
-import { ensureCalibration } from '../train/calibration.ts';
+import { ensureCalibration, type RunWithModel } from '../train/calibration.ts';
 
-export interface OpenedRun {
-  run: RunDir;
-  meta: RunMeta;
-  spec: Spec;
-  dims: ModelDims;
-  backbone: Backbone;
-  model: DadfModel;
+export interface OpenedRun extends RunWithModel {
   /** Per-scale validation statistics when score.calibrate is 'validation'. */
   calibration?: ScaleCalibration;
   /** The score.* overrides this run was opened with (empty: as trained). */

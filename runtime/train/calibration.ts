@@ -52,13 +52,17 @@ export function computeCalibration(model: DadfModel, dims: ModelDims, features: 
   });
 }
 
-export interface CalibrationContext {
+/** A trained run with its model built: what scoring needs (inference's OpenedRun extends it). */
+export interface RunWithModel {
   run: RunDir;
   meta: RunMeta;
   spec: Spec;
   dims: ModelDims;
   backbone: Backbone;
   model: DadfModel;
+}
+
+export interface CalibrationContext extends RunWithModel {
   cache?: FeatureCache;
   progress?: Progress;
 }
