@@ -78,13 +78,14 @@ export function spreadRow(results: RunResult[]): string {
     const { mean, std } = meanAndSpread(values.map((v) => 100 * v));
     return `${mean.toFixed(2)} ± ${std.toFixed(2)}`;
   });
-  return table([`mean ± std over ${results.length} runs (seeds ${results.map((r) => r.seed).join(', ')})`, ...HEADS], [['', ...cells]]);
+  return table(['runs', ...HEADS], [[`mean ± std of ${results.length} (seeds ${results.map((r) => r.seed).join(', ')})`, ...cells]]);
 }
 
 export function perTypeTable(r: RunResult): string {
   const types = Object.keys(r.perType).sort();
   const rows = types.map((t) => [t, String(r.images[t] ?? ''), ...METRICS.map((k) => pct(r.perType[t][k]))]);
   rows.push(['**overall**', String(Object.values(r.images).reduce((a, b) => a + b, 0)), ...METRICS.map((k) => `**${pct(r.overall[k])}**`)]);
+  // Each type is scored together with the good test images; 'images' counts the type's own.
   return table(['defect type', 'images', ...HEADS], rows);
 }
 

@@ -44,7 +44,7 @@ test('the spread over seeds is the sample standard deviation', () => {
   assert.equal(meanAndSpread([5]).std, 0);
   const row = spreadRow([fakeRun(0, 0.97), fakeRun(1, 0.98), fakeRun(2, 0.99)].map((d) => readRunResult(d)));
   assert.match(row, /seeds 0, 1, 2/);
-  assert.match(row, /\| 98\.00 ± 1\.00 \| 90\.00 ± 0\.00 \|/);
+  assert.match(row, /\| mean ± std of 3 \(seeds 0, 1, 2\) \| 98\.00 ± 1\.00 \| 90\.00 ± 0\.00 \|/);
 });
 
 test('a run that was not tested is a clear error', () => {
