@@ -3,7 +3,7 @@
 // read from the runs' own run.json and test metrics.json; nothing is typed in by hand.
 //
 //   node --import tsx scripts/results.ts RUN [RUN ...] [--test DIR] [--per-type]
-//     --test DIR   the test folder inside each run (default: test)
+//     --test DIR   the test folder inside each run (default: test); RUN@DIR picks one run's
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -99,7 +99,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     console.error('usage: node --import tsx scripts/results.ts RUN [RUN ...] [--test DIR] [--per-type]');
     process.exit(2);
   }
-  const results = positionals.map((run) => readRunResult(run, values.test));
+  const results = positionals.map((arg) => {
+    const [run, testDir] = arg.split('@');
+    return readRunResult(run, testDir ?? values.test);
+  });
   console.log(summaryTable(results) + '\n');
   if (results.length > 1) console.log(spreadRow(results) + '\n');
   if (values['per-type']) for (const r of results) console.log(`${r.run}\n\n${perTypeTable(r)}\n`);
