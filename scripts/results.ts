@@ -104,6 +104,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     return readRunResult(run, testDir ?? values.test);
   });
   console.log(summaryTable(results) + '\n');
-  if (results.length > 1) console.log(spreadRow(results) + '\n');
+  // A spread is over seeds of one configuration, not across different flow inputs.
+  if (results.length > 1 && new Set(results.map((r) => r.over)).size === 1) console.log(spreadRow(results) + '\n');
   if (values['per-type']) for (const r of results) console.log(`${r.run}\n\n${perTypeTable(r)}\n`);
 }
