@@ -2,7 +2,7 @@
 export { loadDataset, type LoadOptions } from './load.ts';
 export { readImageRgb, readMask, readMaskChannels, imageSize, resizeNearest, DEFAULT_FILTER, type ResizeFilter } from './images.ts';
 export { findDataset, IMAGE_EXTENSIONS, LAYOUT_HINT } from './layout.ts';
-export { splitValidation } from './split.ts';
+export { splitValidation, trainValidationSplit } from './split.ts';
 export { summarize } from './summary.ts';
 export { readMap, writeMap, resizeMapBilinear, MAP_EXTENSIONS } from './maps.ts';
 export { parseNpy, formatNpy, type Plane } from './npy.ts';

@@ -1,6 +1,6 @@
 // A validation split carved from the good training images only: seeded and deterministic (the
 // same files, fraction and seed always give the same split, whatever order the files came in).
-import type { Sample } from './types.ts';
+import type { Dataset, Sample } from './types.ts';
 import { mulberry32 } from '../random.ts';
 
 /**
@@ -24,4 +24,9 @@ export function splitValidation(train: Sample[], fraction: number, seed = 0): { 
     train: sorted.filter((_, i) => !chosen.has(i)),
     validation: sorted.filter((_, i) => chosen.has(i)).map((s) => ({ ...s, split: 'validation' as const })),
   };
+}
+
+/** The dataset's own validation folder when it has one, else a split carved from train/good. */
+export function trainValidationSplit(dataset: Pick<Dataset, 'train' | 'validation'>, fraction: number, seed: number): { train: Sample[]; validation: Sample[] } {
+  return dataset.validation.length > 0 ? { train: dataset.train, validation: dataset.validation } : splitValidation(dataset.train, fraction, seed);
 }

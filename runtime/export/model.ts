@@ -220,11 +220,14 @@ class ModelEmitter {
     if (p === 0) return x1;
     const g = this.g;
     const size = this.dims.scales[scale].size;
-    const hwc = sincos2d(p, size); // [H·W, p]
-    const chw = new Float32Array(hwc.length);
-    for (let t = 0; t < size * size; t++) for (let c = 0; c < p; c++) chw[c * size * size + t] = hwc[t * p + c];
-    const code = this.positionCodes.get(scale) ?? g.weight(`flow.${scale}.position`, chw, [1, p, size, size]);
-    this.positionCodes.set(scale, code);
+    let code = this.positionCodes.get(scale);
+    if (!code) {
+      const hwc = sincos2d(p, size); // [H·W, p]
+      const chw = new Float32Array(hwc.length);
+      for (let t = 0; t < size * size; t++) for (let c = 0; c < p; c++) chw[c * size * size + t] = hwc[t * p + c];
+      code = g.weight(`flow.${scale}.position`, chw, [1, p, size, size]);
+      this.positionCodes.set(scale, code);
+    }
     const shape = g.concat([g.node('Shape', [x1], { start: 0, end: 1 }, `${name}.batch`), g.ints([p, size, size])], 0, `${name}.position_shape`);
     return g.concat([x1, g.node('Expand', [code, shape], {}, `${name}.position`)], 1, `${name}.conditioned`);
   }

@@ -2,14 +2,14 @@
 // checkpoint's weights.
 import { existsSync } from 'node:fs';
 import { compilePipeline } from '../../compiler/index.ts';
-import { modelDims, type ModelDims } from '../../compiler/dims.ts';
+import { modelDims } from '../../compiler/dims.ts';
 import type { Spec } from '../../compiler/spec.ts';
 import { UserError } from '../../grammar/errors.ts';
-import { loadBackbone, type Backbone } from '../backbones/index.ts';
+import { loadBackbone } from '../backbones/index.ts';
 import type { FeatureCache } from '../features/index.ts';
-import { createModel, type DadfModel, type ScaleCalibration } from '../model/index.ts';
+import { createModel, type ScaleCalibration } from '../model/index.ts';
 import type { Progress } from '../progress.ts';
-import { RunDir, type RunMeta } from '../run/rundir.ts';
+import { RunDir } from '../run/rundir.ts';
 import { readCheckpoint } from '../train/checkpoint.ts';
 import { ensureCalibration, type RunWithModel } from '../train/calibration.ts';
 

@@ -9,6 +9,7 @@ import type { FeatureCache } from '../features/index.ts';
 import { evaluate, type EvalImage, type EvalResult, type ScopeMetrics } from '../metrics/index.ts';
 import type { Progress } from '../progress.ts';
 import { writeReport, type ReportCase } from '../report/index.ts';
+import { peakRssMiB } from '../run/rundir.ts';
 import { resizeFilter } from '../train/features.ts';
 import type { OpenedRun } from './open-run.ts';
 import { scoreImages, type ScoredImage } from './score.ts';
@@ -97,11 +98,6 @@ export async function testRun(opened: OpenedRun, options: TestOptions): Promise<
     ],
   });
   return { metrics, outDir: options.outDir, reportPath: report.html, dataset, msPerImage };
-}
-
-/** The process's peak resident set so far (getrusage ru_maxrss, KiB on Linux). */
-export function peakRssMiB(): number {
-  return process.resourceUsage().maxRSS / 1024;
 }
 
 function zip(a: number[], b: number[]): Array<[number, number]> {

@@ -109,3 +109,8 @@ export class RunDir {
     appendFileSync(this.file('log'), JSON.stringify({ time: new Date().toISOString(), ...event }) + '\n');
   }
 }
+
+/** The process's peak resident set so far (getrusage ru_maxrss, KiB on Linux), in MiB. */
+export function peakRssMiB(): number {
+  return process.resourceUsage().maxRSS / 1024;
+}

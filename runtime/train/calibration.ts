@@ -8,7 +8,7 @@ import type { ModelDims } from '../../compiler/dims.ts';
 import type { Spec } from '../../compiler/spec.ts';
 import { UserError } from '../../grammar/errors.ts';
 import type { Backbone } from '../backbones/index.ts';
-import { loadDataset, splitValidation } from '../data/index.ts';
+import { loadDataset, trainValidationSplit } from '../data/index.ts';
 import { FeatureCache } from '../features/index.ts';
 import type { DadfModel, ScaleCalibration } from '../model/index.ts';
 import { silentProgress, type Progress } from '../progress.ts';
@@ -82,7 +82,7 @@ export async function ensureCalibration(ctx: CalibrationContext): Promise<ScaleC
   const hint = `put the training data back at ${root}; the calibration needs the run's validation images`;
   if (!existsSync(root)) throw new UserError('this run needs its validation images for score.calibrate, but its data set is gone', { where: run.path, hint });
   const dataset = await loadDataset(root);
-  const validation = dataset.validation.length > 0 ? dataset.validation : splitValidation(dataset.train, spec.train.validation, meta.seed).validation;
+  const { validation } = trainValidationSplit(dataset, spec.train.validation, meta.seed);
   const ids = validation.map((s) => s.id).sort();
   if (JSON.stringify(ids) !== JSON.stringify([...meta.data.validationIds].sort())) {
     throw new UserError('the validation images of this run are no longer the same under its data root', { where: root, hint });

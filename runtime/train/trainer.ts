@@ -10,12 +10,12 @@ import { modelDims, type ModelDims } from '../../compiler/dims.ts';
 import type { Spec } from '../../compiler/spec.ts';
 import { UserError } from '../../grammar/errors.ts';
 import { loadBackbone, type Backbone } from '../backbones/index.ts';
-import { loadDataset, splitValidation, type Dataset } from '../data/index.ts';
+import { loadDataset, trainValidationSplit, type Dataset } from '../data/index.ts';
 import { FeatureCache } from '../features/index.ts';
 import { createModel, type DadfModel } from '../model/index.ts';
 import { hashString, mulberry32, permutation } from '../model/prng.ts';
 import type { Progress } from '../progress.ts';
-import { RunDir, type EpochRecord, type RunMeta, type StageName } from '../run/rundir.ts';
+import { peakRssMiB, RunDir, type EpochRecord, type RunMeta, type StageName } from '../run/rundir.ts';
 import { calibrationKey, computeCalibration, storeCalibration } from './calibration.ts';
 import { readCheckpoint, writeCheckpoint, type StoredTensor } from './checkpoint.ts';
 import { batchTensors, extractFeatures, type ScaleFeatures } from './features.ts';
@@ -62,9 +62,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
   const dataset = await loadDataset(options.dataDir, { skipBad: options.skipBad });
   for (const s of dataset.skipped) progress({ kind: 'log', level: 'warn', message: `skipped ${s.path}: ${s.reason}` });
-  const { train: trainSamples, validation } = dataset.validation.length > 0
-    ? { train: dataset.train, validation: dataset.validation }
-    : splitValidation(dataset.train, spec.train.validation, spec.train.seed);
+  const { train: trainSamples, validation } = trainValidationSplit(dataset, spec.train.validation, spec.train.seed);
   if (trainSamples.length === 0) {
     throw new UserError('no training images left after the validation split', { where: options.dataDir, hint: 'add good images to train/good, or lower train.validation' });
   }
@@ -181,13 +179,14 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     backbone.dispose();
     throw error;
   }
-  if (spec.score.calibrate === 'validation' && !meta.calibrations?.[calibrationKey(spec, dims)]) {
+  const key = calibrationKey(spec, dims);
+  if (spec.score.calibrate === 'validation' && !meta.calibrations?.[key]) {
     // Done here, while the validation features are at hand; test and predict read it from run.json.
-    storeCalibration(run, meta, calibrationKey(spec, dims), computeCalibration(model, dims, valSet.features, spec.train.batch));
+    storeCalibration(run, meta, key, computeCalibration(model, dims, valSet.features, spec.train.batch));
   }
   meta.status = 'trained';
   meta.progress = { stage: 'done', epochsDone: 0 };
-  meta.peakRssMiB = Math.max(meta.peakRssMiB ?? 0, process.resourceUsage().maxRSS / 1024);
+  meta.peakRssMiB = Math.max(meta.peakRssMiB ?? 0, peakRssMiB());
   run.writeMeta(meta);
   run.log({ event: 'trained' });
   return { run, meta, model, backbone, dataset };
