@@ -8,6 +8,7 @@ import { testCommand } from './test.ts';
 import { trainCommand, type TrainFlags } from './train.ts';
 import { defaultRunDir } from '../run-helpers.ts';
 import { compilePipeline } from '../../compiler/index.ts';
+import { findDataset } from '../../runtime/data/layout.ts';
 
 export function register(program: Command): void {
   const cmd = program
@@ -28,8 +29,16 @@ export async function runCommand(file: string, flags: TrainFlags) {
   if (trained) trained.model.dispose(), trained.backbone.dispose();
   const { startRuntime } = await import('../runtime-context.ts');
   const ctx = trained?.ctx ?? (await startRuntime(flags));
-  if (finished) ctx.progress({ kind: 'log', level: 'info', message: `${runDir} is already trained; testing it` });
   try {
+    if (findDataset(flags.data).layout === 'good-only') {
+      // Good images alone train a detector; measuring it needs labelled test images.
+      ctx.progress.stop();
+      process.stdout.write(
+        `${flags.data} has no test/ folder, so no metrics (see docs/your-data.md). Score new images with:\n  npx dadfc predict ${runDir} path/to/images\n`,
+      );
+      return undefined;
+    }
+    if (finished) ctx.progress({ kind: 'log', level: 'info', message: `${runDir} is already trained; testing it` });
     // The --set of run shaped the training; the test scores the run as trained.
     return await testCommand(runDir, { ...flags, out: undefined, set: [] }, ctx);
   } finally {

@@ -14,6 +14,7 @@ export const LAYOUT_HINT = [
   '              ground_truth/<type>/NNN/000.png, defects_config.json',
   '  plain:      train/good (or good/), test/<type>/ (test/good = normal),',
   '              optional ground_truth/<type>/ (or masks/<type>/) with NN.png or NN_mask.png per test image',
+  '  good only:  train/good/, good/, or the images themselves: trains and predicts, no metrics',
 ].join('\n');
 
 /** A test image found on disk, before its size is read. */
@@ -173,6 +174,14 @@ function findMvtecOrPlain(root: string, goodDir: string): FoundDataset {
   return { root, layout: standard ? 'mvtec' : 'plain', train, validation: [], test, hasMasks: maskRoot !== null };
 }
 
+function hasImages(dir: string): boolean {
+  return readdirSync(dir).some((name) => !name.startsWith('.') && IMAGE_EXTENSIONS.has(extname(name).toLowerCase()));
+}
+
+function goodOnly(root: string, goodDir: string): FoundDataset {
+  return { root, layout: 'good-only', train: imagesIn(goodDir, 'good training images'), validation: [], test: [], hasMasks: false };
+}
+
 /** Decides the layout of `dir` and lists its files; any mismatch is one clear UserError. */
 export function findDataset(dir: string): FoundDataset {
   const root = resolve(dir);
@@ -188,6 +197,11 @@ export function findDataset(dir: string): FoundDataset {
       if (isDir(join(root, good))) return findMvtecOrPlain(root, join(root, good));
     }
   }
+  // Normal images alone: enough to train (and then predict); test/ is needed only for metrics.
+  for (const good of ['train/good', 'good']) {
+    if (isDir(join(root, good))) return goodOnly(root, join(root, good));
+  }
+  if (hasImages(root)) return goodOnly(root, root);
   const seen = readdirSync(root).filter((n) => !n.startsWith('.')).slice(0, 8);
   throw new UserError(`folder matches no known data set layout (it holds: ${seen.join(', ') || 'nothing'})`, { where: root, hint: LAYOUT_HINT });
 }

@@ -60,7 +60,7 @@ export async function loadDataset(dir: string, options: LoadOptions = {}): Promi
   const validation = await samples(good(found.validation), 'validation');
   const test = await samples(found.test, 'test');
   if (train.length === 0) throw new UserError('no readable training images left after skipping bad files', { where: found.root });
-  if (test.length === 0) throw new UserError('no readable test images left after skipping bad files', { where: found.root });
+  if (test.length === 0 && found.test.length > 0) throw new UserError('no readable test images left after skipping bad files', { where: found.root });
   const dataset: Dataset = {
     root: found.root,
     layout: found.layout,

@@ -2,7 +2,8 @@
 import type { DefectConfig } from '../metrics/spro.ts';
 
 export type Split = 'train' | 'validation' | 'test';
-export type Layout = 'mvtec' | 'loco' | 'plain';
+/** `good-only`: normal images alone (no test/): enough to train and to predict, not to measure. */
+export type Layout = 'mvtec' | 'loco' | 'plain' | 'good-only';
 
 export interface Sample {
   path: string;

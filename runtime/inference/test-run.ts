@@ -4,6 +4,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { toDadf } from '../../compiler/print.ts';
+import { UserError } from '../../grammar/errors.ts';
 import { loadDataset, readImageRgb, readMask, readMaskChannels, summarize, writeMap, type Dataset } from '../data/index.ts';
 import type { FeatureCache } from '../features/index.ts';
 import { evaluate, type EvalImage, type EvalResult, type ScopeMetrics } from '../metrics/index.ts';
@@ -44,6 +45,7 @@ export async function testRun(opened: OpenedRun, options: TestOptions): Promise<
   const dataset = await loadDataset(options.dataDir, { skipBad: options.skipBad });
   for (const s of dataset.skipped) options.progress({ kind: 'log', level: 'warn', message: `skipped ${s.path}: ${s.reason}` });
   const samples = dataset.test;
+  if (samples.length === 0) throw noTestImages(dataset.root);
   const size = dims.inputSize;
   const started = performance.now();
   const paths = samples.map((s) => s.path);
@@ -98,6 +100,14 @@ export async function testRun(opened: OpenedRun, options: TestOptions): Promise<
     ],
   });
   return { metrics, outDir: options.outDir, reportPath: report.html, dataset, msPerImage };
+}
+
+/** Metrics need labelled test images; a good-only folder can train and predict but not test. */
+export function noTestImages(root: string): UserError {
+  return new UserError('this data set has no test images, so there is nothing to measure', {
+    where: root,
+    hint: 'Metrics need labelled test images: test/good/ and test/<defect>/ (masks optional; see docs/your-data.md). To score unlabelled images: dadfc predict RUN IMAGE_OR_FOLDER...',
+  });
 }
 
 function zip(a: number[], b: number[]): Array<[number, number]> {

@@ -10,6 +10,14 @@ const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const SHARED = process.env.DADF_SHARED ?? resolve(repoRoot, '../shared');
 export const WEIGHTS = join(SHARED, 'weights');
 export const HAZELNUT = join(SHARED, 'data', 'hazelnut_toy');
+/** The default backbone bundled with the project (weights/), present on every checkout. */
+export const BUNDLED_WEIGHTS = join(repoRoot, 'weights');
+
+/** The folder of a MobileNet weight set: bundled when the project ships it, else in ../shared. */
+export function weightsFolder(folder: string): string {
+  const bundled = join(BUNDLED_WEIGHTS, folder);
+  return existsSync(join(bundled, 'model.json')) ? bundled : join(WEIGHTS, folder);
+}
 
 /** A reason to skip, or false when the shared folder has what the test needs. */
 export function sharedMissing(...parts: string[]): string | false {
@@ -30,6 +38,27 @@ export async function loadImages(files: string[], size: number): Promise<tf.Tens
     pixels.set(Float32Array.from(raw), i * size * size * 3);
   }
   return tf.tensor4d(pixels, [files.length, size, size, 3]);
+}
+
+/**
+ * Real photos when ../shared has hazelnut_toy; otherwise seeded smooth synthetic images, so
+ * tests of the bundled backbone run everywhere (any natural-looking input exercises every op).
+ */
+export async function sampleImages(count: number, size: number): Promise<{ images: tf.Tensor4D; source: string }> {
+  if (existsSync(HAZELNUT)) return { images: await loadImages(hazelnutImages(count), size), source: 'hazelnut photos' };
+  const pixels = new Float32Array(count * size * size * 3);
+  for (let n = 0; n < count; n++) {
+    for (let y = 0; y < size; y++) {
+      for (let x = 0; x < size; x++) {
+        for (let c = 0; c < 3; c++) {
+          const wave = Math.sin((x * (c + 1)) / 7 + n) * Math.cos((y * (3 - c)) / 5 - n);
+          const blob = Math.exp(-((x - size / 2) ** 2 + (y - size / 3) ** 2) / (size * size * 0.02));
+          pixels[((n * size + y) * size + x) * 3 + c] = 127.5 + 90 * wave * (1 - blob) + 60 * blob;
+        }
+      }
+    }
+  }
+  return { images: tf.tensor4d(pixels, [count, size, size, 3]), source: 'synthetic images' };
 }
 
 export function hazelnutImages(count: number): string[] {
