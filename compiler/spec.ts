@@ -117,6 +117,20 @@ export const FlowSpec = Type.Object(
   { additionalProperties: false, ...doc('Discriminative normalizing flows, one per scale.') },
 );
 
+export const ThresholdSpec = Type.Object(
+  {
+    quantile: Type.Number({
+      exclusiveMinimum: 0,
+      maximum: 1,
+      default: 0.99,
+      ...doc('With good-only validation images: the image threshold is this quantile of their image scores, the pixel threshold this quantile of their maps\' maxima (docs/thresholds.md).'),
+    }),
+    image: Type.Optional(Type.Number(doc('A fixed image threshold on the raw score instead of the one learned on the validation split.'))),
+    pixel: Type.Optional(Type.Number(doc('A fixed pixel threshold on the raw map instead of the one learned on the validation split.'))),
+  },
+  { additionalProperties: false, default: {}, ...doc('Good/defective decisions: thresholds learned on the validation split (never the test split), or fixed here.') },
+);
+
 export const ScoreSpec = Type.Object(
   {
     source: Enum(
@@ -135,6 +149,7 @@ export const ScoreSpec = Type.Object(
       'none',
     ),
     image: Enum(['max', 'mean', 'top1pct'] as const, 'Image score from the map.', 'max'),
+    threshold: ThresholdSpec,
   },
   { additionalProperties: false, default: {}, ...doc('From model outputs to anomaly maps and image scores.') },
 );

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { openRun } from '../../runtime/inference/open-run.ts';
 import { testRun } from '../../runtime/inference/test-run.ts';
 import type { EvalResult } from '../../runtime/metrics/index.ts';
+import type { ReportDecision } from '../../runtime/report/types.ts';
 import { parseEngine } from '../../runtime/onnx-engine/engines.ts';
 import { collectSets } from './options.ts';
 import { addRuntimeFlags, startRuntime, type RuntimeContext, type RuntimeFlags } from '../runtime-context.ts';
@@ -54,9 +55,10 @@ export async function testCommand(runPath: string, flags: TestFlags, ctx: Runtim
       score: engine ? (paths, label) => engine.scoreImages(paths, { progress: ctx.progress, label }) : undefined,
     });
     ctx.progress.stop();
-    if (flags.json) process.stdout.write(JSON.stringify({ kind: 'result', metrics: withoutCurves(result.metrics), report: result.reportPath }) + '\n');
+    if (flags.json) process.stdout.write(JSON.stringify({ kind: 'result', metrics: withoutCurves(result.metrics), decision: result.decision ?? null, report: result.reportPath }) + '\n');
     else {
       process.stdout.write(metricsTable(result.metrics, opened.backbone.label) + '\n');
+      if (result.decision) process.stdout.write(decisionLines(result.decision) + '\n');
       process.stdout.write(`report: ${result.reportPath}\n`);
     }
     return result;
@@ -77,6 +79,16 @@ export function withoutCurves(m: EvalResult) {
 }
 
 const pct = (v: number | null | undefined) => (v === null || v === undefined ? '   –  ' : (100 * v).toFixed(2).padStart(6));
+
+/** The thresholds and what they give on the test split (counts only; nothing is chosen here). */
+export function decisionLines(d: ReportDecision): string {
+  const line = (level: string, t: ReportDecision['pixel']) => {
+    const c = t.confusion;
+    const counts = c ? `TP ${c.tp}  FP ${c.fp}  TN ${c.tn}  FN ${c.fn}  accuracy ${pct((c.tp + c.tn) / (c.tp + c.tn + c.fp + c.fn)).trim()} %` : 'no masks to count';
+    return `${level} threshold ${t.threshold.toPrecision(6)} (${t.source}); on the test split: ${counts}`;
+  };
+  return [line('image', d.image), line('pixel', d.pixel)].join('\n');
+}
 
 export function metricsTable(m: EvalResult, backboneLabel: string): string {
   const rows = [['overall', m] as const, ...Object.entries(m.per_type).map(([k, v]) => [k, v] as const)];

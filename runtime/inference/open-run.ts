@@ -12,10 +12,16 @@ import type { Progress } from '../progress.ts';
 import { RunDir } from '../run/rundir.ts';
 import { readCheckpoint } from '../train/checkpoint.ts';
 import { ensureCalibration, type RunWithModel } from '../train/calibration.ts';
+import { ensureThresholds } from '../thresholds/learn.ts';
+import { decide, type Decision, type LearnedThresholds } from '../thresholds/rules.ts';
 
 export interface OpenedRun extends RunWithModel {
   /** Per-scale validation statistics when score.calibrate is 'validation'. */
   calibration?: ScaleCalibration;
+  /** Thresholds learned on the validation split for these score settings (undefined without a validation split). */
+  thresholds?: LearnedThresholds;
+  /** The thresholds in force (learned, or fixed by score.threshold.image / .pixel) and the normalisation spreads. */
+  decision?: Decision;
   /** The score.* overrides this run was opened with (empty: as trained). */
   scoreSets: string[];
   dispose(): void;
@@ -68,8 +74,11 @@ export async function openRun(path: string, options: OpenOptions = {}): Promise<
   model.setWeights(weights);
   const dispose = () => (model.dispose(), backbone.dispose());
   try {
-    const calibration = await ensureCalibration({ run, meta, spec, dims, backbone, model, cache: options.cache, progress: options.progress });
-    return { run, meta, spec, dims, backbone, model, calibration, scoreSets, dispose };
+    const ctx = { run, meta, spec, dims, backbone, model, cache: options.cache, progress: options.progress };
+    const calibration = await ensureCalibration(ctx);
+    const thresholds = await ensureThresholds({ ...ctx, calibration });
+    const decision = thresholds && decide(thresholds, spec.score.threshold);
+    return { run, meta, spec, dims, backbone, model, calibration, thresholds, decision, scoreSets, dispose };
   } catch (error) {
     dispose();
     throw error;

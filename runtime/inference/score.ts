@@ -7,7 +7,7 @@ import type { Backbone } from '../backbones/index.ts';
 import type { FeatureCache } from '../features/index.ts';
 import type { DadfModel, ScaleCalibration } from '../model/index.ts';
 import type { Progress } from '../progress.ts';
-import { batchTensors, extractFeatures } from '../train/features.ts';
+import { batchTensors, extractFeatures, type ScaleFeatures } from '../train/features.ts';
 
 export interface ScoredImage {
   /** size×size anomaly map, row-major. */
@@ -19,23 +19,32 @@ export async function scoreImages(
   paths: string[],
   ctx: { spec: Spec; dims: ModelDims; backbone: Backbone; model: DadfModel; cache: FeatureCache; progress: Progress; label: string; batch?: number; calibration?: ScaleCalibration },
 ): Promise<ScoredImage[]> {
+  const { features } = await extractFeatures(paths, ctx.spec, ctx.dims, ctx.backbone, ctx.cache, ctx.progress, ctx.label);
+  return scoreFeatures(features, ctx);
+}
+
+/** Maps and scores of images whose backbone features are already extracted. */
+export function scoreFeatures(
+  features: ScaleFeatures,
+  ctx: { dims: ModelDims; model: DadfModel; progress: Progress; label: string; batch?: number; calibration?: ScaleCalibration },
+): ScoredImage[] {
   const { dims, model, progress } = ctx;
-  const { features } = await extractFeatures(paths, ctx.spec, dims, ctx.backbone, ctx.cache, progress, ctx.label);
+  const n = features[0]?.length ?? 0;
   const batch = ctx.batch ?? 8;
   const out: ScoredImage[] = [];
   const id = `score:${ctx.label}`;
   const started = performance.now();
-  progress({ kind: 'phase', id, label: `scoring (${ctx.label})`, total: paths.length, unit: 'img' });
+  progress({ kind: 'phase', id, label: `scoring (${ctx.label})`, total: n, unit: 'img' });
   const pixels = dims.inputSize * dims.inputSize;
-  for (let start = 0; start < paths.length; start += batch) {
-    const indices = Array.from({ length: Math.min(batch, paths.length - start) }, (_, k) => start + k);
+  for (let start = 0; start < n; start += batch) {
+    const indices = Array.from({ length: Math.min(batch, n - start) }, (_, k) => start + k);
     const prior = batchTensors(features, indices, dims);
     const { maps, scores } = model.anomalyMaps(prior, ctx.calibration);
     const mapData = maps.dataSync() as Float32Array;
     const scoreData = scores.dataSync() as Float32Array;
     tf.dispose([maps, scores, ...prior]);
     indices.forEach((_, b) => out.push({ map: mapData.slice(b * pixels, (b + 1) * pixels), score: scoreData[b] }));
-    progress({ kind: 'tick', id, done: out.length, total: paths.length });
+    progress({ kind: 'tick', id, done: out.length, total: n });
   }
   progress({ kind: 'phase-end', id, seconds: (performance.now() - started) / 1000 });
   return out;

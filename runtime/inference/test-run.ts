@@ -10,6 +10,9 @@ import type { FeatureCache } from '../features/index.ts';
 import { evaluate, type EvalImage, type EvalResult, type ScopeMetrics } from '../metrics/index.ts';
 import type { Progress } from '../progress.ts';
 import { writeReport, type ReportCase } from '../report/index.ts';
+import type { ReportDecision } from '../report/types.ts';
+import { decisionOnLabelled } from '../thresholds/confusion.ts';
+import { isDefective, normalise, type Decision } from '../thresholds/rules.ts';
 import { peakRssMiB } from '../run/rundir.ts';
 import { resizeFilter } from '../train/features.ts';
 import type { OpenedRun } from './open-run.ts';
@@ -36,6 +39,8 @@ export interface TestResult {
   dataset: Dataset;
   /** Milliseconds per image of backbone + model at test time. */
   msPerImage: number;
+  /** The thresholds and their confusion counts on this test split (absent when the run has no thresholds). */
+  decision?: ReportDecision;
 }
 
 const METRIC_KEYS = ['image_auroc', 'pixel_auroc', 'aupro', 'f1_max_image', 'f1_max_pixel'] as const;
@@ -70,7 +75,9 @@ export async function testRun(opened: OpenedRun, options: TestOptions): Promise<
     cases.push({ id: sample.id.split('/').pop() ?? sample.id, defect: sample.defect, label: sample.label, score, image: { data: Uint8Array.from(rgb), width: size, height: size }, mask, map });
   }
   const metrics = evaluate({ images, defectTypes: dataset.defectTypes, loco });
-  writeFileSync(join(options.outDir, 'scores.csv'), 'id,defect,label,score\n' + samples.map((s, i) => `${s.id},${s.defect},${s.label},${scored[i].score}`).join('\n') + '\n');
+  const decision = opened.decision;
+  const decided = decision && decisionOnLabelled(decision, images.map((im, i) => ({ ...im, score: scored[i].score })));
+  writeFileSync(join(options.outDir, 'scores.csv'), scoresCsv(samples, scored, decision));
   const testSeconds = (performance.now() - started) / 1000;
 
   const pick = (m: ScopeMetrics) => Object.fromEntries(METRIC_KEYS.filter((k) => m[k] !== null).map((k) => [k, m[k] as number]));
@@ -92,6 +99,7 @@ export async function testRun(opened: OpenedRun, options: TestOptions): Promise<
       proFprLimit: 0.3,
     },
     cases,
+    decision: decided,
     timings: { ...(options.timings ?? {}), test: testSeconds, 'ms per image (test)': msPerImage / 1000 },
     memory: { trainPeakRssMiB: meta.peakRssMiB, testPeakRssMiB: peakRssMiB() },
     notes: [
@@ -99,7 +107,18 @@ export async function testRun(opened: OpenedRun, options: TestOptions): Promise<
       `Backend: ${options.backendName}. Seed: ${meta.seed}. Validation split from train/good only (${meta.data.validation} images); the test split was not used for any choice.`,
     ],
   });
-  return { metrics, outDir: options.outDir, reportPath: report.html, dataset, msPerImage };
+  return { metrics, outDir: options.outDir, reportPath: report.html, dataset, msPerImage, decision: decided };
+}
+
+/** One row per test image; with thresholds, also its normalised score and the label they give (1 = defective). */
+function scoresCsv(samples: Dataset['test'], scored: ScoredImage[], decision: Decision | undefined): string {
+  const head = decision ? 'id,defect,label,score,normalised,predicted' : 'id,defect,label,score';
+  const rows = samples.map((s, i) => {
+    const { score } = scored[i];
+    const decided = decision ? `,${normalise(score, decision.image, decision.imageSpread)},${isDefective(score, decision.image) ? 1 : 0}` : '';
+    return `${s.id},${s.defect},${s.label},${score}${decided}`;
+  });
+  return [head, ...rows].join('\n') + '\n';
 }
 
 /** Metrics need labelled test images; a good-only folder can train and predict but not test. */

@@ -8,7 +8,7 @@ import type { EncodedPng } from './png.ts';
 import type { ShownCase } from './select.ts';
 import { REPORT_CSS } from './style.ts';
 import { colourBarSvg, linePlotSvg, type PlotSeries } from './svg.ts';
-import type { ReportInput } from './types.ts';
+import type { Confusion, ReportInput } from './types.ts';
 
 export interface RenderedCase extends ShownCase {
   image: EncodedPng;
@@ -106,6 +106,25 @@ function metricsSection(input: ReportInput, counts: Map<string, number>): string
 <table><thead>${head}</thead><tbody>
 ${rows}
 ${overall}
+</tbody></table></section>`;
+}
+
+function decisionSection(input: ReportInput): string {
+  const d = input.decision;
+  if (!d) return '';
+  const rate = (a: number, b: number) => (a + b > 0 ? percent(a / (a + b)) : '—');
+  const row = (name: string, t: { threshold: number; source: string; confusion: Confusion | null }) => {
+    const c = t.confusion;
+    const counts = c
+      ? `<td class="num">${c.tp}</td><td class="num">${c.fp}</td><td class="num">${c.tn}</td><td class="num">${c.fn}</td><td class="num">${rate(c.tp + c.tn, c.fp + c.fn)}</td>`
+      : '<td class="num na" colspan="5">no masks</td>';
+    return `<tr><td>${name}</td><td class="num">${esc(formatScore(t.threshold))}</td><td>${esc(t.source)}</td>${counts}</tr>`;
+  };
+  return `<section id="decision"><h2>Threshold</h2>
+<p class="note">Defective when the raw score is at or above the threshold. Thresholds come from the validation split only; the counts below are what they give on the test split and were not used to choose them.</p>
+<table><thead><tr><th>Level</th><th class="num">Threshold</th><th>Chosen by</th><th class="num">TP</th><th class="num">FP</th><th class="num">TN</th><th class="num">FN</th><th class="num">Accuracy</th></tr></thead><tbody>
+${row('image', d.image)}
+${row('pixel', d.pixel)}
 </tbody></table></section>`;
 }
 
@@ -224,6 +243,7 @@ export function buildHtml(parts: HtmlParts): string {
   for (const c of input.cases) counts.set(c.defect, (counts.get(c.defect) ?? 0) + 1);
   const sections: Array<[string, string]> = [
     ['metrics', 'Metrics'],
+    ...(input.decision ? ([['decision', 'Threshold']] as Array<[string, string]>) : []),
     ['curves', 'Curves'],
     ['cases', 'Cases'],
     ['timings', 'Timings'],
@@ -242,6 +262,7 @@ ${header(input, sections)}
 <main class="wrap">
 ${warningBanner(input)}
 ${metricsSection(input, counts)}
+${decisionSection(input)}
 ${curvesSection(input, parts.proFprLimit)}
 ${casesSection(parts)}
 ${timingsSection(input)}

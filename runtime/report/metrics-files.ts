@@ -30,6 +30,7 @@ export function metricsJson(input: ReportInput, range: MapRange): string {
     timings: finiteOrNull(input.timings),
     memory: input.memory ?? null,
     heatmapRange: range,
+    decision: input.decision ?? null,
     images: input.cases.map((c) => ({ type: c.defect, id: c.id, label: c.label, score: Number.isFinite(c.score) ? c.score : null })),
   };
   return JSON.stringify(body, null, 2) + '\n';

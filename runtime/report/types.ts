@@ -77,11 +77,27 @@ export interface ReportInput {
     proFprLimit?: number;
   };
   cases: ReportCase[];
+  /** The thresholds in force and what they give on the test split (reported, never used to choose them). */
+  decision?: ReportDecision;
   /** Seconds per stage, in display order. */
   timings: Record<string, number>;
   /** Peak resident memory of the process (MiB) when training ended and when testing ended. */
   memory?: { trainPeakRssMiB?: number; testPeakRssMiB: number };
   notes?: string[];
+}
+
+/** Counts of a good/defective decision against the truth. */
+export interface Confusion {
+  tp: number;
+  fp: number;
+  tn: number;
+  fn: number;
+}
+
+export interface ReportDecision {
+  image: { threshold: number; source: string; confusion: Confusion };
+  /** Pixel counts over the test images with known masks (good images count as all-good). */
+  pixel: { threshold: number; source: string; confusion: Confusion | null };
 }
 
 export interface ReportOptions {

@@ -3,11 +3,13 @@
 //   pipeline.dadf   the resolved pipeline (print-config form); spec.json the same as JSON
 //   checkpoint.bin  weights + optimizer state of the last finished epoch (atomic writes)
 //   log.jsonl       one JSON line per event
-// run.json also keeps the validation-split calibration of the score maps when the pipeline asks for it.
+// run.json also keeps the validation-split calibration of the score maps when the pipeline asks for
+// it, and the thresholds learned on the validation split.
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../../grammar/errors.ts';
 import type { Spec } from '../../compiler/spec.ts';
+import type { LearnedThresholds } from '../thresholds/rules.ts';
 import { upgradeStoredSpec } from '../../compiler/validate.ts';
 
 export type StageName = 'reconstruct' | 'flow';
@@ -42,6 +44,8 @@ export interface RunMeta {
   failure?: string;
   /** Per-scale map statistics on the validation split, keyed by the score settings they depend on (see inference/calibration.ts). */
   calibrations?: Record<string, { scale: number; mean: number; std: number }[]>;
+  /** Image and pixel thresholds learned on the validation split, keyed by the score settings (see thresholds/learn.ts). */
+  thresholds?: Record<string, LearnedThresholds>;
 }
 
 export const RUN_FILES = { meta: 'run.json', pipeline: 'pipeline.dadf', spec: 'spec.json', checkpoint: 'checkpoint.bin', log: 'log.jsonl' } as const;

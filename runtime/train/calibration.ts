@@ -8,7 +8,7 @@ import type { ModelDims } from '../../compiler/dims.ts';
 import type { Spec } from '../../compiler/spec.ts';
 import { UserError } from '../../grammar/errors.ts';
 import type { Backbone } from '../backbones/index.ts';
-import { loadDataset, trainValidationSplit } from '../data/index.ts';
+import { loadDataset, trainValidationSplit, type Dataset } from '../data/index.ts';
 import { FeatureCache } from '../features/index.ts';
 import type { DadfModel, ScaleCalibration } from '../model/index.ts';
 import { silentProgress, type Progress } from '../progress.ts';
@@ -78,21 +78,28 @@ export async function ensureCalibration(ctx: CalibrationContext): Promise<ScaleC
   const key = calibrationKey(spec, dims);
   const stored = meta.calibrations?.[key];
   if (stored) return stored;
-  const root = meta.data.root;
-  const hint = `put the training data back at ${root}; the calibration needs the run's validation images`;
-  if (!existsSync(root)) throw new UserError('this run needs its validation images for score.calibrate, but its data set is gone', { where: run.path, hint });
-  const dataset = await loadDataset(root);
-  const { validation } = trainValidationSplit(dataset, spec.train.validation, meta.seed);
-  const ids = validation.map((s) => s.id).sort();
-  if (JSON.stringify(ids) !== JSON.stringify([...meta.data.validationIds].sort())) {
-    throw new UserError('the validation images of this run are no longer the same under its data root', { where: root, hint });
-  }
+  const validation = await findValidation(ctx, 'score.calibrate');
   const progress = ctx.progress ?? silentProgress;
   const cache = ctx.cache ?? FeatureCache.open();
   const { features } = await extractFeatures(validation.map((s) => s.path), spec, dims, ctx.backbone, cache, progress, 'calibration');
   const calibration = computeCalibration(ctx.model, dims, features);
   storeCalibration(run, meta, key, calibration);
   return calibration;
+}
+
+/** The run's validation images, found again under the data root it was trained on (and checked to be the same). */
+export async function findValidation(ctx: Pick<RunWithModel, 'run' | 'meta' | 'spec'>, purpose: string): Promise<Dataset['validation']> {
+  const { run, meta, spec } = ctx;
+  const root = meta.data.root;
+  const hint = `put the training data back at ${root}; ${purpose} needs the run's validation images`;
+  if (!existsSync(root)) throw new UserError(`this run needs its validation images for ${purpose}, but its data set is gone`, { where: run.path, hint });
+  const dataset = await loadDataset(root);
+  const { validation } = trainValidationSplit(dataset, spec.train.validation, meta.seed);
+  const ids = validation.map((s) => s.id).sort();
+  if (JSON.stringify(ids) !== JSON.stringify([...meta.data.validationIds].sort())) {
+    throw new UserError('the validation images of this run are no longer the same under its data root', { where: root, hint });
+  }
+  return validation;
 }
 
 export function storeCalibration(run: RunDir, meta: RunMeta, key: string, calibration: ScaleCalibration): void {

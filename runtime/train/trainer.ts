@@ -16,6 +16,7 @@ import { createModel, type DadfModel } from '../model/index.ts';
 import { hashString, mulberry32, permutation } from '../model/prng.ts';
 import type { Progress } from '../progress.ts';
 import { peakRssMiB, RunDir, type EpochRecord, type RunMeta, type StageName } from '../run/rundir.ts';
+import { learnThresholdsAfterTraining } from '../thresholds/learn.ts';
 import { calibrationKey, computeCalibration, storeCalibration } from './calibration.ts';
 import { readCheckpoint, writeCheckpoint, type StoredTensor } from './checkpoint.ts';
 import { batchTensors, extractFeatures, type ScaleFeatures } from './features.ts';
@@ -184,6 +185,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     // Done here, while the validation features are at hand; test and predict read it from run.json.
     storeCalibration(run, meta, key, computeCalibration(model, dims, valSet.features, spec.train.batch));
   }
+  learnThresholdsAfterTraining({ run, meta, spec, dims, model, validation: valSet.features });
   meta.status = 'trained';
   meta.progress = { stage: 'done', epochsDone: 0 };
   meta.peakRssMiB = Math.max(meta.peakRssMiB ?? 0, peakRssMiB());
