@@ -1,7 +1,36 @@
 #!/usr/bin/env node
-// Thin entry: the CLI is TypeScript, run through tsx's loader so no build step is needed.
-import { register } from 'tsx/esm/api';
+// The dadfc entry. It runs the compiled CLI (dist/bin, built by `npm ci` through prepare, or
+// `npm run build`). In a checkout whose sources changed since that build it runs the
+// TypeScript sources through tsx instead, so development never runs stale code.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
-register();
-const { main } = await import('../cli/main.ts');
+const root = fileURLToPath(new URL('..', import.meta.url));
+const compiled = new URL('../dist/bin/main.js', import.meta.url);
+const SOURCES = ['grammar', 'compiler', 'runtime', 'cli', 'lsp'];
+
+function newestSource(dir, newest = 0) {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = `${dir}/${entry.name}`;
+    if (entry.isDirectory()) newest = newestSource(path, newest);
+    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+function compiledIsCurrent() {
+  const path = fileURLToPath(compiled);
+  if (!existsSync(path)) return false;
+  const built = statSync(path).mtimeMs;
+  return SOURCES.every((dir) => !existsSync(root + dir) || newestSource(root + dir) <= built);
+}
+
+let main;
+if (compiledIsCurrent()) {
+  ({ main } = await import(compiled.href));
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  ({ main } = await import('../cli/main.ts'));
+}
 process.exitCode = await main(process.argv.slice(2));

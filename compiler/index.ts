@@ -1,5 +1,7 @@
 // The compiler's public face: pipeline file → Spec (resolved, validated, defaults filled)
 // → checked → Plan. Diagnostics, never exceptions, for anything wrong inside a pipeline.
+import { readFileSync } from 'node:fs';
+import { compiledPlanPath, planAsPipeline } from './compiled-plan.ts';
 import type { Diagnostic, SourceRange } from '../grammar/index.ts';
 import { checkSpec } from './check.ts';
 import { mergePipeline, pipelineNames, type ResolveOptions } from './resolve.ts';
@@ -42,6 +44,11 @@ export const hasErrors = (diagnostics: Diagnostic[]) => diagnostics.some((d) => 
 
 /** Resolves, validates and checks one pipeline of a file; builds its Plan when it is clean. */
 export function compilePipeline(file: string, options: ResolveOptions = {}): Compiled {
+  const planPath = compiledPlanPath(file);
+  if (planPath) {
+    const virtual = planAsPipeline(planPath, options.readFile ?? ((p) => readFileSync(p, 'utf8')));
+    return compilePipeline(virtual.file, { ...options, readFile: virtual.readFile });
+  }
   const merged = mergePipeline(file, options);
   const base = { name: merged.name, raw: merged.raw, sources: merged.sources, texts: merged.texts };
   const diagnostics = [...merged.diagnostics];

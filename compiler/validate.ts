@@ -7,8 +7,12 @@ import { PipelineSpec, type Spec } from './spec.ts';
 import { didYouMean } from './suggest.ts';
 
 const Ajv = AjvModule as unknown as typeof AjvModule.default;
-const ajv = new Ajv({ useDefaults: true, allErrors: true, strict: false });
-const validateSpec = ajv.compile(PipelineSpec);
+// The schema is generated from TypeBox, so checking it against the JSON Schema meta-schema at
+// every start-up (half of ajv's compile time) buys nothing; a test validates it once.
+const ajv = new Ajv({ useDefaults: true, allErrors: true, strict: false, validateSchema: false });
+let compiled: ReturnType<typeof ajv.compile> | undefined;
+/** Compiled on first use: verbs that never validate a pipeline do not pay for it. */
+const specValidator = () => (compiled ??= ajv.compile(PipelineSpec));
 
 /** A JSON Schema node, as far as the messages need it. */
 interface SchemaNode {
@@ -35,6 +39,7 @@ export interface Located {
 /** Validates and fills defaults. Returns the Spec only when there is no error. */
 export function validate(raw: JsonObject, where: Located): { spec?: Spec; diagnostics: Diagnostic[] } {
   const data = structuredClone(raw);
+  const validateSpec = specValidator();
   if (validateSpec(data)) return { spec: data as unknown as Spec, diagnostics: [] };
   return { diagnostics: toDiagnostics(validateSpec.errors ?? [], raw, where) };
 }
@@ -45,7 +50,7 @@ export function validate(raw: JsonObject, where: Located): { spec?: Spec; diagno
  */
 export function upgradeStoredSpec(stored: unknown): Spec | undefined {
   const data = structuredClone(stored);
-  return validateSpec(data) ? (data as unknown as Spec) : undefined;
+  return specValidator()(data) ? (data as unknown as Spec) : undefined;
 }
 
 export function toDiagnostics(errors: ErrorObject[], raw: JsonObject, where: Located): Diagnostic[] {

@@ -15,11 +15,16 @@ export interface WeightsLocation {
   exists: boolean;
 }
 
+/** The folder a relative weights path is read from: the pipeline file that wrote it (cwd for --set). */
+function weightsBase(sources: SourceMap): string {
+  const declaredIn = sources.get('/backbone/weights')?.value.file;
+  return declaredIn && !declaredIn.startsWith('--set') ? dirname(declaredIn) : process.cwd();
+}
+
 export function locateWeights(spec: Spec, sources: SourceMap, env: NodeJS.ProcessEnv = process.env): WeightsLocation {
   const w = spec.backbone.weights;
   if (w === undefined) return { origin: spec.backbone.random ? 'random' : 'none', exists: false };
-  const declaredIn = sources.get('/backbone/weights')?.value.file;
-  const base = declaredIn && !declaredIn.startsWith('--set') ? dirname(declaredIn) : process.cwd();
+  const base = weightsBase(sources);
   const fromBase = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
   if (typeof w === 'string') {
     const path = fromBase(w);
@@ -57,4 +62,17 @@ export function weightsDiagnostics(spec: Spec, located: WeightsLocation, range: 
     }];
   }
   return [];
+}
+
+/**
+ * The spec with its weight paths made relative to `toDir` (where a compiled plan is written), so
+ * the plan finds the same files from its own folder. The env() name is kept.
+ */
+export function rebaseWeights(spec: Spec, sources: SourceMap, toDir: string): Spec {
+  const w = spec.backbone.weights;
+  if (w === undefined) return spec;
+  const base = weightsBase(sources);
+  const rebase = (p: string) => (isAbsolute(p) ? p : relative(resolve(toDir), resolve(base, p)).split('\\').join('/'));
+  const weights = typeof w === 'string' ? rebase(w) : { ...w, ...(w.default !== undefined ? { default: rebase(w.default) } : {}) };
+  return { ...spec, backbone: { ...spec.backbone, weights } };
 }

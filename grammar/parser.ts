@@ -65,8 +65,13 @@ export class DadfParser extends EmbeddedActionsParser {
   /** Slips the grammar accepts but reports (a missing ',' in a list, a missing value). */
   reported: Diagnostic[] = [];
 
-  constructor() {
-    super(allTokens, { recoveryEnabled: true, maxLookahead: 3, errorMessageProvider: errorMessages });
+  /**
+   * @param validateGrammar chevrotain's checks of the grammar itself (ambiguities, left
+   * recursion): a test runs them; every start-up skips them, which saves most of the parser's
+   * construction time.
+   */
+  constructor(validateGrammar = false) {
+    super(allTokens, { recoveryEnabled: true, maxLookahead: 3, errorMessageProvider: errorMessages, skipValidations: !validateGrammar });
     this.performSelfAnalysis();
   }
 

@@ -24,9 +24,14 @@ if (files.length === 0) {
   console.error('no test files found under ' + (roots.join(', ') || 'test'));
   process.exit(1);
 }
+// The CLI that tests spawn, and the dadf/runtime export a generated module imports, are the
+// compiled ones (as users run them): build first (incremental, seconds when nothing changed).
+const build = spawnSync(process.execPath, [join(import.meta.dirname, 'build.mjs')], { stdio: 'inherit' });
+if (build.status !== 0) process.exit(build.status ?? 1);
+
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...flags, ...files],
+  ['--import', 'tsx', '--import', './test/setup.ts', '--test', '--test-concurrency=2', '--test-reporter=spec', ...flags, ...files],
   { stdio: 'inherit' },
 );
 process.exit(result.status ?? 1);

@@ -2,9 +2,9 @@
 // that builds the same graph through the runtime's API (type-checked before it is written).
 import type { Command } from 'commander';
 import { mkdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { describePlan } from '../../compiler/index.ts';
+import { rebaseWeights } from '../../compiler/weights-path.ts';
 import { UserError } from '../../grammar/errors.ts';
 import { writeFileAtomic } from '../files.ts';
 import { loadCleanPipeline } from '../pipeline.ts';
@@ -21,7 +21,9 @@ export function register(program: Command): void {
     .option('-q, --quiet', 'do not print the plan summary')
     .option('--no-ts', 'skip the TypeScript module (faster: no type-checking)')
     .action(async (file: string, opts: { out: string; set: string[]; pipeline?: string; quiet?: boolean; ts: boolean }) => {
-      const { plan } = loadCleanPipeline(file, opts.set, opts.pipeline);
+      const compiled = loadCleanPipeline(file, opts.set, opts.pipeline);
+      // Weight paths relative to the plan's own folder, so `dadfc run DIR/<name>.plan.json` finds them.
+      const plan = { ...compiled.plan, spec: rebaseWeights(compiled.plan.spec, compiled.sources, opts.out) };
       mkdirSync(opts.out, { recursive: true });
       const planPath = join(opts.out, `${plan.name}.plan.json`);
       writeFileAtomic(planPath, JSON.stringify(plan, null, 2) + '\n');
@@ -30,8 +32,7 @@ export function register(program: Command): void {
       if (opts.ts) {
         const { emitTypeScript } = await import('../../compiler/emit/typescript.ts');
         const tsPath = resolve(opts.out, `${plan.name}.ts`);
-        const runtimeEntry = resolve(dirname(fileURLToPath(import.meta.url)), '../../runtime/index.ts');
-        const emitted = emitTypeScript(plan, tsPath, runtimeEntry, file);
+        const emitted = emitTypeScript(plan, tsPath, file);
         if (emitted.diagnostics.length > 0) {
           throw new UserError(`the generated module does not type-check (a bug in dadfc; nothing was written):\n${emitted.diagnostics.join('\n')}`, { where: tsPath });
         }

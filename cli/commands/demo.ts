@@ -4,8 +4,8 @@
 // and says so.
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packageRoot } from '../../compiler/package-root.ts';
 import { compilePipeline, hasErrors } from '../../compiler/index.ts';
 import { toDadf } from '../../compiler/print.ts';
 import { UserError } from '../../grammar/errors.ts';
@@ -15,8 +15,7 @@ import { printDiagnostics } from '../diagnostics.ts';
 import { addRuntimeFlags, startRuntime, type RuntimeFlags } from '../runtime-context.ts';
 import { metricsTable } from './test.ts';
 
-const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const DEMO_PIPELINE = join(packageRoot, 'pipelines', 'demo.dadf');
+export const DEMO_PIPELINE = join(packageRoot(), 'pipelines', 'demo.dadf');
 
 interface DemoFlags extends RuntimeFlags {
   out: string;

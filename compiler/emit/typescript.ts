@@ -2,9 +2,13 @@
 // the runtime's public API: the Spec as a typed constant, the Plan's shapes as constants, and
 // a build(seed) function. The module is type-checked before it is written; a module with any
 // diagnostic is never written.
-import { dirname, relative } from 'node:path';
+import { join } from 'node:path';
 import { Project, VariableDeclarationKind, type SourceFile } from 'ts-morph';
+import { packageRoot } from '../package-root.ts';
 import type { Plan } from '../plan.ts';
+
+/** The module imports the runtime by package name, so it works wherever it is written. */
+export const RUNTIME_SPECIFIER = 'dadf/runtime';
 
 export interface EmitResult {
   text: string;
@@ -12,10 +16,10 @@ export interface EmitResult {
 }
 
 /**
- * @param outFile where the module will live (imports are relative to it)
- * @param runtimeEntry absolute path of runtime/index.ts
+ * @param outFile where the module will live
+ * @param source the pipeline file it came from (named in its header)
  */
-export function emitTypeScript(plan: Plan, outFile: string, runtimeEntry: string, source?: string): EmitResult {
+export function emitTypeScript(plan: Plan, outFile: string, source?: string): EmitResult {
   const project = new Project({
     compilerOptions: {
       target: 99, // ESNext
@@ -26,12 +30,12 @@ export function emitTypeScript(plan: Plan, outFile: string, runtimeEntry: string
       skipLibCheck: true,
       allowImportingTsExtensions: true,
       types: ['node'],
+      // Type-checked against this package's own runtime, wherever the module is written.
+      paths: { [RUNTIME_SPECIFIER]: [join(packageRoot(), 'runtime', 'index.ts')] },
     },
   });
-  let specifier = relative(dirname(outFile), runtimeEntry).split('\\').join('/');
-  if (!specifier.startsWith('.')) specifier = `./${specifier}`;
   const file = project.createSourceFile(outFile, '', { overwrite: true });
-  write(file, plan, specifier, source);
+  write(file, plan, RUNTIME_SPECIFIER, source);
   file.formatText({ indentSize: 2 });
   const diagnostics = project
     .getPreEmitDiagnostics()

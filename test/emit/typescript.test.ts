@@ -1,7 +1,7 @@
 // The emitted TypeScript module type-checks and builds the same graph as the runtime does.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
@@ -16,17 +16,25 @@ test('the emitted module of tiny type-checks and gives identical outputs for one
   const compiled = compilePipeline(join(pipelinesDir, 'tiny.dadf'));
   assert.ok(compiled.plan);
   const dir = tempDir();
-  // An ES module folder, as a project that uses the generated module would be.
-  writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
+  // An ES module project outside this checkout that depends on dadf, as a user's would.
+  writeFileSync(join(dir, 'package.json'), '{ "type": "module", "dependencies": { "dadf": "*" } }\n');
+  mkdirSync(join(dir, 'node_modules'));
+  symlinkSync(repoRoot, join(dir, 'node_modules', 'dadf'), 'dir');
   const out = join(dir, 'tiny.ts');
-  const emitted = emitTypeScript(compiled.plan, out, join(repoRoot, 'runtime/index.ts'), 'pipelines/tiny.dadf');
+  const emitted = emitTypeScript(compiled.plan, out, 'pipelines/tiny.dadf');
   assert.deepEqual(emitted.diagnostics, []);
+  // Imported by package name (dadf/runtime: the compiled runtime), never by a path into a checkout.
+  assert.match(emitted.text, /from "dadf\/runtime"|from 'dadf\/runtime'/);
+  assert.doesNotMatch(emitted.text, /\.\.\//);
+  assert.ok(readFileSync(join(repoRoot, 'package.json'), 'utf8').includes('"./runtime"'));
   writeFileSync(out, emitted.text);
   const generated = (await import(pathToFileURL(out).href)) as { build(seed?: number): DadfModel; shapes: Record<string, readonly number[]> };
   assert.deepEqual(generated.shapes.tokens, [16, 24]);
 
   const viaModule = generated.build(3);
-  const direct = createModel(compiled.spec!, modelDims(compiled.spec!), 3);
+  // The runtime the module imported (the package's compiled one): one model registry per copy.
+  const packaged = (await import(pathToFileURL(join(dir, 'node_modules/dadf/dist/runtime/index.js')).href)) as typeof import('../../runtime/index.ts');
+  const direct = packaged.createModel(compiled.spec!, modelDims(compiled.spec!), 3);
   const prior = modelDims(compiled.spec!).scales.map((s) => tf.randomNormal([2, s.size, s.size, s.channels], 0, 1, 'float32', 11) as tf.Tensor4D);
   const a = viaModule.anomalyMaps(prior);
   const b = direct.anomalyMaps(prior);
