@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The dadfc entry. It runs the compiled CLI (dist/bin, built by `npm ci` through prepare, or
 // `npm run build`). In a checkout whose sources changed since that build it runs the
-// TypeScript sources through tsx instead, so development never runs stale code.
+// TypeScript sources through tsx instead, so development never runs stale code;
+// DADF_FROM_SOURCE=1 forces that (bench/startup.ts compares the two).
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -26,7 +27,7 @@ function compiledIsCurrent() {
 }
 
 let main;
-if (compiledIsCurrent()) {
+if (process.env.DADF_FROM_SOURCE !== '1' && compiledIsCurrent()) {
   ({ main } = await import(compiled.href));
 } else {
   const { register } = await import('tsx/esm/api');

@@ -8,8 +8,9 @@ import { didYouMean } from './suggest.ts';
 
 const Ajv = AjvModule as unknown as typeof AjvModule.default;
 // The schema is generated from TypeBox, so checking it against the JSON Schema meta-schema at
-// every start-up (half of ajv's compile time) buys nothing; a test validates it once.
-const ajv = new Ajv({ useDefaults: true, allErrors: true, strict: false, validateSchema: false });
+// every start-up (half of ajv's compile time) buys nothing; a test validates it once. Nor does
+// optimising the generated code, for a validator that runs a few times per process.
+const ajv = new Ajv({ useDefaults: true, allErrors: true, strict: false, validateSchema: false, code: { optimize: false } });
 let compiled: ReturnType<typeof ajv.compile> | undefined;
 /** Compiled on first use: verbs that never validate a pipeline do not pay for it. */
 const specValidator = () => (compiled ??= ajv.compile(PipelineSpec));
