@@ -1,19 +1,24 @@
 // dadfc sweep FILE --over KEY=V1,V2 [--over ...] --data DIR: one run per combination (train +
-// test), sharing one feature cache; a failed run is reported and the sweep goes on. Writes a
-// results table as markdown and CSV.
+// test); a failed run is reported and the sweep goes on. Runs here one at a time, in --jobs N
+// local processes or on a --queue (cli/batch/). Writes a results table as markdown and CSV.
 import type { Command } from 'commander';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { compilePipeline, hasErrors } from '../../compiler/index.ts';
-import { toDadf } from '../../compiler/print.ts';
 import { UserError } from '../../grammar/errors.ts';
-import { trainAndTest } from '../../runtime/inference/job.ts';
 import { printDiagnostics } from '../diagnostics.ts';
-import { weightsPathFor } from '../run-helpers.ts';
-import { addRuntimeFlags, startRuntime, type RuntimeFlags } from '../runtime-context.ts';
+import { writeFileAtomic } from '../files.ts';
+import { createProgress } from '../progress.ts';
+import { addRuntimeFlags } from '../runtime-context.ts';
+import { BATCH_OPTIONS, jobCount, runBatch, type BatchFlags } from '../batch/batch.ts';
+import { combinationSlug, combinations, parseOver } from '../batch/combinations.ts';
+import { jobId, METRICS, type JobOutcome, type RunJob } from '../batch/job.ts';
+import { progressReport } from '../batch/report.ts';
 import { collectSets } from './options.ts';
 
-interface SweepFlags extends RuntimeFlags {
+export { combinations, parseOver, splitValues } from '../batch/combinations.ts';
+
+interface SweepFlags extends BatchFlags {
   data: string;
   over: string[];
   set: string[];
@@ -31,123 +36,73 @@ export interface SweepRow {
   testMsPerImage: number;
 }
 
-const METRICS = ['image_auroc', 'pixel_auroc', 'aupro', 'f1_max_image', 'f1_max_pixel'] as const;
-
 export function register(program: Command): void {
-  addRuntimeFlags(
-    program
-      .command('sweep')
-      .description('Run a pipeline once per combination of values (train + test each) and write a results table (markdown + CSV).')
-      .argument('<file>', '.dadf or .yaml pipeline file')
-      .requiredOption('--data <dir>', 'data set folder')
-      .option('--over <key=v1,v2,...>', "values of one key (repeatable; the grid is every combination), e.g. --over 'flow.over=[prior],[prior,self]'", collectSets, [])
-      .option('--set <key=value>', 'fixed override for every run (repeatable)', collectSets, [])
-      .option('-o, --out <dir>', 'sweep folder (default runs/sweep-<pipeline>-<data>)')
-      .option('--pipeline <name>', 'which pipeline of the file (default: the first)'),
-  ).action(async (file: string, flags: SweepFlags) => {
+  const cmd = program
+    .command('sweep')
+    .description('Run a pipeline once per combination of values (train + test each) and write a results table (markdown + CSV).')
+    .argument('<file>', '.dadf or .yaml pipeline file')
+    .requiredOption('--data <dir>', 'data set folder')
+    .option('--over <key=v1,v2,...>', "values of one key (repeatable; the grid is every combination), e.g. --over 'flow.over=[prior],[prior,self]'", collectSets, [])
+    .option('--set <key=value>', 'fixed override for every run (repeatable)', collectSets, [])
+    .option('-o, --out <dir>', 'sweep folder (default runs/sweep-<pipeline>-<data>)')
+    .option('--pipeline <name>', 'which pipeline of the file (default: the first)');
+  for (const [flag, help] of BATCH_OPTIONS) cmd.option(flag, help);
+  addRuntimeFlags(cmd).action(async (file: string, flags: SweepFlags) => {
     await sweepCommand(file, flags);
   });
 }
 
-/** Splits `a,b,[c,d],f(x, y)` at the commas that are not inside brackets, parentheses or quotes. */
-export function splitValues(text: string): string[] {
-  const out: string[] = [];
-  let depth = 0;
-  let quote: string | null = null;
-  let current = '';
-  for (const ch of text) {
-    if (quote) {
-      if (ch === quote) quote = null;
-    } else if (ch === '"' || ch === "'") quote = ch;
-    else if (ch === '[' || ch === '(' || ch === '{') depth++;
-    else if (ch === ']' || ch === ')' || ch === '}') depth--;
-    else if (ch === ',' && depth === 0) {
-      out.push(current.trim());
-      current = '';
-      continue;
-    }
-    current += ch;
-  }
-  if (current.trim() !== '') out.push(current.trim());
-  return out;
-}
-
-export function parseOver(over: string[]): Array<{ key: string; values: string[] }> {
-  return over.map((o) => {
-    const eq = o.indexOf('=');
-    const key = o.slice(0, eq).trim();
-    const values = eq > 0 ? splitValues(o.slice(eq + 1)) : [];
-    if (eq <= 0 || values.length === 0) {
-      throw new UserError(`--over expects KEY=V1,V2,..., got '${o}'`, { where: '--over', hint: "e.g. --over 'flow.over=[prior],[prior,self,memory]' --over train.batch=4,8", exitCode: 2 });
-    }
-    return { key, values };
-  });
-}
-
-export function combinations(axes: Array<{ key: string; values: string[] }>): Array<Record<string, string>> {
-  return axes.reduce<Array<Record<string, string>>>((acc, axis) => acc.flatMap((c) => axis.values.map((v) => ({ ...c, [axis.key]: v }))), [{}]);
-}
-
-const slug = (combo: Record<string, string>) =>
-  Object.entries(combo)
-    .map(([k, v]) => `${k.split('.').pop()}=${v.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^_|_$/g, '')}`)
-    .join(',') || 'base';
-
 export async function sweepCommand(file: string, flags: SweepFlags): Promise<SweepRow[]> {
+  jobCount(flags);
   const base = compilePipeline(file, { sets: flags.set, pipeline: flags.pipeline });
   printDiagnostics(base.diagnostics, base.texts);
   if (hasErrors(base.diagnostics) || !base.spec) throw new UserError('the pipeline has errors', { where: file, hint: `dadfc check ${file}` });
   const axes = flags.over.length > 0 ? parseOver(flags.over) : Object.entries(base.spec.sweep ?? {}).map(([key, values]) => ({ key, values: values.map(valueText) }));
   if (axes.length === 0) throw new UserError('nothing to sweep over', { where: file, hint: "give --over KEY=V1,V2 or a 'sweep { key: [v1, v2] }' block in the pipeline", exitCode: 2 });
   const combos = combinations(axes);
+  const outDir = flags.out ?? join('runs', `sweep-${base.spec.name}-${basename(resolve(flags.data))}`);
   // Every combination must compile before any training starts.
-  const compiled = combos.map((combo) => {
-    const c = compilePipeline(file, { sets: [...flags.set, ...Object.entries(combo).map(([k, v]) => `${k}=${v}`)], pipeline: flags.pipeline });
+  const jobs: RunJob[] = combos.map((combo) => {
+    const sets = [...flags.set, ...Object.entries(combo).map(([k, v]) => `${k}=${v}`)];
+    const c = compilePipeline(file, { sets, pipeline: flags.pipeline });
     if (hasErrors(c.diagnostics) || !c.spec) {
       printDiagnostics(c.diagnostics, c.texts);
-      throw new UserError(`combination ${slug(combo)} does not check`, { where: file, hint: 'fix the values given to --over' });
+      throw new UserError(`combination ${combinationSlug(combo)} does not check`, { where: file, hint: 'fix the values given to --over' });
     }
-    return c;
+    const runDir = resolve(outDir, combinationSlug(combo));
+    return { id: jobId(runDir), pipelineFile: resolve(file), pipeline: flags.pipeline, sets, dataDir: resolve(flags.data), runDir, labels: { pipeline: c.spec.name, category: basename(resolve(flags.data)), seed: c.spec.train.seed, combination: combo } };
   });
-  const outDir = flags.out ?? join('runs', `sweep-${base.spec.name}-${basename(resolve(flags.data))}`);
   mkdirSync(outDir, { recursive: true });
-  const ctx = await startRuntime(flags);
-  const rows: SweepRow[] = [];
+  const keys = axes.map((a) => a.key);
+  const finished: JobOutcome[] = [];
+  const progress = createProgress({ quiet: flags.quiet, json: flags.json });
+  const report = progressReport(progress, jobs.length, (outcome) => {
+    finished.push(outcome);
+    writeTables(outDir, keys, jobs.flatMap((job) => finished.filter((o) => o.job === job)).map(sweepRow));
+  });
+  let outcomes: JobOutcome[];
   try {
-    for (let i = 0; i < combos.length; i++) {
-      const combo = combos[i];
-      const spec = compiled[i].spec!;
-      const runDir = join(outDir, slug(combo));
-      ctx.progress({ kind: 'log', level: 'info', message: `\n[${i + 1}/${combos.length}] ${Object.entries(combo).map(([k, v]) => `${k}=${v}`).join(' ')} → ${runDir}` });
-      const started = performance.now();
-      try {
-        const { test: tested, trainSeconds } = await trainAndTest({
-          spec,
-          pipelineText: toDadf(spec as never),
-          pipelineFile: file,
-          weightsPath: weightsPathFor(compiled[i]),
-          dataDir: flags.data,
-          runDir,
-          backendName: ctx.backend.description,
-          cache: ctx.cache,
-          progress: ctx.progress,
-        });
-        rows.push({ combination: combo, status: 'ok', run: runDir, metrics: Object.fromEntries(METRICS.map((m) => [m, tested.metrics[m]])), trainSeconds, testMsPerImage: tested.msPerImage });
-      } catch (error) {
-        if (!(error instanceof Error)) throw error;
-        const message = error.message;
-        ctx.progress({ kind: 'log', level: 'warn', message: `run ${slug(combo)} failed: ${message}; going on with the next` });
-        rows.push({ combination: combo, status: 'failed', error: message, run: runDir, metrics: {}, trainSeconds: (performance.now() - started) / 1000, testMsPerImage: NaN });
-      }
-      writeTables(outDir, axes.map((a) => a.key), rows);
-    }
+    outcomes = await runBatch(jobs, flags, report);
   } finally {
-    ctx.progress.stop();
+    progress.stop();
   }
-  const { markdown } = writeTables(outDir, axes.map((a) => a.key), rows);
+  const rows = outcomes.map(sweepRow);
+  const { markdown } = writeTables(outDir, keys, rows);
   process.stdout.write(`\n${markdown}\nresults: ${join(outDir, 'results.md')}, ${join(outDir, 'results.csv')}\n`);
   if (rows.some((r) => r.status === 'failed')) process.exitCode = 1;
   return rows;
+}
+
+function sweepRow(o: JobOutcome): SweepRow {
+  return {
+    combination: o.job.labels.combination,
+    status: o.status,
+    error: o.error,
+    run: o.job.runDir,
+    metrics: o.result?.metrics ?? {},
+    trainSeconds: o.result?.trainSeconds ?? NaN,
+    testMsPerImage: o.result?.msPerImage ?? NaN,
+  };
 }
 
 function valueText(v: unknown): string {
@@ -157,14 +112,15 @@ function valueText(v: unknown): string {
 }
 
 const pct = (v: number | null | undefined) => (v === null || v === undefined || Number.isNaN(v) ? '–' : (100 * v).toFixed(2));
+const fixed = (v: number, digits: number) => (Number.isNaN(v) ? '–' : v.toFixed(digits));
 
 export function writeTables(outDir: string, keys: string[], rows: SweepRow[]): { markdown: string; csv: string } {
   const head = [...keys, ...METRICS, 'train s', 'test ms/img', 'status'];
   const cells = rows.map((r) => [
     ...keys.map((k) => r.combination[k] ?? ''),
     ...METRICS.map((m) => pct(r.metrics[m])),
-    r.trainSeconds.toFixed(1),
-    Number.isNaN(r.testMsPerImage) ? '–' : r.testMsPerImage.toFixed(1),
+    fixed(r.trainSeconds, 1),
+    fixed(r.testMsPerImage, 1),
     r.status === 'ok' ? 'ok' : `failed: ${r.error ?? ''}`,
   ]);
   const markdown = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...cells.map((c) => `| ${c.map((x) => x.replace(/\|/g, '\\|')).join(' | ')} |`)].join('\n') + '\n';
@@ -172,13 +128,13 @@ export function writeTables(outDir: string, keys: string[], rows: SweepRow[]): {
   const csvRows = rows.map((r) => [
     ...keys.map((k) => r.combination[k] ?? ''),
     ...METRICS.map((m) => (r.metrics[m] === null || r.metrics[m] === undefined ? '' : String(r.metrics[m]))),
-    r.trainSeconds.toFixed(3),
+    Number.isNaN(r.trainSeconds) ? '' : r.trainSeconds.toFixed(3),
     Number.isNaN(r.testMsPerImage) ? '' : r.testMsPerImage.toFixed(3),
     r.status,
     r.error ?? '',
   ]);
   const csv = [[...keys, ...METRICS, 'train_seconds', 'test_ms_per_image', 'status', 'error'], ...csvRows].map((r) => r.map(csvCell).join(',')).join('\n') + '\n';
-  writeFileSync(join(outDir, 'results.md'), markdown);
-  writeFileSync(join(outDir, 'results.csv'), csv);
+  writeFileAtomic(join(outDir, 'results.md'), markdown);
+  writeFileAtomic(join(outDir, 'results.csv'), csv);
   return { markdown, csv };
 }

@@ -3,6 +3,7 @@
 //   pipeline.dadf   the resolved pipeline (print-config form); spec.json the same as JSON
 //   checkpoint.bin  weights + optimizer state of the last finished epoch (atomic writes)
 //   log.jsonl       one JSON line per event
+//   result.json     written last by a batch job (sweep, bench) once train and test are done: its row
 // run.json also keeps the validation-split calibration of the score maps when the pipeline asks for
 // it, and the thresholds learned on the validation split.
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -48,7 +49,7 @@ export interface RunMeta {
   thresholds?: Record<string, LearnedThresholds>;
 }
 
-export const RUN_FILES = { meta: 'run.json', pipeline: 'pipeline.dadf', spec: 'spec.json', checkpoint: 'checkpoint.bin', log: 'log.jsonl' } as const;
+export const RUN_FILES = { meta: 'run.json', pipeline: 'pipeline.dadf', spec: 'spec.json', checkpoint: 'checkpoint.bin', log: 'log.jsonl', result: 'result.json' } as const;
 
 export class RunDir {
   constructor(readonly path: string) {}

@@ -1,0 +1,97 @@
+// One train + test run of a batch (sweep, bench) as plain data, so that it can cross a process
+// boundary or a Redis queue: absolute paths and --set strings only, never an environment,
+// a credential or a queue URL. Its outcome is the run's result.json, written last and atomically:
+// a run directory with one is finished, any other is resumed.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { compilePipeline, hasErrors } from '../../compiler/index.ts';
+import { toDadf } from '../../compiler/print.ts';
+import { UserError } from '../../grammar/errors.ts';
+import { trainAndTest } from '../../runtime/inference/job.ts';
+import { RunDir, type RunMeta } from '../../runtime/run/rundir.ts';
+import { weightsPathFor } from '../run-helpers.ts';
+import type { RuntimeContext } from '../runtime-context.ts';
+
+export const METRICS = ['image_auroc', 'pixel_auroc', 'aupro', 'f1_max_image', 'f1_max_pixel'] as const;
+
+export interface RunJob {
+  /** Derived from the run directory: the same run is the same job (the queue dedupes on it). */
+  id: string;
+  pipelineFile: string;
+  pipeline?: string;
+  /** Every override of this run: the batch's --set, the combination, the seed. */
+  sets: string[];
+  dataDir: string;
+  runDir: string;
+  labels: { pipeline: string; category: string; seed: number; combination: Record<string, string> };
+}
+
+/** What result.json holds. */
+export interface RunResult {
+  metrics: Record<string, number | null>;
+  /** Feature extraction + both stages, summed over every resumed part. */
+  trainSeconds: number;
+  msPerImage: number;
+  finished: string;
+}
+
+export interface JobOutcome {
+  job: RunJob;
+  status: 'ok' | 'failed';
+  error?: string;
+  result?: RunResult;
+}
+
+export function jobId(runDir: string): string {
+  return createHash('sha256').update(runDir).digest('hex').slice(0, 24);
+}
+
+/** The finished run's result, or undefined when the run has not finished (or result.json is unreadable). */
+export function readResult(runDir: string): RunResult | undefined {
+  const run = new RunDir(runDir);
+  try {
+    return JSON.parse(readFileSync(run.file('result'), 'utf8')) as RunResult;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Trains (resuming what was started) and tests one job in this process; writes result.json last. */
+export async function executeJob(job: RunJob, ctx: RuntimeContext): Promise<RunResult> {
+  const compiled = compilePipeline(job.pipelineFile, { sets: job.sets, pipeline: job.pipeline });
+  if (hasErrors(compiled.diagnostics) || !compiled.spec) {
+    throw new UserError('the pipeline does not check with this run\'s overrides', { where: job.pipelineFile, hint: `dadfc check ${job.pipelineFile} ${job.sets.map((s) => `--set '${s}'`).join(' ')}` });
+  }
+  const spec = compiled.spec;
+  const { test } = await trainAndTest({
+    spec,
+    pipelineText: toDadf(spec as never),
+    pipelineFile: job.pipelineFile,
+    weightsPath: weightsPathFor(compiled),
+    dataDir: job.dataDir,
+    runDir: job.runDir,
+    backendName: ctx.backend.description,
+    cache: ctx.cache,
+    progress: ctx.progress,
+  });
+  const run = new RunDir(job.runDir);
+  const result: RunResult = {
+    metrics: Object.fromEntries(METRICS.map((m) => [m, test.metrics[m]])),
+    trainSeconds: trainSecondsOf(run.readMeta()),
+    msPerImage: test.msPerImage,
+    finished: new Date().toISOString(),
+  };
+  run.writeAtomic('result', JSON.stringify(result, null, 2) + '\n');
+  return result;
+}
+
+function trainSecondsOf(meta: RunMeta): number {
+  const t = meta.timings;
+  return (t.features ?? 0) + (t.reconstruct ?? 0) + (t.flow ?? 0);
+}
+
+/** One line for a failed job: the UserError's where, message and hint, or the error's message. */
+export function describeFailure(error: unknown): string {
+  if (error instanceof UserError) return `${error.where ? `${error.where}: ` : ''}${error.message}${error.hint ? ` (${error.hint})` : ''}`;
+  return error instanceof Error ? error.message : String(error);
+}

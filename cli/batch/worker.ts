@@ -1,0 +1,60 @@
+// `dadfc worker`: takes run jobs from the Redis queue and runs each in a child process pinned
+// to its share of this machine's cores (--jobs of them at once). A user error fails the job
+// for good (its message goes to the batch's table); anything else is retried, on any worker,
+// from the run's last checkpoint. SIGINT/SIGTERM stop it; its unfinished jobs go back to the
+// queue once their lock expires.
+import { UnrecoverableError, Worker } from 'bullmq';
+import { hostname } from 'node:os';
+import { allowedCpus, describeShares, shareCores } from './cores.ts';
+import { checkQueueUrl, checkReachable, connectionOf, QUEUE_NAME, redact, type QueuePayload, type QueueProgress } from './queue.ts';
+import { jobLabel } from './report.ts';
+import { killRunProcesses, runInChildProcess, type RuntimeChoice } from './run-process.ts';
+
+export interface WorkerOptions extends RuntimeChoice {
+  url: string;
+  jobs: number;
+  /** How long a job's lock lives without renewal: how soon a dead worker's job is taken over. */
+  lockSeconds: number;
+  log: (message: string) => void;
+}
+
+export async function runWorker(options: WorkerOptions): Promise<void> {
+  const { url, log } = options;
+  await checkReachable(checkQueueUrl(url));
+  const me = `${hostname()}:${process.pid}`;
+  const free = shareCores(allowedCpus(), options.jobs);
+  log(`worker ${me} on queue '${QUEUE_NAME}' at ${redact(url)}: ${describeShares(free)}`);
+  const runtime: RuntimeChoice = { backend: options.backend, cache: options.cache, cacheDir: options.cacheDir };
+  const lockMs = options.lockSeconds * 1000;
+  const worker = new Worker<QueuePayload>(
+    QUEUE_NAME,
+    async (queued) => {
+      const { job } = queued.data;
+      const share = free.pop()!;
+      const say = (text: string) => queued.updateProgress({ worker: me, text } satisfies QueueProgress).catch(() => {});
+      log(`started ${jobLabel(job)} → ${job.runDir} (attempt ${queued.attemptsMade + 1})`);
+      await say('started');
+      try {
+        const ended = await runInChildProcess(job, share, runtime, { progress: (text) => void say(text), warn: (message) => log(`warning: ${message}`) });
+        if (ended.kind === 'done') {
+          log(`finished ${jobLabel(job)}`);
+          return { worker: me, finished: ended.result.finished };
+        }
+        log(`failed ${jobLabel(job)}: ${ended.message}${ended.userError ? '' : ' (will be retried)'}`);
+        throw ended.userError ? new UnrecoverableError(ended.message) : new Error(ended.message);
+      } finally {
+        free.push(share);
+      }
+    },
+    { connection: connectionOf(url), concurrency: options.jobs, lockDuration: lockMs, stalledInterval: lockMs, maxStalledCount: 10 },
+  );
+  worker.on('error', (error) => log(`queue error: ${error.message}`));
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  log(`worker ${me} stopping; its unfinished jobs return to the queue within ${options.lockSeconds} s`);
+  const closing = worker.close(true);
+  killRunProcesses();
+  await closing;
+}
