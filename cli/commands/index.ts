@@ -18,6 +18,8 @@ const verbs: Record<string, () => Promise<VerbModule>> = {
   'run': () => import('./run.ts'),
   'predict': () => import('./predict.ts'),
   'sweep': () => import('./sweep.ts'),
+  'bench': () => import('./bench.ts'),
+  'worker': () => import('./worker.ts'),
   'demo': () => import('./demo.ts'),
   'export': () => import('./export.ts'),
   'lsp': () => import('./lsp.ts'),
