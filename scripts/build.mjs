@@ -28,7 +28,7 @@ await build({
   platform: 'node',
   target: 'node20',
   chunkNames: 'chunks/[name]-[hash]',
-  external: ['@tensorflow/*', 'sharp', 'onnxruntime-node', 'ts-morph', 'geotiff', 'protobufjs', 'cli-progress', 'typescript'],
+  external: ['@tensorflow/*', 'sharp', 'onnxruntime-node', 'ts-morph', 'geotiff', 'protobufjs', 'cli-progress', 'typescript', 'bullmq', 'ioredis'],
   // CommonJS packages inside an ES bundle still call require() for Node's built-ins.
   banner: { js: "import { createRequire as __dadfcRequire } from 'node:module'; const require = __dadfcRequire(import.meta.url);" },
   sourcemap: 'linked',

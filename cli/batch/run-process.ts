@@ -1,9 +1,10 @@
-// Runs one job in a child process of its own (child.ts): a fresh memory and backend per run,
+// Runs one job in a child process of its own (`dadfc run-job`, child.ts): a fresh memory and backend per run,
 // pinned to its share of cores, and an event loop here that stays free while the child
 // computes (a queue worker must keep renewing its job's lock). Where `setpriv` exists the
 // kernel kills the child when this process dies, so a killed worker leaves no orphan training.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packageRoot } from '../../compiler/package-root.ts';
 import { canPin, formatCpus, type CoreShare } from './cores.ts';
 import type { RunJob, RunResult } from './job.ts';
 
@@ -26,8 +27,6 @@ export type ChildReply =
 
 export type ProcessOutcome = Extract<ChildReply, { kind: 'done' | 'failed' }>;
 
-const childScript = fileURLToPath(new URL('./child.ts', import.meta.url));
-const tsxLoader = import.meta.resolve('tsx');
 const live = new Set<ChildProcess>();
 
 let setprivFound: boolean | undefined;
@@ -39,7 +38,8 @@ export interface ProcessEvents {
 }
 
 export function runInChildProcess(job: RunJob, share: CoreShare, runtime: RuntimeChoice, events: ProcessEvents = {}): Promise<ProcessOutcome> {
-  const node = [process.execPath, '--import', tsxLoader, childScript];
+  // Through dadfc's own entry, which runs the compiled CLI or the sources as the parent does.
+  const node = [process.execPath, join(packageRoot(), 'bin', 'dadfc.js'), 'run-job'];
   const pinned = canPin() ? ['taskset', '-c', formatCpus(share.cpus), ...node] : node;
   const command = canTieToParent() ? ['setpriv', '--pdeathsig', 'KILL', ...pinned] : pinned;
   const threads = String(share.threads);
