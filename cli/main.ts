@@ -2,7 +2,7 @@
 // and exit 1 (inputs) or 2 (usage); anything else is a bug and keeps its stack trace.
 import { Command, CommanderError } from 'commander';
 import { registerCommands } from './commands/index.ts';
-import { isUserError } from '../grammar/errors.ts';
+import { isUserError } from '../common/errors.ts';
 import { printUserError } from './output.ts';
 
 export async function main(argv: string[]): Promise<number> {

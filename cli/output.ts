@@ -1,5 +1,5 @@
 // How the CLI talks to people: errors in one block, colour only on a TTY.
-import type { UserError } from '../grammar/errors.ts';
+import type { UserError } from '../common/errors.ts';
 
 const useColor = () => process.stderr.isTTY === true && !process.env.NO_COLOR;
 export const red = (s: string) => (useColor() ? `\x1b[31m${s}\x1b[39m` : s);

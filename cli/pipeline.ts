@@ -1,7 +1,7 @@
 // Loading a pipeline for verbs that need a clean one: diagnostics printed, exit 1 on errors.
 import { existsSync } from 'node:fs';
 import { compilePipeline, hasErrors, type Compiled } from '../compiler/index.ts';
-import { UserError } from '../grammar/errors.ts';
+import { UserError } from '../common/errors.ts';
 import { printDiagnostics } from './diagnostics.ts';
 
 export class PipelineErrors extends UserError {}

@@ -1,7 +1,7 @@
 // Small decisions shared by train/test/run/sweep.
 import { basename, join, resolve } from 'node:path';
 import type { Compiled } from '../compiler/index.ts';
-import { UserError } from '../grammar/errors.ts';
+import { UserError } from '../common/errors.ts';
 
 /** runs/<pipeline>-<data folder name>. */
 export function defaultRunDir(pipeline: string, dataDir: string): string {

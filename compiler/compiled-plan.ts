@@ -2,7 +2,7 @@
 // it) holds the resolved spec, which is read back as a YAML pipeline living next to the plan, so
 // --set, checking and weight paths (rebased to the plan's folder when it was written) all apply.
 import { existsSync, readFileSync } from 'node:fs';
-import { UserError } from '../grammar/errors.ts';
+import { UserError } from '../common/errors.ts';
 import { toYaml } from './print.ts';
 import type { JsonObject } from './lower.ts';
 

@@ -23,7 +23,6 @@ export type { SourceMap, SourceEntry, Json, JsonObject } from './lower.ts';
 export type { ResolveOptions } from './resolve.ts';
 export { pipelineNames, isPipelinePath } from './resolve.ts';
 export { locateWeights, type WeightsLocation } from './weights-path.ts';
-export { UserError, isUserError } from '../grammar/errors.ts';
 export { CHECK_CODES } from './check.ts';
 export { upgradeStoredSpec } from './validate.ts';
 

@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, extname, resolve as resolvePath } from 'node:path';
 import { parseText, type Diagnostic, type PipelineDecl, type PipelineFile, type SourceRange } from '../grammar/index.ts';
-import { UserError } from '../grammar/errors.ts';
+import { UserError } from '../common/errors.ts';
 import { deepMerge, lowerPipeline, mergeSources, type JsonObject, type SourceMap } from './lower.ts';
 
 export interface ResolveOptions {

@@ -5,11 +5,10 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import type { Diagnostic, PipelineFile } from './ast.ts';
 import { parseDadf, parseDadfValue, codes as dadfCodes } from './dadf.ts';
-import { UserError } from './errors.ts';
+import { UserError } from '../common/errors.ts';
 import { parseYaml, yamlCodes } from './yaml.ts';
 
 export type * from './ast.ts';
-export { UserError, isUserError } from './errors.ts';
 export { formatDiagnostic, formatDiagnostics, type FormatOptions } from './format.ts';
 export { LineIndex } from './positions.ts';
 export { allTokens, keywords } from './lexer.ts';

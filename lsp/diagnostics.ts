@@ -2,7 +2,8 @@
 // its diagnostics grouped by the file they point into (a parent reached through `extends`
 // gets its own share), in LSP form.
 import { DiagnosticSeverity, type Diagnostic as LspDiagnostic } from 'vscode-languageserver';
-import { compileFile, isUserError, type Compiled } from '../compiler/index.ts';
+import { isUserError } from '../common/errors.ts';
+import { compileFile, type Compiled } from '../compiler/index.ts';
 import type { Diagnostic } from '../grammar/index.ts';
 import { toRange } from './ranges.ts';
 import type { Workspace } from './workspace.ts';

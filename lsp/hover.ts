@@ -1,7 +1,8 @@
 // Hover: a key's documentation (type, default, description) and, on a pipeline or a block,
 // the shapes the compiler infers for it.
 import { MarkupKind, type Hover } from 'vscode-languageserver';
-import { compilePipeline, isUserError, type Compiled } from '../compiler/index.ts';
+import { isUserError } from '../common/errors.ts';
+import { compilePipeline, type Compiled } from '../compiler/index.ts';
 import type { PipelineFile } from '../grammar/index.ts';
 import { findParent } from './definition.ts';
 import { locate } from './locate.ts';

@@ -7,7 +7,7 @@ import './gradients.ts';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { cpus } from 'node:os';
-import { UserError } from '../grammar/errors.ts';
+import { UserError } from '../common/errors.ts';
 import { unrefWorkers, withFileWorkers } from './wasm-threads.ts';
 import { installWasmKernels } from './ops/wasm-kernels.ts';
 

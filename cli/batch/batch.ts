@@ -1,7 +1,7 @@
 // Runs a batch's jobs (a sweep's combinations, a bench's pipelines × categories × seeds) the
 // way the flags say: here one at a time, in --jobs N local processes, or on a --queue. Runs
 // with a result.json are finished and kept; the others start, or resume from their checkpoint.
-import { UserError } from '../../grammar/errors.ts';
+import { UserError } from '../../common/errors.ts';
 import type { RuntimeFlags } from '../runtime-context.ts';
 import { readResult, type JobOutcome, type RunJob } from './job.ts';
 import { runHere, runInProcesses } from './local.ts';

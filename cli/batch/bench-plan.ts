@@ -3,7 +3,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { compilePipeline, hasErrors } from '../../compiler/index.ts';
-import { UserError } from '../../grammar/errors.ts';
+import { UserError } from '../../common/errors.ts';
 import { printDiagnostics } from '../diagnostics.ts';
 import { combinationSlug, combinations, parseOver, splitValues } from './combinations.ts';
 import { jobId, type RunJob } from './job.ts';

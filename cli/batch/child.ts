@@ -5,7 +5,7 @@
 import { initBackend } from '../../runtime/backend.ts';
 import { FeatureCache } from '../../runtime/features/index.ts';
 import type { Progress } from '../../runtime/progress.ts';
-import { isUserError, UserError } from '../../grammar/errors.ts';
+import { isUserError, UserError } from '../../common/errors.ts';
 import { describeFailure, executeJob } from './job.ts';
 import type { ChildReply, ChildRequest } from './run-process.ts';
 

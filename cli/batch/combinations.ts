@@ -1,5 +1,5 @@
 // --over KEY=V1,V2 values and their grid, shared by sweep and bench.
-import { UserError } from '../../grammar/errors.ts';
+import { UserError } from '../../common/errors.ts';
 
 /** Splits `a,b,[c,d],f(x, y)` at the commas that are not inside brackets, parentheses or quotes. */
 export function splitValues(text: string): string[] {

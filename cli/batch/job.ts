@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { compilePipeline, hasErrors } from '../../compiler/index.ts';
 import { toDadf } from '../../compiler/print.ts';
-import { UserError } from '../../grammar/errors.ts';
+import { UserError } from '../../common/errors.ts';
 import { trainAndTest } from '../../runtime/inference/job.ts';
 import { RunDir, type RunMeta } from '../../runtime/run/rundir.ts';
 import { weightsPathFor } from '../run-helpers.ts';

@@ -7,7 +7,7 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { UserError } from '../../grammar/errors.ts';
+import { UserError } from '../../common/errors.ts';
 import { readResult, type JobOutcome, type RunJob } from './job.ts';
 import type { BatchReport } from './report.ts';
 

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { compileFile, hasErrors } from '../../compiler/index.ts';
-import { UserError } from '../../grammar/errors.ts';
+import { UserError } from '../../common/errors.ts';
 import { printDiagnostics } from '../diagnostics.ts';
 import { collectSets } from './options.ts';
 

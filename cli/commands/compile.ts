@@ -5,7 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describePlan } from '../../compiler/index.ts';
 import { rebaseWeights } from '../../compiler/weights-path.ts';
-import { UserError } from '../../grammar/errors.ts';
+import { UserError } from '../../common/errors.ts';
 import { writeFileAtomic } from '../files.ts';
 import { loadCleanPipeline } from '../pipeline.ts';
 import { collectSets } from './options.ts';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { packageRoot } from '../../compiler/package-root.ts';
 import { compilePipeline, hasErrors } from '../../compiler/index.ts';
 import { toDadf } from '../../compiler/print.ts';
-import { UserError } from '../../grammar/errors.ts';
+import { UserError } from '../../common/errors.ts';
 import { trainAndTest } from '../../runtime/inference/job.ts';
 import { generateSyntheticDataset } from '../../runtime/synth/index.ts';
 import { printDiagnostics } from '../diagnostics.ts';

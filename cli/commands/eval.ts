@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { UserError } from '../../grammar/errors.ts';
+import { UserError } from '../../common/errors.ts';
 import { loadDataset, readMap, readMask, readMaskChannels, resizeMapBilinear, summarize, MAP_EXTENSIONS, type Dataset, type Sample } from '../../runtime/data/index.ts';
 import { Evaluator, SPRO_FPR_LIMITS, type EvalResult, type ScopeMetrics } from '../../runtime/metrics/index.ts';
 

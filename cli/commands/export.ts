@@ -1,7 +1,7 @@
 // dadfc export RUN --format onnx -o FILE.onnx: the whole inference graph of a trained run
 // (pixels → backbone → transformer → flows → maps and scores) with its weights, opset 17.
 import type { Command } from 'commander';
-import { UserError } from '../../grammar/errors.ts';
+import { UserError } from '../../common/errors.ts';
 import { initBackend } from '../../runtime/backend.ts';
 import { exportRun, ONNX_OPSET, type BatchSize } from '../../runtime/export/index.ts';
 

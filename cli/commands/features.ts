@@ -4,14 +4,14 @@
 import type { Command } from 'commander';
 import { mkdirSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
-import { UserError } from '../../grammar/errors.ts';
+import { UserError } from '../../common/errors.ts';
 import { BACKBONE_ARCHS, type BackboneArch } from '../../compiler/backbones.ts';
 import { initBackend, describeBackend } from '../../runtime/backend.ts';
 import { loadBackbone } from '../../runtime/backbones/index.ts';
 import { canonicalTap } from '../../compiler/weights/index.ts';
 import { FeatureCache, imageKeyOfFile } from '../../runtime/features/index.ts';
 import { imageSize, readImageRgb } from '../../runtime/data/index.ts';
-import { encodeNpy } from '../../runtime/io/npy.ts';
+import { encodeNpy } from '../../formats/index.ts';
 import { writeFileAtomic } from '../files.ts';
 
 interface FeaturesOptions {

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from '../../grammar/errors.ts';
+import { UserError } from '../../common/errors.ts';
 import { openRun } from '../../runtime/inference/open-run.ts';
 import { predict } from '../../runtime/inference/predict.ts';
 import { parseEngine } from '../../runtime/onnx-engine/engines.ts';

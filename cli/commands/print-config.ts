@@ -1,6 +1,6 @@
 // dadfc print-config FILE: the fully resolved pipeline (extends, --set and defaults applied).
 import type { Command } from 'commander';
-import { UserError } from '../../grammar/errors.ts';
+import { UserError } from '../../common/errors.ts';
 import { toDadf, toYaml } from '../../compiler/print.ts';
 import { loadCleanPipeline } from '../pipeline.ts';
 import { collectSets } from './options.ts';

@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { mkdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { compilePipeline, hasErrors } from '../../compiler/index.ts';
-import { UserError } from '../../grammar/errors.ts';
+import { UserError } from '../../common/errors.ts';
 import { printDiagnostics } from '../diagnostics.ts';
 import { writeFileAtomic } from '../files.ts';
 import { createProgress } from '../progress.ts';

@@ -1,7 +1,7 @@
 // dadfc worker --queue redis://HOST:PORT: runs the jobs that `dadfc sweep|bench --queue` put on
 // the queue, --jobs N at a time, until stopped (Ctrl-C / SIGTERM). docs/scale-out.md.
 import type { Command } from 'commander';
-import { UserError } from '../../grammar/errors.ts';
+import { UserError } from '../../common/errors.ts';
 import { runWorker } from '../batch/worker.ts';
 
 interface WorkerFlags {

@@ -1,22 +1,17 @@
 // Public face of weight-file inspection (no tensors, no tfjs): open a weight file, check that
 // it fits an architecture and the taps a pipeline asks for, guess what it holds.
-import { UserError } from '../../grammar/errors.ts';
+import { UserError } from '../../common/errors.ts';
 import { backboneInfo, type BackboneArch } from '../backbones.ts';
-import { openWeightFile } from './open.ts';
+import { openWeightFile, type WeightFile } from '../../formats/index.ts';
 import { describeProblems, fitWeights, type WeightFit } from './match.ts';
 import { canonicalTap } from './layouts.ts';
-import type { WeightFile } from './format.ts';
 
-export type { WeightFile, TensorEntry, WeightFormat } from './format.ts';
-export { elementCount } from './format.ts';
-export { openWeightFile } from './open.ts';
 export { fitWeights, describeProblems, type WeightFit, type WeightProblem } from './match.ts';
 export { inspectWeights, guessArchitecture, type WeightsInspection } from './inspect.ts';
 export {
   archLayout, canonicalTap, tensorsForTaps, allTensors, deepestUnit, mobilenetV2Blocks, resnetShape, vggLayers,
   MOBILENET_V1_STRIDE2, type ArchLayout, type ExpectedTensor, type LayoutUnit, type WeightNaming,
 } from './layouts.ts';
-export { halfToFloat, floatToHalf, halvesToFloats } from './dtypes.ts';
 
 /**
  * The check a pipeline's `weights` key gets: the file exists, is a weight file, and holds

@@ -1,9 +1,8 @@
 // `dadfc weights inspect` and the checker: what a weight file is, which architecture it most
 // likely holds, and which taps it can build.
 import { alphasOf, BACKBONE_ARCHS, type BackboneArch } from '../backbones.ts';
-import { elementCount, type WeightFile, type WeightFormat } from './format.ts';
+import { elementCount, type WeightFile, type WeightFormat, openWeightFile } from '../../formats/index.ts';
 import { fitWeights, type WeightFit } from './match.ts';
-import { openWeightFile } from './open.ts';
 
 export interface WeightsInspection {
   path: string;

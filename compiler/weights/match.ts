@@ -3,7 +3,7 @@
 // shapes, and says which taps can be built and, for those asked for, what is wrong.
 import type { BackboneArch } from '../backbones.ts';
 import { archLayout, type ArchLayout, type ExpectedTensor } from './layouts.ts';
-import type { TensorEntry, WeightFile } from './format.ts';
+import type { TensorEntry, WeightFile } from '../../formats/index.ts';
 
 export interface WeightProblem {
   kind: 'missing' | 'shape' | 'unavailable';

@@ -2,13 +2,12 @@
 // (NHWC float32 in 0..255) to the requested taps (NHWC), built from tfjs-core ops, with
 // pretrained weights from a local file or seeded random weights (always labelled so).
 import * as tf from '@tensorflow/tfjs-core';
-import { UserError } from '../../grammar/errors.ts';
+import { UserError } from '../../common/errors.ts';
 import { backboneInfo, BACKBONE_ARCHS, type BackboneArch, type BackboneInfo, type InputNormalization } from '../../compiler/backbones.ts';
 import { archLayout, canonicalTap, deepestUnit } from '../../compiler/weights/index.ts';
 import { loadNativeWeights } from '../weights/load.ts';
 import { randomNativeWeights } from '../weights/random.ts';
-import { hashFiles } from '../weights/hash.ts';
-import type { NativeWeights } from '../weights/native.ts';
+import { hashFiles, type NativeWeights } from '../../formats/index.ts';
 import { Params, type Forward } from './params.ts';
 import { buildMobilenetV1 } from './mobilenet-v1.ts';
 import { buildMobilenetV2 } from './mobilenet-v2.ts';

@@ -2,7 +2,7 @@
 // transposed), BatchNorm folded into the preceding conv (w·γ/√(var+ε), β − mean·γ/√(var+ε)),
 // since the backbone is frozen. Every tensor made here is tracked for dispose().
 import * as tf from '@tensorflow/tfjs-core';
-import type { NativeTensor, NativeWeights } from '../weights/native.ts';
+import type { NativeTensor, NativeWeights } from '../../formats/index.ts';
 import type { WeightNaming } from '../../compiler/weights/index.ts';
 
 export interface FoldedConv {

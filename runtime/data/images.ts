@@ -2,7 +2,7 @@
 // Orientation is the stored pixel order (EXIF rotation is ignored, as the MVTec tools do), so
 // images and their masks stay aligned.
 import sharp from 'sharp';
-import { UserError } from '../../grammar/errors.ts';
+import { UserError } from '../../common/errors.ts';
 import type { DefectConfig, Sample } from './types.ts';
 import type { LocoChannel } from '../metrics/spro.ts';
 

@@ -5,6 +5,4 @@ export { findDataset, IMAGE_EXTENSIONS, LAYOUT_HINT } from './layout.ts';
 export { splitValidation, trainValidationSplit } from './split.ts';
 export { summarize } from './summary.ts';
 export { readMap, writeMap, resizeMapBilinear, MAP_EXTENSIONS } from './maps.ts';
-export { parseNpy, formatNpy, type Plane } from './npy.ts';
-export { parseTiff, formatTiff } from './tiff.ts';
 export type { Dataset, Sample, Split, Layout, SkippedFile, DefectConfig } from './types.ts';

@@ -1,7 +1,7 @@
 // loadDataset: find the files, read every image's and mask's size from its header (so corrupt
 // files and mismatched masks are caught before any training), and build the samples.
 import { basename, extname, relative } from 'node:path';
-import { UserError, isUserError } from '../../grammar/errors.ts';
+import { UserError, isUserError } from '../../common/errors.ts';
 import { imageSize } from './images.ts';
 import { findDataset, type FoundImage } from './layout.ts';
 import type { Dataset, Sample, SkippedFile, Split } from './types.ts';

@@ -1,9 +1,8 @@
 // Anomaly maps on disk, by extension: .tif/.tiff (float32 TIFF) or .npy (float32 NumPy).
 import { mkdir, readFile, writeFile, rename } from 'node:fs/promises';
 import { dirname, extname } from 'node:path';
-import { UserError } from '../../grammar/errors.ts';
-import { formatNpy, parseNpy, type Plane } from './npy.ts';
-import { formatTiff, parseTiff } from './tiff.ts';
+import { UserError } from '../../common/errors.ts';
+import { decodeNpyPlane, encodeNpy, formatTiff, parseTiff, type Plane } from '../../formats/index.ts';
 
 export const MAP_EXTENSIONS = ['.tiff', '.tif', '.npy'] as const;
 
@@ -18,13 +17,13 @@ export async function readMap(path: string): Promise<Plane> {
   } catch (error) {
     throw new UserError(`cannot read map: ${(error as Error).message}`, { where: path, cause: error });
   }
-  return ext === '.npy' ? parseNpy(bytes, path) : parseTiff(bytes, path);
+  return ext === '.npy' ? decodeNpyPlane(bytes, path) : parseTiff(bytes, path);
 }
 
 /** Writes a float32 map (row-major, width x height) as .tiff/.tif or .npy, atomically. */
 export async function writeMap(path: string, map: Float32Array, width: number, height: number): Promise<void> {
   const ext = extname(path).toLowerCase();
-  const bytes = ext === '.npy' ? formatNpy(map, width, height) : ext === '.tif' || ext === '.tiff' ? formatTiff(map, width, height) : null;
+  const bytes = ext === '.npy' ? encodeNpy(map, [height, width]) : ext === '.tif' || ext === '.tiff' ? formatTiff(map, width, height) : null;
   if (!bytes) throw new UserError(`cannot write a map as '${ext}'`, { where: path, hint: 'Use .tiff, .tif or .npy.' });
   await mkdir(dirname(path), { recursive: true });
   const temp = `${path}.${process.pid}.tmp`;

@@ -3,7 +3,7 @@
 // (or the same seeded random weights) the run was trained with.
 import type { BackboneArch } from '../../compiler/backbones.ts';
 import { MOBILENET_V1_STRIDE2, archLayout, deepestUnit, mobilenetV2Blocks, resnetShape, vggLayers } from '../../compiler/weights/index.ts';
-import { UserError } from '../../grammar/errors.ts';
+import { UserError } from '../../common/errors.ts';
 import { Params, type FoldedConv } from '../backbones/params.ts';
 import { loadNativeWeights } from '../weights/load.ts';
 import { randomNativeWeights } from '../weights/random.ts';

@@ -3,13 +3,13 @@
 //   output `maps`    float32 [B, S, S]     (higher = more anomalous)
 //   output `scores`  float32 [B]
 // Opset 17 (default domain), IR version 8. B is a number or the symbol "batch".
-import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { InputNormalization } from '../../compiler/backbones.ts';
 import type { ModelDims } from '../../compiler/dims.ts';
 import type { Spec } from '../../compiler/spec.ts';
-import { UserError } from '../../grammar/errors.ts';
+import { UserError } from '../../common/errors.ts';
+import { hashFiles } from '../../formats/index.ts';
 import type { ScaleCalibration } from '../model/index.ts';
 import type { NamedWeight } from '../model/params.ts';
 import { openRun, type OpenedRun } from '../inference/open-run.ts';
@@ -107,14 +107,10 @@ export interface ExportSummary extends Omit<OnnxModelSummary, 'bytes'> {
   checkpointSha256: string;
 }
 
-export function sha256OfFile(path: string): string {
-  return createHash('sha256').update(readFileSync(path)).digest('hex');
-}
-
 /** Exports an opened run to an .onnx file (written atomically). */
 export function exportOpenedRun(opened: OpenedRun, file: string, options: { batch?: BatchSize } = {}): ExportSummary {
   const { spec, dims, meta } = opened;
-  const checkpointSha256 = sha256OfFile(opened.run.file('checkpoint'));
+  const checkpointSha256 = hashFiles([opened.run.file('checkpoint')], 64);
   const built = buildOnnxModel({
     name: spec.name,
     spec,

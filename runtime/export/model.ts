@@ -4,7 +4,7 @@
 // where convolutions are involved (ONNX's layout) and [N, T, W] for tokens.
 import type { ModelDims } from '../../compiler/dims.ts';
 import type { Spec, SubnetLayer } from '../../compiler/spec.ts';
-import { UserError } from '../../grammar/errors.ts';
+import { UserError } from '../../common/errors.ts';
 import { FLOW_NORM_EPS } from '../model/flow.ts';
 import type { ScaleCalibration } from '../model/index.ts';
 import type { NamedWeight } from '../model/params.ts';

@@ -3,11 +3,10 @@
 // width and a hash of the weight bytes, or the random seed), the input size, the input
 // normalisation and the taps. Kept in memory (float32, LRU up to a byte limit) and, when a
 // folder is given, on disk as float16 (oldest files deleted beyond a size limit).
-import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { floatToHalf, halvesToFloats } from '../../compiler/weights/index.ts';
+import { floatToHalf, halvesToFloats, hashBytes } from '../../formats/index.ts';
 import type { Backbone } from '../backbones/index.ts';
 
 export interface CacheImage {
@@ -41,7 +40,7 @@ export interface CacheStats {
 }
 
 export function imageKeyOfBytes(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex').slice(0, 24);
+  return hashBytes(bytes, 24);
 }
 
 export function imageKeyOfFile(path: string): string {
@@ -72,7 +71,7 @@ export class FeatureCache {
   /** The part of the key that depends on the backbone and how images are fed to it. */
   static scopeOf(backbone: Backbone, size: number): string {
     const norm = backbone.normalization.kind;
-    return createHash('sha256').update(`${backbone.id}|${size}|${norm}|${backbone.taps.join(',')}`).digest('hex').slice(0, 16);
+    return hashBytes(`${backbone.id}|${size}|${norm}|${backbone.taps.join(',')}`);
   }
 
   /**

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { compilePipeline } from '../../compiler/index.ts';
 import { modelDims } from '../../compiler/dims.ts';
 import type { Spec } from '../../compiler/spec.ts';
-import { UserError } from '../../grammar/errors.ts';
+import { UserError } from '../../common/errors.ts';
 import { loadBackbone } from '../backbones/index.ts';
 import type { FeatureCache } from '../features/index.ts';
 import { createModel, type ScaleCalibration } from '../model/index.ts';

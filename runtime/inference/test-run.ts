@@ -4,7 +4,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { toDadf } from '../../compiler/print.ts';
-import { UserError } from '../../grammar/errors.ts';
+import { UserError } from '../../common/errors.ts';
 import { loadDataset, readImageRgb, readMask, readMaskChannels, summarize, writeMap, type Dataset } from '../data/index.ts';
 import type { FeatureCache } from '../features/index.ts';
 import { evaluate, type EvalImage, type EvalResult, type ScopeMetrics } from '../metrics/index.ts';

@@ -1,6 +1,6 @@
 // The one entry point: score a test split from anomaly maps and ground truth, overall and per
 // defect type (each type together with the good images), with curves for plotting.
-import { UserError } from '../../grammar/errors.ts';
+import { UserError } from '../../common/errors.ts';
 import { rocOf } from './curves.ts';
 import { PixelMetricsBuilder, PRO_FPR_LIMIT } from './pixel-metrics.ts';
 import { SproBuilder, SPRO_FPR_LIMITS, type LocoChannel } from './spro.ts';

@@ -5,7 +5,7 @@
 // The code bits never change the order between two different float32 scores, so a descending
 // walk visits each distinct threshold once, exactly: no binning. 8 bytes per pixel entry.
 import { endianness } from 'node:os';
-import { UserError } from '../../grammar/errors.ts';
+import { UserError } from '../../common/errors.ts';
 
 const CODE_BITS = 29;
 const CODE_MASK = (1 << CODE_BITS) - 1;

@@ -1,7 +1,7 @@
 // Named parameters of a model, in two groups (stage 1 trains 'transformer', stage 2 'flow'),
 // plus fixed buffers (the flows' channel permutations) that checkpoints also carry.
 import * as tf from '@tensorflow/tfjs-core';
-import { UserError } from '../../grammar/errors.ts';
+import { UserError } from '../../common/errors.ts';
 import { normalArray, rngFor, uniformArray } from './prng.ts';
 
 export type ParamGroup = 'transformer' | 'flow';

@@ -1,6 +1,6 @@
 // The scoring engines `dadfc test` and `dadfc predict` offer. Kept apart from the engine so
 // choosing one does not load onnxruntime's native library.
-import { UserError } from '../../grammar/errors.ts';
+import { UserError } from '../../common/errors.ts';
 
 /** The engines `dadfc test` and `dadfc predict` offer. */
 export const ENGINES = ['tfjs', 'onnx'] as const;

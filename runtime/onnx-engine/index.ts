@@ -6,9 +6,10 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { UserError } from '../../grammar/errors.ts';
+import { UserError } from '../../common/errors.ts';
 import { readImageRgb } from '../data/index.ts';
-import { exportOpenedRun, ONNX_OPSET, sha256OfFile, type ExportSummary } from '../export/index.ts';
+import { exportOpenedRun, ONNX_OPSET, type ExportSummary } from '../export/index.ts';
+import { hashFiles } from '../../formats/index.ts';
 import type { OpenedRun } from '../inference/open-run.ts';
 import type { ScoredImage } from '../inference/score.ts';
 import type { Progress } from '../progress.ts';
@@ -41,7 +42,7 @@ export interface OnnxEngineOptions {
 
 /** Where the run's ONNX model lives, exporting it first when it is missing or stale. */
 export function ensureOnnxModel(opened: OpenedRun, options: { modelPath?: string; progress?: Progress } = {}): { path: string; exported?: ExportSummary } {
-  const checkpointSha256 = sha256OfFile(opened.run.file('checkpoint'));
+  const checkpointSha256 = hashFiles([opened.run.file('checkpoint')], 64);
   const scoring = JSON.stringify({ score: opened.spec.score, calibration: opened.calibration ?? null });
   const candidates = options.modelPath ? [options.modelPath] : [join(opened.run.path, ONNX_MODEL_FILE), join(tmpdir(), `dadf-${checkpointSha256.slice(0, 16)}.onnx`)];
   for (const path of candidates) {

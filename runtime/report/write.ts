@@ -1,7 +1,7 @@
 // writeReport: report.html (self-contained), heatmaps/<type>/<id>.png, metrics.json, metrics.csv.
 import { mkdir, rm, writeFile, rename } from 'node:fs/promises';
 import path from 'node:path';
-import { UserError } from '../../grammar/errors.ts';
+import { UserError } from '../../common/errors.ts';
 import { globalRange, maskImage, overlay } from './colormap.ts';
 import { buildHtml, type RenderedCase, type RenderedType } from './html.ts';
 import { metricsCsv, metricsJson } from './metrics-files.ts';

@@ -8,7 +8,7 @@
 // it, and the thresholds learned on the validation split.
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from '../../grammar/errors.ts';
+import { UserError } from '../../common/errors.ts';
 import type { Spec } from '../../compiler/spec.ts';
 import type { LearnedThresholds } from '../thresholds/rules.ts';
 import { upgradeStoredSpec } from '../../compiler/validate.ts';

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
-import { UserError } from '../../grammar/errors.ts';
+import { UserError } from '../../common/errors.ts';
 import { hashSeed } from './rng.ts';
 import { checkSize, defectsFor, renderSample } from './sample.ts';
 

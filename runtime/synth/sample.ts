@@ -1,7 +1,7 @@
 // One synthetic sample in memory. The normal scene and the defect draw from separate seeded
 // streams, so renderSample(s, c, d) and renderSample(s, c, null) share the same normal image
 // and the mask is exactly the set of pixels where they differ.
-import { UserError } from '../../grammar/errors.ts';
+import { UserError } from '../../common/errors.ts';
 import { PAINTERS, defectsForKind } from './defects.ts';
 import { Rng, hashSeed } from './rng.ts';
 import { CATEGORIES } from './scenes.ts';

@@ -8,7 +8,7 @@
 // values stay in (0, 1) and the order of raw scores is kept. spread is the standard deviation of
 // the good validation images' scores (image scores for images, map pixels for maps).
 import type { Spec } from '../../compiler/spec.ts';
-import { UserError } from '../../grammar/errors.ts';
+import { UserError } from '../../common/errors.ts';
 import { f1Max } from '../metrics/curves.ts';
 
 export type ThresholdSettings = Spec['score']['threshold'];

@@ -1,7 +1,7 @@
 // A checkpoint is one file: magic, a JSON header (meta + tensor index), then float32 data.
 // Written to a temp file and renamed, so a killed run never leaves a half-written one.
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
-import { UserError } from '../../grammar/errors.ts';
+import { UserError } from '../../common/errors.ts';
 
 const MAGIC = 'DADFCKPT';
 

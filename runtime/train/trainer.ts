@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { createHash } from 'node:crypto';
 import { modelDims, type ModelDims } from '../../compiler/dims.ts';
 import type { Spec } from '../../compiler/spec.ts';
-import { UserError } from '../../grammar/errors.ts';
+import { UserError } from '../../common/errors.ts';
 import { loadBackbone, type Backbone } from '../backbones/index.ts';
 import { loadDataset, trainValidationSplit, type Dataset } from '../data/index.ts';
 import { FeatureCache } from '../features/index.ts';

@@ -1,8 +1,9 @@
 // Reads the tensors that the requested taps need from a weight file, after checking names,
 // shapes and that their bytes are present (compiler/weights does the checking).
-import { checkWeightsForTaps, tensorsForTaps, type WeightFile } from '../../compiler/weights/index.ts';
+import { checkWeightsForTaps, tensorsForTaps } from '../../compiler/weights/index.ts';
+import type { WeightFile } from '../../formats/index.ts';
 import type { BackboneArch } from '../../compiler/backbones.ts';
-import type { NativeWeights } from './native.ts';
+import type { NativeWeights } from '../../formats/index.ts';
 
 export interface LoadedWeights {
   file: WeightFile;

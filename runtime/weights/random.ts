@@ -2,9 +2,9 @@
 // so). Kernels He-normal (std sqrt(2 / fan_in)), biases 0, BatchNorm the identity
 // (gamma 1, beta 0, mean 0, var 1). Same seed → same bytes, on every machine.
 import { archLayout, tensorsForTaps } from '../../compiler/weights/index.ts';
-import { elementCount } from '../../compiler/weights/index.ts';
+import { elementCount } from '../../formats/index.ts';
 import type { BackboneArch } from '../../compiler/backbones.ts';
-import type { NativeWeights } from './native.ts';
+import type { NativeWeights } from '../../formats/index.ts';
 import { mulberry32 } from '../random.ts';
 
 /** Uniform [0, 1) draws from a seed (the runtime's one generator). */

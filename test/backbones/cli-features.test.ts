@@ -7,10 +7,9 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs-core';
 import { main } from '../../cli/main.ts';
-import { decodeNpy } from '../../runtime/io/npy.ts';
+import { decodeNpy, writeSafetensors } from '../../formats/index.ts';
 import { loadBackbone } from '../../runtime/backbones/index.ts';
 import { randomNativeWeights } from '../../runtime/weights/random.ts';
-import { writeSafetensors } from '../../runtime/weights/safetensors-write.ts';
 import { useCpu } from './helpers.ts';
 
 const scratch = mkdtempSync(join(tmpdir(), 'dadf-features-cli-'));
@@ -51,7 +50,7 @@ test('dadfc features writes <stem>.<tap>.npy, float32 NHWC batch 1, equal to the
   assert.equal(r.code, 0, r.err);
   assert.match(r.err, /resnet18 \(pretrained: safetensors/);
   assert.deepEqual(readdirSync(out).sort(), ['part-a.layer1.npy', 'part-a.layer2.npy', 'part-b.layer1.npy', 'part-b.layer2.npy']);
-  const l2 = decodeNpy(readFileSync(join(out, 'part-a.layer2.npy')));
+  const l2 = decodeNpy(readFileSync(join(out, 'part-a.layer2.npy')), 'features.npy');
   assert.deepEqual(l2.shape, [1, 6, 6, 128]);
   const backbone = await loadBackbone({ arch: 'resnet18', weights, taps: ['layer2'] });
   const direct = backbone.extract(tf.tensor4d(Float32Array.from(raw), [1, 48, 48, 3]));
@@ -81,7 +80,7 @@ test('dadfc features --random labels the output as not pretrained', async () => 
   const r = await capture(['features', '--backbone', 'mobilenet_v1', '--alpha', '0.25', '--random', '--size', '32', '--taps', 'conv_pw_1_relu', '--backend', 'cpu', '-o', join(scratch, 'rand'), img]);
   assert.equal(r.code, 0, r.err);
   assert.match(r.err, /RANDOM init, seed 0: not pretrained/);
-  assert.deepEqual(decodeNpy(readFileSync(join(scratch, 'rand', 'y.conv_pw_1_relu.npy'))).shape, [1, 16, 16, 16]);
+  assert.deepEqual(decodeNpy(readFileSync(join(scratch, 'rand', 'y.conv_pw_1_relu.npy')), 'features.npy').shape, [1, 16, 16, 16]);
 });
 
 test('dadfc weights inspect: format, architecture, parameters, buildable taps', async () => {

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { floatToHalf, halfToFloat, halvesToFloats } from '../../compiler/weights/index.ts';
+import { floatToHalf, halfToFloat, halvesToFloats } from '../../formats/index.ts';
 import { loadBackbone } from '../../runtime/backbones/index.ts';
 import { FeatureCache, type CacheImage } from '../../runtime/features/index.ts';
 import { seededUniform } from '../../runtime/weights/random.ts';

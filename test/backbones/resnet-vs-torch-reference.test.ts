@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { BackboneArch } from '../../compiler/backbones.ts';
 import { loadBackbone } from '../../runtime/backbones/index.ts';
 import { randomNativeWeights, seededUniform } from '../../runtime/weights/random.ts';
-import { writeSafetensors } from '../../runtime/weights/safetensors-write.ts';
+import { writeSafetensors } from '../../formats/index.ts';
 import { relativeError, useCpu } from './helpers.ts';
 import { torchResnet, torchVgg } from './torch-reference.ts';
 

@@ -2,7 +2,7 @@
 // JS (NCHW, float64, weights read straight from the state dict in OIHW), to check the
 // tfjs-core backbone against torchvision semantics without Python: symmetric zero padding,
 // max pool 3/2 pad 1 padding with −∞, BN eps 1e-5 unfolded, Bottleneck stride on conv2.
-import type { NativeWeights } from '../../runtime/weights/native.ts';
+import type { NativeWeights } from '../../formats/index.ts';
 
 export interface Chw {
   c: number;

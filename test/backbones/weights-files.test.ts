@@ -6,11 +6,11 @@ import { cpSync, mkdtempSync, readdirSync, rmSync, truncateSync, writeFileSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { isUserError } from '../../grammar/errors.ts';
-import { checkWeightsForTaps, inspectWeights, openWeightFile, weightsFitProblem } from '../../compiler/weights/index.ts';
+import { isUserError } from '../../common/errors.ts';
+import { checkWeightsForTaps, inspectWeights, weightsFitProblem } from '../../compiler/weights/index.ts';
 import { loadBackbone } from '../../runtime/backbones/index.ts';
 import { randomNativeWeights } from '../../runtime/weights/random.ts';
-import { writeSafetensors } from '../../runtime/weights/safetensors-write.ts';
+import { openWeightFile, writeSafetensors } from '../../formats/index.ts';
 import { sharedMissing, useCpu, WEIGHTS, weightsFolder } from './helpers.ts';
 
 const scratch = mkdtempSync(join(tmpdir(), 'dadf-weights-test-'));

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from '../../grammar/errors.ts';
+import { UserError } from '../../common/errors.ts';
 import { loadDataset, readImageRgb } from '../../runtime/data/index.ts';
 import { makeLoco, makeMvtec, mask, rgb, tempDir, writeFile } from './make-fixtures.ts';
 

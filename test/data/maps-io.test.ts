@@ -5,8 +5,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { fromArrayBuffer } from 'geotiff';
-import { UserError } from '../../grammar/errors.ts';
-import { formatNpy, parseNpy, readMap, resizeMapBilinear, writeMap } from '../../runtime/data/index.ts';
+import { UserError } from '../../common/errors.ts';
+import { readMap, resizeMapBilinear, writeMap } from '../../runtime/data/index.ts';
+import { decodeNpy, decodeNpyPlane, encodeNpy } from '../../formats/index.ts';
 import { tempDir } from './make-fixtures.ts';
 
 const sample = () => Float32Array.from({ length: 5 * 3 }, (_, i) => (i - 7) * 0.37 + (i === 4 ? 1e-30 : 0));
@@ -39,7 +40,7 @@ test('TIFF maps that are not plain float32 go through geotiff (here: 8-bit grey 
   assert.equal(back.width, 3);
 });
 
-test('.npy: round trip, float64, Fortran order and (1, H, W) shapes', async () => {
+test('.npy: round trip, float64, Fortran order (2-D and 3-D) and (1, H, W) shapes', async () => {
   const dir = tempDir();
   const map = sample();
   await writeMap(join(dir, 'a.npy'), map, 5, 3);
@@ -59,15 +60,20 @@ test('.npy: round trip, float64, Fortran order and (1, H, W) shapes', async () =
     return out;
   };
   // 2x3 [[1,2,3],[4,5,6]] stored column-major: 1,4,2,5,3,6.
-  const f = parseNpy(npy('<f8', true, '(2, 3)', [1, 4, 2, 5, 3, 6], 8), 'f.npy');
+  const f = decodeNpyPlane(npy('<f8', true, '(2, 3)', [1, 4, 2, 5, 3, 6], 8), 'f.npy');
   assert.deepEqual(Array.from(f.data), [1, 2, 3, 4, 5, 6]);
   assert.deepEqual([f.height, f.width], [2, 3]);
-  const b = parseNpy(npy('<f4', false, '(1, 2, 3)', [1, 2, 3, 4, 5, 6], 4), 'b.npy');
+  // Any rank in Fortran order comes back in C order: a[i][j][k] = 6i + 2j + k, i fastest on disk.
+  const cube = decodeNpy(npy('<f4', true, '(2, 3, 2)', [0, 6, 2, 8, 4, 10, 1, 7, 3, 9, 5, 11], 4), 'cube.npy');
+  assert.deepEqual(cube.shape, [2, 3, 2]);
+  assert.deepEqual(Array.from(cube.data), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+  assert.deepEqual(decodeNpy(encodeNpy(cube.data, [3, 4]), 'again.npy').shape, [3, 4]);
+  const b = decodeNpyPlane(npy('<f4', false, '(1, 2, 3)', [1, 2, 3, 4, 5, 6], 4), 'b.npy');
   assert.deepEqual([b.height, b.width], [2, 3]);
-  assert.throws(() => parseNpy(npy('<i4', false, '(2, 3)', [1, 2, 3, 4, 5, 6], 4), 'i.npy'), (e) => e instanceof UserError && /dtype <i4/.test(e.message));
-  assert.throws(() => parseNpy(npy('<f4', false, '(2, 3, 2)', new Array(12).fill(0), 4), 's.npy'), /not a 2-D map/);
+  assert.throws(() => decodeNpyPlane(npy('<i4', false, '(2, 3)', [1, 2, 3, 4, 5, 6], 4), 'i.npy'), (e) => e instanceof UserError && /dtype <i4/.test(e.message));
+  assert.throws(() => decodeNpyPlane(npy('<f4', false, '(2, 3, 2)', new Array(12).fill(0), 4), 's.npy'), /not a 2-D map/);
   // The header is padded so that the data starts on a 64-byte boundary.
-  assert.equal((formatNpy(map, 5, 3).length - 60) % 64, 0);
+  assert.equal((encodeNpy(map, [3, 5]).length - 60) % 64, 0);
 });
 
 test('corrupt and unknown map files give a clear error naming the file', async () => {

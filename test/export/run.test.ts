@@ -7,7 +7,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from 'node
 import { join, resolve } from 'node:path';
 import { compilePipeline } from '../../compiler/index.ts';
 import { toDadf } from '../../compiler/print.ts';
-import { isUserError } from '../../grammar/errors.ts';
+import { isUserError } from '../../common/errors.ts';
 import { initBackend } from '../../runtime/backend.ts';
 import { exportRun } from '../../runtime/export/index.ts';
 import { decodeModel } from '../../runtime/export/onnx-proto.ts';

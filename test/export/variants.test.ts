@@ -8,7 +8,7 @@ import { decodeModel } from '../../runtime/export/onnx-proto.ts';
 import { buildOnnxModel } from '../../runtime/export/index.ts';
 import { modelDims } from '../../compiler/dims.ts';
 import { createModel } from '../../runtime/model/index.ts';
-import { isUserError } from '../../grammar/errors.ts';
+import { isUserError } from '../../common/errors.ts';
 import { tinySpec } from '../model/tiny-spec.ts';
 import { bothEngines, maxAbsDiff, normalisedMaxDiff } from './helpers.ts';
 

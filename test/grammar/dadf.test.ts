@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Block, Property, Value } from '../../grammar/ast.ts';
-import { formatDiagnostic, parseDadf, parseDadfValue, parseFile, parseText, isUserError } from '../../grammar/index.ts';
+import { isUserError } from '../../common/errors.ts';
+import { formatDiagnostic, parseDadf, parseDadfValue, parseFile, parseText } from '../../grammar/index.ts';
 import { assertAllRangesInside, pipelineFiles, readRepoFile } from './helpers.ts';
 
 function only<T>(items: T[]): T {

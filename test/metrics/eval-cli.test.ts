@@ -5,7 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { main } from '../../cli/main.ts';
 import { runEval } from '../../cli/commands/eval.ts';
-import { UserError } from '../../grammar/errors.ts';
+import { UserError } from '../../common/errors.ts';
 import { loadDataset, readMask, writeMap } from '../../runtime/data/index.ts';
 import { evaluate } from '../../runtime/metrics/index.ts';
 import { makeLoco, makeMvtec, tempDir } from '../data/make-fixtures.ts';

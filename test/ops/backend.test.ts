@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { isUserError } from '../../grammar/errors.ts';
+import { isUserError } from '../../common/errors.ts';
 import { initBackend } from '../../runtime/backend.ts';
 import { fastOps, stockOps, type Ops } from '../../runtime/ops/index.ts';
 import { mulberry32, normalArray } from '../../runtime/model/prng.ts';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { generateSyntheticDataset, renderSample, sampleSeed } from '../../runtime/synth/index.ts';
-import { UserError } from '../../grammar/errors.ts';
+import { UserError } from '../../common/errors.ts';
 
 test('writes the MVTec AD layout with the right counts, sizes and masks', async (t) => {
   const dir = await mkdtemp(path.join(tmpdir(), 'dadf-synth-'));

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { renderSample, defectsFor, SYNTH_CATEGORIES } from '../../runtime/synth/index.ts';
-import { UserError } from '../../grammar/errors.ts';
+import { UserError } from '../../common/errors.ts';
 
 const SIZE = 96;
 

@@ -2,7 +2,7 @@
 // normalisation (0.5 exactly at the threshold), labels and masks, and fixed overrides.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isUserError } from '../../grammar/errors.ts';
+import { isUserError } from '../../common/errors.ts';
 import { decide, f1MaxThreshold, isDefective, learnThresholds, maskOf, normalise, normaliseMap, quantile } from '../../runtime/thresholds/rules.ts';
 
 const settings = { quantile: 0.75 };

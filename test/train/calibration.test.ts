@@ -8,7 +8,7 @@ import { cpSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compilePipeline } from '../../compiler/index.ts';
 import { toDadf } from '../../compiler/print.ts';
-import { isUserError } from '../../grammar/errors.ts';
+import { isUserError } from '../../common/errors.ts';
 import { initBackend } from '../../runtime/backend.ts';
 import { loadDataset, splitValidation } from '../../runtime/data/index.ts';
 import { FeatureCache } from '../../runtime/features/index.ts';

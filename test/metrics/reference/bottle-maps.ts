@@ -7,7 +7,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { formatNpy, loadDataset, readMask, writeMap } from '../../../runtime/data/index.ts';
+import { loadDataset, readMask, writeMap } from '../../../runtime/data/index.ts';
+import { encodeNpy } from '../../../formats/index.ts';
 
 const out = process.argv[2];
 if (!out) {
@@ -35,6 +36,6 @@ for (const sample of dataset.test) {
   const map = Float32Array.from(mask, (m) => Math.round((m * 0.3 * random() + random()) * gain * 64) / 64 + (random() < 0.3 ? random() * 1e-3 : 0));
   await writeMap(join(out, 'test', `${sample.id}.tiff`), map, side, side);
   mkdirSync(join(out, 'masks', sample.defect), { recursive: true });
-  writeFileSync(join(out, 'masks', `${sample.id}.npy`), formatNpy(Float32Array.from(mask), side, side));
+  writeFileSync(join(out, 'masks', `${sample.id}.npy`), encodeNpy(Float32Array.from(mask), [side, side]));
 }
 console.log(`wrote ${dataset.test.length} maps and masks under ${out}`);

@@ -1,5 +1,6 @@
-// Content hashes of weight files: backbone ids and feature-cache keys depend on the bytes,
-// not the path, so a moved file keeps its cache and an edited one does not.
+// SHA-256 content hashes (hex, cut to `length`): backbone ids, feature-cache keys and the
+// checkpoint a model was exported from depend on the bytes, not the path, so a moved file
+// keeps its cache and an edited one does not.
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
 

@@ -1,7 +1,7 @@
 // Writes .safetensors files (float32), e.g. random weights in torchvision layout for round
 // trips and for comparing with other tools. Header padded to 8 bytes as the format advises.
 import { writeFileSync } from 'node:fs';
-import type { NativeWeights } from './native.ts';
+import type { NativeWeights } from './weight-file.ts';
 
 export function writeSafetensors(path: string, weights: NativeWeights, metadata?: Record<string, string>): void {
   const header: Record<string, unknown> = {};

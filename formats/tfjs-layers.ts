@@ -4,9 +4,9 @@
 // throws a UserError naming the missing file and the layer.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { UserError } from '../../grammar/errors.ts';
+import { UserError } from '../common/errors.ts';
 import { DTYPE_BYTES, decodeToFloat32 } from './dtypes.ts';
-import { elementCount, type TensorEntry, type WeightFile } from './format.ts';
+import { elementCount, type TensorEntry, type WeightFile } from './weight-file.ts';
 
 interface ManifestWeight {
   name: string;

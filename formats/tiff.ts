@@ -2,8 +2,8 @@
 // compression, any numeric sample type, first sample of each pixel); writing is a minimal
 // baseline TIFF: little-endian, one uncompressed strip, one float32 sample per pixel.
 import { fromArrayBuffer } from 'geotiff';
-import { UserError } from '../../grammar/errors.ts';
-import type { Plane } from './npy.ts';
+import { UserError } from '../common/errors.ts';
+import type { Plane } from './plane.ts';
 
 const SHORT = 3;
 const LONG = 4;

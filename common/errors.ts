@@ -1,6 +1,6 @@
 // An error a person can cause (missing file, corrupt image, bad flag). The CLI prints it as
-// one clear message (where, what, what to do) with no stack trace. It lives in the lowest
-// phase so that every phase can throw it; compiler and runtime re-export it.
+// one clear message (where, what, what to do) with no stack trace. It lives in the
+// module below every phase (common/) so that grammar, compiler and runtime all throw it.
 export class UserError extends Error {
   /** Where the problem is: a file path, `file:line:col`, a flag. */
   readonly where?: string;

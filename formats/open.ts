@@ -3,8 +3,8 @@
 // with a message that says what was expected.
 import { closeSync, existsSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from '../../grammar/errors.ts';
-import type { WeightFile } from './format.ts';
+import { UserError } from '../common/errors.ts';
+import type { WeightFile } from './weight-file.ts';
 import { looksLikeSafetensors, openSafetensors } from './safetensors.ts';
 import { openTfjsLayers } from './tfjs-layers.ts';
 import { openTorchZip } from './torch-zip.ts';

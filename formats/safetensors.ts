@@ -2,9 +2,9 @@
 // {name: {dtype, shape, data_offsets}}, then the raw bytes) lazily: only the header is read
 // up front, each tensor's bytes when asked for.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { UserError } from '../../grammar/errors.ts';
+import { UserError } from '../common/errors.ts';
 import { DTYPE_BYTES, decodeToFloat32 } from './dtypes.ts';
-import { elementCount, type TensorEntry, type WeightFile } from './format.ts';
+import { elementCount, type TensorEntry, type WeightFile } from './weight-file.ts';
 
 interface HeaderEntry {
   dtype: string;

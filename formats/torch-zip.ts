@@ -2,9 +2,9 @@
 // the zip directory, a restricted unpickle of data.pkl, and each storage's raw bytes from
 // `<archive>/data/<key>`. Tensors are found wherever they sit in nested dicts (a bare state
 // dict, or {"state_dict": ...}); names join the dict keys with dots.
-import { UserError } from '../../grammar/errors.ts';
+import { UserError } from '../common/errors.ts';
 import { decodeToFloat32, DTYPE_BYTES } from './dtypes.ts';
-import { elementCount, type TensorEntry, type WeightFile } from './format.ts';
+import { elementCount, type TensorEntry, type WeightFile } from './weight-file.ts';
 import { unpickle, type PyCall, type PySymbol } from './unpickle.ts';
 import { readZipDirectory, readZipEntry, type ZipEntry } from './zip.ts';
 
