@@ -31,7 +31,7 @@ if (build.status !== 0) process.exit(build.status ?? 1);
 
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--import', './test/setup.ts', '--test', '--test-concurrency=2', '--test-reporter=spec', ...flags, ...files],
+  ['--import', 'tsx', '--import', './test/setup.mjs', '--test', '--test-concurrency=2', '--test-reporter=spec', ...flags, ...files],
   { stdio: 'inherit' },
 );
 process.exit(result.status ?? 1);
