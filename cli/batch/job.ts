@@ -58,6 +58,9 @@ export function readResult(runDir: string): RunResult | undefined {
 
 /** Trains (resuming what was started) and tests one job in this process; writes result.json last. */
 export async function executeJob(job: RunJob, ctx: RuntimeContext): Promise<RunResult> {
+  // A queue may hand out a job again whose worker died between result.json and reporting it.
+  const done = readResult(job.runDir);
+  if (done) return done;
   const compiled = compilePipeline(job.pipelineFile, { sets: job.sets, pipeline: job.pipeline });
   if (hasErrors(compiled.diagnostics) || !compiled.spec) {
     throw new UserError('the pipeline does not check with this run\'s overrides', { where: job.pipelineFile, hint: `dadfc check ${job.pipelineFile} ${job.sets.map((s) => `--set '${s}'`).join(' ')}` });

@@ -1,9 +1,9 @@
 // `dadfc worker`: takes run jobs from the Redis queue and runs each in a child process pinned
 // to its share of this machine's cores (--jobs of them at once). A user error fails the job
 // for good (its message goes to the batch's table); anything else is retried, on any worker,
-// from the run's last checkpoint. SIGINT/SIGTERM stop it; its unfinished jobs go back to the
-// queue once their lock expires.
-import { UnrecoverableError, Worker } from 'bullmq';
+// from the run's last checkpoint. SIGINT/SIGTERM stop it: its running jobs go back to the queue
+// at once, without using up an attempt, and resume from their checkpoints elsewhere.
+import { UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import { hostname } from 'node:os';
 import { allowedCpus, describeShares, shareCores } from './cores.ts';
 import { checkQueueUrl, checkReachable, connectionOf, QUEUE_NAME, redact, type QueuePayload, type QueueProgress } from './queue.ts';
@@ -26,9 +26,10 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   log(`worker ${me} on queue '${QUEUE_NAME}' at ${redact(url)}: ${describeShares(free)}`);
   const runtime: RuntimeChoice = { backend: options.backend, cache: options.cache, cacheDir: options.cacheDir };
   const lockMs = options.lockSeconds * 1000;
+  let stopping = false;
   const worker = new Worker<QueuePayload>(
     QUEUE_NAME,
-    async (queued) => {
+    async (queued, token) => {
       const { job } = queued.data;
       const share = free.pop()!;
       const say = (text: string) => queued.updateProgress({ worker: me, text } satisfies QueueProgress).catch(() => {});
@@ -40,6 +41,11 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
           log(`finished ${jobLabel(job)}`);
           return { worker: me, finished: ended.result.finished };
         }
+        if (stopping) {
+          await queued.moveToWait(token);
+          log(`returned ${jobLabel(job)} to the queue`);
+          throw new WaitingError();
+        }
         log(`failed ${jobLabel(job)}: ${ended.message}${ended.userError ? '' : ' (will be retried)'}`);
         throw ended.userError ? new UnrecoverableError(ended.message) : new Error(ended.message);
       } finally {
@@ -50,11 +56,16 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   );
   worker.on('error', (error) => log(`queue error: ${error.message}`));
   await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
+    const stop = () => {
+      stopping = true; // before the children's exits are seen: they are not failures
+      resolve();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
   });
-  log(`worker ${me} stopping; its unfinished jobs return to the queue within ${options.lockSeconds} s`);
-  const closing = worker.close(true);
+  log(`worker ${me} stopping`);
+  const closing = worker.close();
   killRunProcesses();
   await closing;
+  log(`worker ${me} stopped`);
 }

@@ -102,4 +102,10 @@ test('two workers, one killed mid-training: every run finishes exactly once, res
   }
   assert.equal(csvLines(readFileSync(join(out, 'results.csv'), 'utf8')).length, 5, 'header, three categories, mean');
   assert.deepEqual(readdirSync(out).filter((f) => f.includes('.tmp')), []);
+
+  // The surviving worker stops cleanly on SIGTERM.
+  const alive = workers[1 - killed.worker];
+  alive.child.kill('SIGTERM');
+  assert.equal(await alive.exited, 0, alive.err());
+  assert.match(alive.err(), /worker \S+ stopped/);
 });
