@@ -5,7 +5,7 @@ import { UserError } from '../../common/errors.ts';
 import type { RuntimeFlags } from '../runtime-context.ts';
 import { readResult, type JobOutcome, type RunJob } from './job.ts';
 import { runHere, runInProcesses } from './local.ts';
-import { runOnQueue } from './queue.ts';
+import { checkQueueUrl, runOnQueue } from './queue.ts';
 import { jobLabel, type BatchReport } from './report.ts';
 
 export interface BatchFlags extends RuntimeFlags {
@@ -13,10 +13,12 @@ export interface BatchFlags extends RuntimeFlags {
   queue?: string;
 }
 
+/** The number of local processes; checks --jobs and --queue before anything is written. */
 export function jobCount(flags: BatchFlags): number {
   const n = Number(flags.jobs ?? 1);
   if (!Number.isInteger(n) || n < 1) throw new UserError(`--jobs expects a whole number of processes ≥ 1, got '${flags.jobs}'`, { where: '--jobs', exitCode: 2 });
   if (n > 1 && flags.queue) throw new UserError('--jobs and --queue do not go together', { where: '--jobs', hint: 'with --queue, give each worker its --jobs: dadfc worker --queue URL --jobs N', exitCode: 2 });
+  if (flags.queue) checkQueueUrl(flags.queue);
   return n;
 }
 

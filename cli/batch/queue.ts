@@ -49,12 +49,13 @@ export const connectionOf = (url: string) => ({ url, maxRetriesPerRequest: null 
 /** Fails fast, with one message, when nothing answers at the URL (BullMQ would retry forever). */
 export async function checkReachable(url: string): Promise<void> {
   const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 5000 });
-  client.on('error', () => {});
+  let cause: Error | undefined; // the socket's own error (ECONNREFUSED…), not ioredis' "Connection is closed"
+  client.on('error', (error: Error) => (cause ??= error));
   try {
     await client.connect();
     await client.ping();
   } catch (error) {
-    throw new UserError(`no Redis answers at ${redact(url)}: ${(error as Error).message}`, { where: '--queue', hint: 'start redis-server there (docs/scale-out.md), or correct the URL' });
+    throw new UserError(`no Redis answers at ${redact(url)}: ${(cause ?? (error as Error)).message}`, { where: '--queue', hint: 'start redis-server there (docs/scale-out.md), or correct the URL' });
   } finally {
     client.disconnect();
   }
