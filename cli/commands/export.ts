@@ -22,7 +22,7 @@ function parseBatch(value: string): BatchSize {
 export function register(program: Command): void {
   program
     .command('export')
-    .description('Export a trained run as one ONNX graph: images [B, S, S, 3] float32 0..255 (NHWC) → maps [B, S, S], scores [B] (opset 17).')
+    .description('Export a trained run as one ONNX graph: images [B, S, S, 3] float32 0..255 (NHWC) → maps, scores, normalised scores, labels and masks (opset 17).')
     .argument('<run>', 'run directory written by dadfc train')
     .option('--format <format>', 'export format (onnx)', 'onnx')
     .option('-o, --out <file>', 'the .onnx file to write (default RUN/model.onnx)')
@@ -47,6 +47,12 @@ export function register(program: Command): void {
           `  input  images  float32 [${b}, ${S}, ${S}, 3]  RGB 0..255, NHWC, resized to ${S}×${S}`,
           `  output maps    float32 [${b}, ${S}, ${S}]     higher = more anomalous`,
           `  output scores  float32 [${b}]`,
+          ...(summary.decision
+            ? [
+                `  output normalised_scores float32 [${b}], labels bool [${b}], normalised_maps float32 [${b}, ${S}, ${S}], masks bool [${b}, ${S}, ${S}]`,
+                `  image threshold ${summary.decision.image.toPrecision(6)} (${summary.decision.imageSource}), pixel threshold ${summary.decision.pixel.toPrecision(6)} (${summary.decision.pixelSource}); in the model's metadata`,
+              ]
+            : ['  no thresholds (the run has no validation split): no labels or masks in the graph']),
         ].join('\n') + '\n',
       );
     });

@@ -2,6 +2,8 @@
 //   input  `images`  float32 [B, S, S, 3], NHWC RGB in 0..255 (already resized to S)
 //   output `maps`    float32 [B, S, S]     (higher = more anomalous)
 //   output `scores`  float32 [B]
+// and, when the run has thresholds (docs/thresholds.md), `normalised_scores` float32 [B],
+// `labels` bool [B], `normalised_maps` float32 [B, S, S] and `masks` bool [B, S, S].
 // Opset 17 (default domain), IR version 8. B is a number or the symbol "batch".
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -12,9 +14,11 @@ import { UserError } from '../../common/errors.ts';
 import { hashFiles } from '../../formats/index.ts';
 import type { ScaleCalibration } from '../model/index.ts';
 import type { NamedWeight } from '../model/params.ts';
+import type { Decision } from '../thresholds/rules.ts';
 import { openRun, type OpenedRun } from '../inference/open-run.ts';
 import { emitBackbone, type BackboneSource } from './backbone.ts';
 import { FLOAT, GraphBuilder } from './graph.ts';
+import { decisionMetadata, emitDecision } from './decision.ts';
 import { emitModel } from './model.ts';
 import { encodeModel, type ModelMsg } from './onnx-proto.ts';
 
@@ -37,6 +41,8 @@ export interface OnnxGraphInput {
   /** The backbone's own input normalisation (what runtime/backbones applies). */
   normalization: InputNormalization;
   batch?: BatchSize;
+  /** The thresholds in force: adds the decision outputs and their metadata. */
+  decision?: Decision;
   /** Extra key/value pairs stored in the model's metadata_props. */
   metadata?: Record<string, string>;
 }
@@ -80,6 +86,7 @@ export function buildOnnxModel(input: OnnxGraphInput): OnnxModelSummary {
   const { maps, scores } = emitModel(g, taps, spec, dims, input.weights, input.calibration);
   g.output('maps', maps, FLOAT, [b, S, S], 'anomaly maps at input size; higher = more anomalous');
   g.output('scores', scores, FLOAT, [b], `image scores (${spec.score.image} of the map)`);
+  if (input.decision) emitDecision(g, maps, scores, input.decision, b, S);
   if (g.weightBytes > PROTOBUF_LIMIT - 64 * 1024 * 1024) {
     throw new UserError(`cannot export node graph/initializers: ${(g.weightBytes / 2 ** 30).toFixed(2)} GiB of weights exceed protobuf's 2 GiB limit for one .onnx file`, {
       hint: 'use a smaller pipeline (embed.dim, transformer.depth), or score with --engine tfjs',
@@ -92,7 +99,13 @@ export function buildOnnxModel(input: OnnxGraphInput): OnnxModelSummary {
     docString: `dadf pipeline ${spec.name}: images [B, ${S}, ${S}, 3] float32 0..255 (NHWC) → maps [B, ${S}, ${S}], scores [B]`,
     graph: { name: spec.name, node: g.nodes, initializer: g.initializers, input: g.inputs, output: g.outputs },
     opsetImport: [{ domain: '', version: ONNX_OPSET }],
-    metadataProps: Object.entries({ pipeline: spec.name, input_size: String(S), layout: 'NHWC float32 0..255', ...(input.metadata ?? {}) }).map(([key, value]) => ({ key, value })),
+    metadataProps: Object.entries({
+      pipeline: spec.name,
+      input_size: String(S),
+      layout: 'NHWC float32 0..255',
+      ...(input.decision ? decisionMetadata(input.decision) : {}),
+      ...(input.metadata ?? {}),
+    }).map(([key, value]) => ({ key, value })),
   };
   const opCounts: Record<string, number> = {};
   for (const n of g.nodes) opCounts[n.opType] = (opCounts[n.opType] ?? 0) + 1;
@@ -100,6 +113,8 @@ export function buildOnnxModel(input: OnnxGraphInput): OnnxModelSummary {
 }
 
 export interface ExportSummary extends Omit<OnnxModelSummary, 'bytes'> {
+  /** The thresholds baked into the graph (absent for a run without thresholds). */
+  decision?: Decision;
   file: string;
   fileBytes: number;
   batch: BatchSize;
@@ -117,6 +132,7 @@ export function exportOpenedRun(opened: OpenedRun, file: string, options: { batc
     dims,
     weights: opened.model.getWeights(),
     calibration: opened.calibration,
+    decision: opened.decision,
     backbone: {
       arch: spec.backbone.arch,
       alpha: spec.backbone.alpha,
@@ -134,7 +150,7 @@ export function exportOpenedRun(opened: OpenedRun, file: string, options: { batc
   writeFileSync(tmp, built.bytes);
   renameSync(tmp, file);
   const { bytes, ...rest } = built;
-  return { ...rest, file, fileBytes: bytes.byteLength, batch: options.batch ?? 'dynamic', inputSize: dims.inputSize, checkpointSha256 };
+  return { ...rest, file, fileBytes: bytes.byteLength, batch: options.batch ?? 'dynamic', inputSize: dims.inputSize, checkpointSha256, decision: opened.decision };
 }
 
 /** Opens a run (a checkpoint is required) and exports it. */

@@ -13,6 +13,10 @@ export interface ScoredImage {
   /** size×size anomaly map, row-major. */
   map: Float32Array;
   score: number;
+  /** What an engine whose graph decides also returns (the ONNX graph with thresholds): 1 = defective. */
+  label?: 0 | 1;
+  normalised?: number;
+  mask?: Uint8Array;
 }
 
 export async function scoreImages(

@@ -28,7 +28,7 @@ interface Sidecar {
   scoring: string;
 }
 /** Bump when the emitter's output changes, so old exports are rebuilt. */
-const EXPORTER_VERSION = 2;
+const EXPORTER_VERSION = 3;
 
 export interface OnnxEngineOptions {
   /** Use this .onnx file instead of RUN/model.onnx (exported there when missing or stale). */
@@ -43,7 +43,7 @@ export interface OnnxEngineOptions {
 /** Where the run's ONNX model lives, exporting it first when it is missing or stale. */
 export function ensureOnnxModel(opened: OpenedRun, options: { modelPath?: string; progress?: Progress } = {}): { path: string; exported?: ExportSummary } {
   const checkpointSha256 = hashFiles([opened.run.file('checkpoint')], 64);
-  const scoring = JSON.stringify({ score: opened.spec.score, calibration: opened.calibration ?? null });
+  const scoring = JSON.stringify({ score: opened.spec.score, calibration: opened.calibration ?? null, decision: opened.decision ?? null });
   const candidates = options.modelPath ? [options.modelPath] : [join(opened.run.path, ONNX_MODEL_FILE), join(tmpdir(), `dadf-${checkpointSha256.slice(0, 16)}.onnx`)];
   for (const path of candidates) {
     const sidecarPath = `${path}.json`;
@@ -74,6 +74,20 @@ export function ensureOnnxModel(opened: OpenedRun, options: { modelPath?: string
   throw new UserError('could not write the ONNX model', { where: candidates.join(', '), hint: 'make the run folder (or the temp folder) writable, or export by hand: dadfc export RUN -o FILE.onnx' });
 }
 
+export interface EngineOutputs {
+  maps: Float32Array;
+  scores: Float32Array;
+  /** 1 = defective; present when the graph was exported with thresholds. */
+  labels?: Uint8Array;
+  masks?: Uint8Array;
+  normalisedScores?: Float32Array;
+}
+
+/** onnxruntime returns bool tensors as bytes (or booleans in some builds): 0/1 bytes either way. */
+function toBits(data: unknown): Uint8Array {
+  return Uint8Array.from(data as ArrayLike<number | boolean>, (v) => (v ? 1 : 0));
+}
+
 export class OnnxEngine {
   private constructor(
     readonly modelPath: string,
@@ -93,14 +107,19 @@ export class OnnxEngine {
     return `onnxruntime-node ${ort.env.versions.common} (CPU), ${this.modelPath}`;
   }
 
-  /** Maps [n, S, S] and scores [n] for n images given as NHWC float32 pixels in 0..255. */
-  async run(pixels: Float32Array, n: number): Promise<{ maps: Float32Array; scores: Float32Array }> {
+  /** Maps [n, S, S] and scores [n] for n images given as NHWC float32 pixels in 0..255, with the decision outputs when the graph has them. */
+  async run(pixels: Float32Array, n: number): Promise<EngineOutputs> {
     const S = this.opened.dims.inputSize;
     const out = await this.session.run({ images: new ort.Tensor('float32', pixels, [n, S, S, 3]) });
-    return { maps: out.maps.data as Float32Array, scores: out.scores.data as Float32Array };
+    const decided = out.labels && out.masks && out.normalised_scores;
+    return {
+      maps: out.maps.data as Float32Array,
+      scores: out.scores.data as Float32Array,
+      ...(decided ? { labels: toBits(out.labels.data), masks: toBits(out.masks.data), normalisedScores: out.normalised_scores.data as Float32Array } : {}),
+    };
   }
 
-  /** The ONNX counterpart of runtime/inference/score.ts scoreImages: same images, same outputs. */
+  /** The ONNX counterpart of runtime/inference/score.ts scoreImages: same images, same outputs, plus the graph's labels and masks. */
   async scoreImages(paths: string[], ctx: { progress: Progress; label: string }): Promise<ScoredImage[]> {
     const { spec, dims } = this.opened;
     const size = dims.inputSize;
@@ -114,8 +133,12 @@ export class OnnxEngine {
       const chunk = paths.slice(start, start + this.batch);
       const pixels = new Float32Array(chunk.length * pixelsPer);
       for (let b = 0; b < chunk.length; b++) pixels.set(await readImageRgb(chunk[b], size, filter), b * pixelsPer);
-      const { maps, scores } = await this.run(pixels, chunk.length);
-      for (let b = 0; b < chunk.length; b++) out.push({ map: maps.slice(b * size * size, (b + 1) * size * size), score: scores[b] });
+      const r = await this.run(pixels, chunk.length);
+      for (let b = 0; b < chunk.length; b++) {
+        const plane = [b * size * size, (b + 1) * size * size] as const;
+        const decided = r.labels && r.masks && r.normalisedScores ? { label: r.labels[b] as 0 | 1, mask: r.masks.slice(...plane), normalised: r.normalisedScores[b] } : {};
+        out.push({ map: r.maps.slice(...plane), score: r.scores[b], ...decided });
+      }
       ctx.progress({ kind: 'tick', id, done: out.length, total: paths.length });
     }
     ctx.progress({ kind: 'phase-end', id, seconds: (performance.now() - started) / 1000 });

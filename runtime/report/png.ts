@@ -7,12 +7,14 @@ export interface EncodedPng {
   height: number;
 }
 
-function raw(data: Uint8Array, width: number, height: number) {
-  return sharp(Buffer.from(data.buffer, data.byteOffset, data.byteLength), { raw: { width, height, channels: 3 } });
+function raw(data: Uint8Array, width: number, height: number, channels: 1 | 3 = 3) {
+  return sharp(Buffer.from(data.buffer, data.byteOffset, data.byteLength), { raw: { width, height, channels } });
 }
 
-export async function writePng(file: string, data: Uint8Array, width: number, height: number): Promise<void> {
-  await raw(data, width, height).png({ compressionLevel: 6 }).toFile(file);
+/** RGB (3 channels, HWC) or grey (1 channel) pixels as a PNG file. */
+export async function writePng(file: string, data: Uint8Array, width: number, height: number, channels: 1 | 3 = 3): Promise<void> {
+  const image = raw(data, width, height, channels);
+  await (channels === 1 ? image.toColourspace('b-w') : image).png({ compressionLevel: 6 }).toFile(file);
 }
 
 /** A PNG data URI, scaled down (never up) so the longest side is at most `maxSide`; `sharpEdges` keeps masks crisp. */
