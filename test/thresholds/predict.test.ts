@@ -133,7 +133,7 @@ test('the ONNX engine gives the same labels, and its graph carries the threshold
     const model = decodeModel(readFileSync(engine.modelPath));
     const names = model.graph.output.map((o) => o.name);
     assert.deepEqual(names, ['maps', 'scores', 'normalised_scores', 'labels', 'normalised_maps', 'masks']);
-    const meta = Object.fromEntries(model.metadataProps.map((m) => [m.key, m.value]));
+    const meta = Object.fromEntries((model.metadataProps ?? []).map((m) => [m.key, m.value]));
     assert.equal(Number(meta.image_threshold), opened.decision!.image);
     assert.equal(Number(meta.pixel_threshold), opened.decision!.pixel);
     const onnx = await collect((paths) => engine.scoreImages(paths, { progress: silentProgress, label: 'p' }), join(tempDir(), 'onnx'));
