@@ -8,8 +8,6 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { compilePipeline } from '../../compiler/index.ts';
-import { toDadf } from '../../compiler/print.ts';
 import { isUserError } from '../../common/errors.ts';
 import { initBackend } from '../../runtime/backend.ts';
 import { readMap } from '../../runtime/data/index.ts';
@@ -22,8 +20,8 @@ import { OnnxEngine } from '../../runtime/onnx-engine/index.ts';
 import { silentProgress } from '../../runtime/progress.ts';
 import { generateSyntheticDataset } from '../../runtime/synth/index.ts';
 import { isDefective, normalise } from '../../runtime/thresholds/rules.ts';
-import { train } from '../../runtime/train/trainer.ts';
-import { pipelinesDir, repoRoot, tempDir } from '../compiler/helpers.ts';
+import { repoRoot, tempDir } from '../compiler/helpers.ts';
+import { trainTiny } from './helpers.ts';
 
 const cache = FeatureCache.open({ dir: null });
 let dataDir = '';
@@ -35,12 +33,8 @@ before(async () => {
   await initBackend('wasm');
   dataDir = join(tempDir(), 'synth');
   await generateSyntheticDataset({ dir: dataDir, seed: 3, category: 'bottle', size: 64, trainCount: 12, testGoodCount: 3, testPerDefect: 2 });
-  const compiled = compilePipeline(join(pipelinesDir, 'tiny.dadf'), { sets: ['train.stages.reconstruct.epochs=1', 'train.stages.flow.epochs=1', 'train.validation=0.25'] });
-  assert.ok(compiled.spec);
   runDir = join(tempDir(), 'run');
-  const trained = await train({ spec: compiled.spec, pipelineText: toDadf(compiled.spec as never), dataDir, runDir, backendName: 'test', cache, progress: silentProgress });
-  trained.model.dispose();
-  trained.backbone.dispose();
+  await trainTiny(dataDir, runDir, cache, ['train.validation=0.25']);
   opened = await openRun(runDir, { cache });
   // The test images in sub-folders, plus a corrupt one in the middle of the sorted list.
   folder = join(tempDir(), 'inputs');

@@ -5,8 +5,6 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { compilePipeline } from '../../compiler/index.ts';
-import { toDadf } from '../../compiler/print.ts';
 import { initBackend } from '../../runtime/backend.ts';
 import { loadDataset, splitValidation } from '../../runtime/data/index.ts';
 import { FeatureCache } from '../../runtime/features/index.ts';
@@ -18,21 +16,15 @@ import type { RunMeta } from '../../runtime/run/rundir.ts';
 import { generateSyntheticDataset } from '../../runtime/synth/index.ts';
 import { thresholdKey } from '../../runtime/thresholds/learn.ts';
 import { learnThresholds } from '../../runtime/thresholds/rules.ts';
-import { train } from '../../runtime/train/trainer.ts';
-import { pipelinesDir, tempDir } from '../compiler/helpers.ts';
+import { tempDir } from '../compiler/helpers.ts';
+import { trainTiny as trainTinyRun } from './helpers.ts';
 
 const cache = FeatureCache.open({ dir: null });
 let dataDir = '';
 let runDir = '';
 let opened: OpenedRun;
 
-async function trainTiny(dir: string, sets: string[]): Promise<void> {
-  const compiled = compilePipeline(join(pipelinesDir, 'tiny.dadf'), { sets: ['train.stages.reconstruct.epochs=1', 'train.stages.flow.epochs=1', ...sets] });
-  assert.ok(compiled.spec, JSON.stringify(compiled.diagnostics));
-  const trained = await train({ spec: compiled.spec, pipelineText: toDadf(compiled.spec as never), dataDir, runDir: dir, backendName: 'test', cache, progress: silentProgress });
-  trained.model.dispose();
-  trained.backbone.dispose();
-}
+const trainTiny = (dir: string, sets: string[]) => trainTinyRun(dataDir, dir, cache, sets);
 
 before(async () => {
   await initBackend('wasm');

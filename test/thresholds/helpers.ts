@@ -1,0 +1,18 @@
+// A tiny run trained for one epoch per stage on a synthetic set: what the threshold and
+// predict tests score.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { compilePipeline } from '../../compiler/index.ts';
+import { toDadf } from '../../compiler/print.ts';
+import type { FeatureCache } from '../../runtime/features/index.ts';
+import { silentProgress } from '../../runtime/progress.ts';
+import { train } from '../../runtime/train/trainer.ts';
+import { pipelinesDir } from '../compiler/helpers.ts';
+
+export async function trainTiny(dataDir: string, runDir: string, cache: FeatureCache, sets: string[]): Promise<void> {
+  const compiled = compilePipeline(join(pipelinesDir, 'tiny.dadf'), { sets: ['train.stages.reconstruct.epochs=1', 'train.stages.flow.epochs=1', ...sets] });
+  assert.ok(compiled.spec, JSON.stringify(compiled.diagnostics));
+  const trained = await train({ spec: compiled.spec, pipelineText: toDadf(compiled.spec as never), dataDir, runDir, backendName: 'test', cache, progress: silentProgress });
+  trained.model.dispose();
+  trained.backbone.dispose();
+}
