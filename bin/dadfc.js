@@ -2,7 +2,9 @@
 // The dadfc entry. It runs the compiled CLI (dist/bin, built by `npm ci` through prepare, or
 // `npm run build`). In a checkout whose sources changed since that build it runs the
 // TypeScript sources through tsx instead, so development never runs stale code;
-// DADF_FROM_SOURCE=1 forces that (bench/startup.ts compares the two).
+// DADF_FROM_SOURCE=1 forces that (bench/startup.ts compares the two). Errors that escape the
+// verb's promise (an 'error' event nobody listens to, a rejection nobody awaits) go through the
+// same printer as the rest (cli/main.ts), never Node's default one.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -26,12 +28,18 @@ function compiledIsCurrent() {
   return SOURCES.every((dir) => !existsSync(root + dir) || newestSource(root + dir) <= built);
 }
 
-let main;
+let main, reportError;
 if (process.env.DADF_FROM_SOURCE !== '1' && compiledIsCurrent()) {
-  ({ main } = await import(compiled.href));
+  ({ main, reportError } = await import(compiled.href));
 } else {
   const { register } = await import('tsx/esm/api');
   register();
-  ({ main } = await import('../cli/main.ts'));
+  ({ main, reportError } = await import('../cli/main.ts'));
 }
+const fail = (error) => {
+  process.exitCode = reportError(error);
+  process.exit();
+};
+process.on('uncaughtException', fail);
+process.on('unhandledRejection', fail);
 process.exitCode = await main(process.argv.slice(2));

@@ -4,13 +4,14 @@ import { readFileSync } from 'node:fs';
 import { compiledPlanPath, planAsPipeline } from './compiled-plan.ts';
 import type { Diagnostic, SourceRange } from '../grammar/index.ts';
 import { checkSpec } from './check.ts';
-import { mergePipeline, pipelineNames, type ResolveOptions } from './resolve.ts';
+import { appendAll, mergePipeline, pipelineNames, type ParsedFiles, type ResolveOptions } from './resolve.ts';
 import { buildPlan, type Plan } from './plan.ts';
 import { validate } from './validate.ts';
 import { locateWeights, weightsDiagnostics, type WeightsLocation } from './weights-path.ts';
 import type { Spec } from './spec.ts';
 import { resolvedTaps } from './dims.ts';
 import { weightsFitProblem } from './weights/index.ts';
+import { memoryDiagnostic } from './memory.ts';
 import type { SourceMap } from './lower.ts';
 
 export type { Spec, Stream, StageName } from './spec.ts';
@@ -25,6 +26,7 @@ export { pipelineNames, isPipelinePath } from './resolve.ts';
 export { locateWeights, type WeightsLocation } from './weights-path.ts';
 export { CHECK_CODES } from './check.ts';
 export { upgradeStoredSpec } from './validate.ts';
+export { estimateTrainingMemory, memoryDiagnostic, describeNeed, MEMORY_CODE, SMALLER_HINT, gib } from './memory.ts';
 
 export interface Compiled {
   name: string;
@@ -56,29 +58,33 @@ export function compilePipeline(file: string, options: ResolveOptions = {}): Com
   const fallback: SourceRange = merged.decl.nameRange;
   const where = { sources: merged.sources, fallback };
   const validated = validate(merged.raw, where);
-  diagnostics.push(...validated.diagnostics);
+  appendAll(diagnostics, validated.diagnostics);
   if (!validated.spec) return { ...base, diagnostics: sortDiagnostics(diagnostics) };
   const spec = withStageDefaults(validated.spec);
-  diagnostics.push(...checkSpec(spec, where));
+  appendAll(diagnostics, checkSpec(spec, where));
   const weights = locateWeights(spec, merged.sources);
   const weightsRange = merged.sources.get('/backbone/weights')?.value ?? merged.sources.get('/backbone')?.key ?? fallback;
   const checkWeights = options.checkWeights ?? true;
-  if (checkWeights) diagnostics.push(...weightsDiagnostics(spec, weights, weightsRange));
+  if (checkWeights) appendAll(diagnostics, weightsDiagnostics(spec, weights, weightsRange));
   if (checkWeights && !spec.backbone.random && weights.exists && weights.path) {
     // The file is there: does it hold what the taps need? (headers and manifests only, no tensors)
     const problem = weightsFitProblem(weights.path, spec.backbone.arch, spec.backbone.alpha, resolvedTaps(spec));
     if (problem) diagnostics.push({ severity: 'error', code: 'DADF4019', message: problem.message, range: weightsRange, hint: problem.hint });
   }
-  const sorted = sortDiagnostics(diagnostics);
-  if (hasErrors(sorted)) return { ...base, weights, diagnostics: sorted };
-  return { ...base, spec, plan: buildPlan(spec), weights, diagnostics: sorted };
+  if (hasErrors(diagnostics)) return { ...base, weights, diagnostics: sortDiagnostics(diagnostics) };
+  const plan = buildPlan(spec);
+  const tooBig = memoryDiagnostic(plan, fallback);
+  if (tooBig) diagnostics.push(tooBig);
+  return { ...base, spec, plan, weights, diagnostics: sortDiagnostics(diagnostics) };
 }
 
 /** Every pipeline a file declares, compiled (what `dadfc check` reports). */
 export function compileFile(file: string, options: Omit<ResolveOptions, 'pipeline'> = {}): Compiled[] {
-  const names = pipelineNames(file, options.readFile);
-  if (names.length <= 1) return [compilePipeline(file, options)];
-  return names.map((pipeline) => compilePipeline(file, { ...options, pipeline }));
+  // The file (and the parents its pipelines share) is parsed once, not once per pipeline.
+  const parsed: ParsedFiles = options.parsed ?? new Map();
+  const names = pipelineNames(file, options.readFile, parsed);
+  if (names.length <= 1) return [compilePipeline(file, { ...options, parsed })];
+  return names.map((pipeline) => compilePipeline(file, { ...options, parsed, pipeline }));
 }
 
 /** Defaults that depend on which stage: reconstruct → mse, flow → nll. */

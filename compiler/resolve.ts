@@ -16,7 +16,12 @@ export interface ResolveOptions {
   readFile?: (path: string) => string;
   /** Whether the backbone's weights file must be found and fit (default true); a trained run's backbone is fixed by id instead. */
   checkWeights?: boolean;
+  /** Files already parsed, shared by the pipelines of one file so that each is parsed once. */
+  parsed?: ParsedFiles;
 }
+
+/** Parsed files by absolute path, with their text. */
+export type ParsedFiles = Map<string, { text: string; ast: PipelineFile; diagnostics: Diagnostic[] }>;
 
 export interface Merged {
   /** The pipeline's name (the one asked for, not its parents'). */
@@ -32,7 +37,9 @@ export interface Merged {
 
 interface Loader {
   readFile: (path: string) => string;
+  /** What this resolution parsed; `shared` may already know a file from an earlier one. */
   parsed: Map<string, { ast: PipelineFile; diagnostics: Diagnostic[] }>;
+  shared?: ParsedFiles;
   texts: Map<string, string>;
   diagnostics: Diagnostic[];
 }
@@ -48,6 +55,7 @@ export function mergePipeline(file: string, options: ResolveOptions = {}): Merge
   const loader: Loader = {
     readFile: options.readFile ?? ((p) => readFileSync(p, 'utf8')),
     parsed: new Map(),
+    shared: options.parsed,
     texts: new Map(),
     diagnostics: [],
   };
@@ -92,31 +100,35 @@ export function mergePipeline(file: string, options: ResolveOptions = {}): Merge
 }
 
 /** Names of the pipelines a file declares (for `check`, which checks them all). */
-export function pipelineNames(file: string, readFile?: (path: string) => string): string[] {
-  const loader: Loader = { readFile: readFile ?? ((p) => readFileSync(p, 'utf8')), parsed: new Map(), texts: new Map(), diagnostics: [] };
+export function pipelineNames(file: string, readFile?: (path: string) => string, parsed?: ParsedFiles): string[] {
+  const loader: Loader = { readFile: readFile ?? ((p) => readFileSync(p, 'utf8')), parsed: new Map(), shared: parsed, texts: new Map(), diagnostics: [] };
   return parseOnce(loader, resolvePath(file))?.ast.pipelines.map((d) => d.name) ?? [];
 }
 
 function parseOnce(loader: Loader, abs: string) {
   const cached = loader.parsed.get(abs);
   if (cached) return cached;
-  let text: string;
-  try {
-    text = loader.readFile(abs);
-  } catch {
-    return undefined;
+  let entry = loader.shared?.get(abs);
+  if (!entry) {
+    let text: string;
+    try {
+      text = loader.readFile(abs);
+    } catch {
+      return undefined;
+    }
+    entry = { text, ...parseText(text, abs) };
+    loader.shared?.set(abs, entry);
   }
-  const result = parseText(text, abs);
-  loader.parsed.set(abs, result);
-  loader.texts.set(abs, text);
-  loader.diagnostics.push(...result.diagnostics);
-  return result;
+  loader.parsed.set(abs, entry);
+  loader.texts.set(abs, entry.text);
+  appendAll(loader.diagnostics, entry.diagnostics);
+  return entry;
 }
 
 function mergeDecl(loader: Loader, file: string, decl: PipelineDecl, stack: string[]): { raw: JsonObject; sources: SourceMap } {
   const id = `${file}#${decl.name}`;
   const lowered = lowerPipeline(decl);
-  loader.diagnostics.push(...lowered.diagnostics);
+  appendAll(loader.diagnostics, lowered.diagnostics);
   let raw: JsonObject = {};
   let sources: SourceMap = new Map();
   for (const ref of decl.extends) {
@@ -221,6 +233,11 @@ function lowerSet(loader: Loader, set: string): { raw: JsonObject; sources: Sour
   }
   loader.texts.set(`${file}.dadf`, text);
   const lowered = lowerPipeline(decl);
-  loader.diagnostics.push(...lowered.diagnostics);
+  appendAll(loader.diagnostics, lowered.diagnostics);
   return { raw: lowered.raw, sources: lowered.sources };
+}
+
+/** push(...items) passes every item as an argument, which overflows the stack past ~100k. */
+export function appendAll<T>(target: T[], items: readonly T[]): void {
+  for (const item of items) target.push(item);
 }

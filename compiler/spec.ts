@@ -4,10 +4,12 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { BACKBONE_ARCHS } from './backbones.ts';
 
 const doc = (description: string, extra: Record<string, unknown> = {}) => ({ description, ...extra });
-const PositiveInt = (description: string, def?: number) =>
-  Type.Integer({ minimum: 1, ...doc(description), ...(def === undefined ? {} : { default: def }) });
-const PositiveNumber = (description: string, def?: number) =>
-  Type.Number({ exclusiveMinimum: 0, ...doc(description), ...(def === undefined ? {} : { default: def }) });
+// Every number has a sane range (docs/limits.md): the checker refuses a value past it, with the
+// value and the limit, before anything is sized from it. This schema is the one place they live.
+const PositiveInt = (description: string, maximum: number, def?: number) =>
+  Type.Integer({ minimum: 1, maximum, ...doc(description), ...(def === undefined ? {} : { default: def }) });
+const PositiveNumber = (description: string, maximum: number, def?: number) =>
+  Type.Number({ exclusiveMinimum: 0, maximum, ...doc(description), ...(def === undefined ? {} : { default: def }) });
 // A string enum as JSON Schema `enum` (one clear ajv error, not one per branch), typed as its literals.
 const Enum = <T extends string>(values: readonly T[], description: string, def?: T) =>
   Type.Unsafe<T>({ type: 'string', enum: [...values], ...doc(description), ...(def === undefined ? {} : { default: def }) });
@@ -17,7 +19,7 @@ export type Stream = (typeof STREAMS)[number];
 
 export const InputSpec = Type.Object(
   {
-    size: PositiveInt('Side in pixels the images are resized to (square).', 256),
+    size: PositiveInt('Side in pixels the images are resized to (square).', 4096, 256),
     normalize: Enum(
       ['backbone', 'imagenet', 'tf', 'none'] as const,
       "Pixel normalisation: 'backbone' uses the backbone's own (ImageNet mean/std for torchvision nets, [-1, 1] for Keras MobileNets).",
@@ -41,42 +43,42 @@ export type EnvRef = Static<typeof EnvRef>;
 export const BackboneSpec = Type.Object(
   {
     arch: Enum(BACKBONE_ARCHS, 'Backbone architecture (frozen, pretrained).'),
-    alpha: Type.Number({ exclusiveMinimum: 0, default: 1, ...doc('Width multiplier (MobileNets only).') }),
+    alpha: Type.Number({ exclusiveMinimum: 0, maximum: 4, default: 1, ...doc('Width multiplier (MobileNets only).') }),
     weights: Type.Optional(
-      Type.Union([Type.String({ minLength: 1 }), EnvRef], doc('Pretrained weights: a path relative to the pipeline file, or env("VAR", "default").')),
+      Type.Union([Type.String({ minLength: 1, maxLength: 4096 }), EnvRef], doc('Pretrained weights: a path relative to the pipeline file, or env("VAR", "default").')),
     ),
     random: Type.Boolean({ default: false, ...doc('Use a seeded random initialisation instead of pretrained weights (tests only: features are far worse).') }),
-    taps: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1, ...doc('Layers whose outputs are the multi-scale features, shallow to deep.') })),
+    taps: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { minItems: 1, maxItems: 16, ...doc('Layers whose outputs are the multi-scale features, shallow to deep.') })),
   },
   { additionalProperties: false, ...doc('The frozen feature extractor.') },
 );
 
 export const EmbedSpec = Type.Object(
   {
-    patch: Type.Array(PositiveInt('Patch size for one scale.'), { minItems: 1, ...doc('Patch size per tap (kernel = stride of the patch embedding).') }),
-    dim: PositiveInt('Embedding width E per scale; tokens are E x scales wide.', 480),
+    patch: Type.Array(PositiveInt('Patch size for one scale.', 64), { minItems: 1, maxItems: 16, ...doc('Patch size per tap (kernel = stride of the patch embedding).') }),
+    dim: PositiveInt('Embedding width E per scale; tokens are E x scales wide.', 4096, 480),
   },
   { additionalProperties: false, ...doc('Patch embedding of each scale into tokens.') },
 );
 
 export const MemorySpec = Type.Object(
   {
-    tokens: PositiveInt('Number of learned memory tokens (must equal the token count).'),
+    tokens: PositiveInt('Number of learned memory tokens (must equal the token count).', 65536),
     query: Enum(
       ['memory', 'features'] as const,
       "Memorial branch: 'memory' = query and value from memory, key from features (authors' code); 'features' = query from features, key and value from memory (paper text).",
       'memory',
     ),
-    init_std: PositiveNumber('Standard deviation of the normal init of memory tokens.', 0.02),
+    init_std: PositiveNumber('Standard deviation of the normal init of memory tokens.', 10, 0.02),
   },
   { additionalProperties: false, ...doc('Learned memory tokens of the memorial attention branch.') },
 );
 
 export const TransformerSpec = Type.Object(
   {
-    depth: PositiveInt('Number of dual-attention blocks.', 8),
-    heads: PositiveInt('Attention heads (must divide the width).', 8),
-    mlp_ratio: PositiveNumber('Hidden width of the MLP relative to the token width.', 4),
+    depth: PositiveInt('Number of dual-attention blocks.', 64, 8),
+    heads: PositiveInt('Attention heads (must divide the width).', 256, 8),
+    mlp_ratio: PositiveNumber('Hidden width of the MLP relative to the token width.', 16, 4),
     qkv_bias: Type.Boolean({ default: true, ...doc('Bias in the qkv projection.') }),
     memory: MemorySpec,
   },
@@ -85,7 +87,7 @@ export const TransformerSpec = Type.Object(
 
 export const SUBNET_LAYERS = ['dwconv3x3', 'dwconv1x1', 'conv1x1', 'conv3x3'] as const;
 export const LeakyRelu = Type.Object(
-  { type: Type.Literal('leaky_relu'), slope: Type.Number({ exclusiveMinimum: 0, default: 0.1 }) },
+  { type: Type.Literal('leaky_relu'), slope: Type.Number({ exclusiveMinimum: 0, maximum: 10, default: 0.1 }) },
   { additionalProperties: false, ...doc('LeakyReLU activation: leaky_relu(0.1).') },
 );
 export const SubnetLayer = Type.Union([Enum(SUBNET_LAYERS, 'A subnet layer.'), Enum(['relu', 'gelu'] as const, 'An activation.'), LeakyRelu]);
@@ -95,21 +97,24 @@ export const FlowSpec = Type.Object(
   {
     over: Type.Array(Enum(STREAMS, 'A feature stream: prior (backbone), self or memory (reconstructions).'), {
       minItems: 1,
+      maxItems: STREAMS.length,
       uniqueItems: true,
       ...doc('Streams the flow models jointly: [prior] = phiP, [prior, self] = phiP-S, [prior, memory] = phiP-M, [prior, self, memory] = phiD.'),
     }),
-    steps: PositiveInt('Coupling steps per scale.', 8),
-    clamp: PositiveNumber('Soft clamp of the log-scale: s = clamp * tanh(a).', 2.0),
+    steps: PositiveInt('Coupling steps per scale.', 64, 8),
+    clamp: PositiveNumber('Soft clamp of the log-scale: s = clamp * tanh(a).', 100, 2.0),
     subnet: Type.Array(SubnetLayer, {
       minItems: 1,
+      maxItems: 32,
       default: ['dwconv3x3', { type: 'leaky_relu', slope: 0.1 }, 'conv1x1'],
       ...doc('Layers of each coupling subnet; the last maps to 2 x the moving half. 3x3 kernels alternate with 1x1 across steps when alternate is true.'),
     }),
     alternate: Type.Boolean({ default: true, ...doc('Alternate 3x3 and 1x1 kernels between steps (authors).') }),
     permute: Enum(['fixed', 'none'] as const, 'Channel permutation after each step: a fixed random one, or none.', 'fixed'),
-    subnet_scale: PositiveNumber('Factor on the subnet output before the clamp.', 0.1),
+    subnet_scale: PositiveNumber('Factor on the subnet output before the clamp.', 100, 0.1),
     position: Type.Integer({
       minimum: 0,
+      maximum: 1024,
       default: 0,
       ...doc("Channels of a fixed 2-D sine-cosine position code appended to every coupling subnet's input, so the flow models a feature given where it is (as CFlow-AD conditions its flows); a multiple of 4. 0 = none, the paper's flows."),
     }),
@@ -139,10 +144,10 @@ export const ScoreSpec = Type.Object(
       'flow',
     ),
     self_weight: Type.Number({ minimum: 0, maximum: 1, default: 0.5, ...doc('Weight of the self branch when source is reconstruction.') }),
-    scales: Type.Optional(Type.Array(PositiveInt('A scale, 1-based.'), { minItems: 1, uniqueItems: true, ...doc('Scales that enter the map (default: all).') })),
+    scales: Type.Optional(Type.Array(PositiveInt('A scale, 1-based.', 16), { minItems: 1, maxItems: 16, uniqueItems: true, ...doc('Scales that enter the map (default: all).') })),
     upsample: Enum(['bilinear', 'nearest'] as const, 'How per-scale maps reach the input size.', 'bilinear'),
     fuse: Enum(['mean', 'sum', 'max', 'product'] as const, 'How per-scale maps are combined.', 'mean'),
-    smooth: Type.Number({ minimum: 0, default: 0, ...doc('Gaussian smoothing sigma in pixels (0 = none).') }),
+    smooth: Type.Number({ minimum: 0, maximum: 256, default: 0, ...doc('Gaussian smoothing sigma in pixels (0 = none).') }),
     calibrate: Enum(
       ['none', 'validation'] as const,
       "Per-scale calibration before fusion: 'validation' standardises each scale's map by the mean and standard deviation it has on the validation split (good training images only), so that no scale dominates the fusion by its range alone.",
@@ -157,9 +162,9 @@ export const ScoreSpec = Type.Object(
 export const Optimizer = Type.Object(
   {
     type: Enum(['adamw', 'adam', 'sgd'] as const, 'Optimizer.'),
-    lr: PositiveNumber('Learning rate.', 1e-4),
+    lr: PositiveNumber('Learning rate.', 10, 1e-4),
     betas: Type.Array(Type.Number({ minimum: 0, exclusiveMaximum: 1 }), { minItems: 2, maxItems: 2, default: [0.9, 0.95], ...doc('Adam betas.') }),
-    weight_decay: Type.Number({ minimum: 0, default: 0.05, ...doc('Decoupled weight decay (adamw).') }),
+    weight_decay: Type.Number({ minimum: 0, maximum: 10, default: 0.05, ...doc('Decoupled weight decay (adamw).') }),
   },
   { additionalProperties: false, default: { type: 'adamw' }, ...doc('Optimizer: adamw(lr: 1e-4, betas: [0.9, 0.95], weight_decay: 0.05).') },
 );
@@ -168,10 +173,10 @@ export type Optimizer = Static<typeof Optimizer>;
 export const LOSSES = { reconstruct: ['mse', 'l1', 'cosine'], flow: ['nll'] } as const;
 export const StageSpec = Type.Object(
   {
-    epochs: PositiveInt('Epochs of this stage.'),
-    lr: Type.Optional(PositiveNumber('Learning rate for this stage (overrides the optimizer).')),
-    loss: Type.Optional(Type.String({ minLength: 1, ...doc('Loss of this stage: reconstruct: mse | l1 | cosine; flow: nll.') })),
-    batch: Type.Optional(PositiveInt('Batch size for this stage (overrides train.batch).')),
+    epochs: PositiveInt('Epochs of this stage.', 100_000),
+    lr: Type.Optional(PositiveNumber('Learning rate for this stage (overrides the optimizer).', 10)),
+    loss: Type.Optional(Type.String({ minLength: 1, maxLength: 64, ...doc('Loss of this stage: reconstruct: mse | l1 | cosine; flow: nll.') })),
+    batch: Type.Optional(PositiveInt('Batch size for this stage (overrides train.batch).', 4096)),
   },
   { additionalProperties: false },
 );
@@ -179,10 +184,10 @@ export const StageSpec = Type.Object(
 export const TrainSpec = Type.Object(
   {
     optimizer: Optimizer,
-    batch: PositiveInt('Batch size.', 8),
-    seed: Type.Integer({ minimum: 0, default: 0, ...doc('Seed for initialisation, shuffling and the validation split.') }),
+    batch: PositiveInt('Batch size.', 4096, 8),
+    seed: Type.Integer({ minimum: 0, maximum: 4294967295, default: 0, ...doc('Seed for initialisation, shuffling and the validation split.') }),
     validation: Type.Number({ minimum: 0, exclusiveMaximum: 1, default: 0.1, ...doc('Fraction of train/good held out for validation (never the test split).') }),
-    grad_clip: Type.Number({ minimum: 0, default: 0, ...doc('Global gradient-norm clip (0 = off).') }),
+    grad_clip: Type.Number({ minimum: 0, maximum: 1e6, default: 0, ...doc('Global gradient-norm clip (0 = off).') }),
     stages: Type.Object(
       {
         reconstruct: Type.Optional(StageSpec),
@@ -194,13 +199,14 @@ export const TrainSpec = Type.Object(
   { additionalProperties: false, default: {}, ...doc('Two-stage training.') },
 );
 
-export const SweepSpec = Type.Record(Type.String(), Type.Array(Type.Unknown(), { minItems: 1 }), {
+export const SweepSpec = Type.Record(Type.String(), Type.Array(Type.Unknown(), { minItems: 1, maxItems: 100 }), {
+  maxProperties: 16,
   ...doc('A grid of dotted keys and the values each takes; `dadfc sweep` runs every combination.'),
 });
 
 export const PipelineSpec = Type.Object(
   {
-    name: Type.String({ minLength: 1, ...doc('Pipeline name.') }),
+    name: Type.String({ minLength: 1, maxLength: 200, ...doc('Pipeline name.') }),
     input: InputSpec,
     backbone: BackboneSpec,
     embed: EmbedSpec,

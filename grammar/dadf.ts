@@ -201,8 +201,8 @@ export function parseDadf(text: string, file: string): DadfParseResult {
   try {
     const lexed = lexDadf(text);
     const comments = lexed.groups.comments ?? [];
-    const diagnostics = lexed.errors.map((e) => lexingDiagnostic(e, text, lines, file));
-    diagnostics.push(...unterminatedDiagnostics(lexed.tokens, comments, lines, file));
+    // concat, not push(...): random bytes give more errors than a call takes arguments.
+    let diagnostics = lexed.errors.map((e) => lexingDiagnostic(e, text, lines, file)).concat(unterminatedDiagnostics(lexed.tokens, comments, lines, file));
     const unclosed = unclosedDiagnostic(lexed.tokens, lines, file);
     if (unclosed) diagnostics.push(unclosed);
     dadfParser.begin(lexed.tokens, file);
@@ -210,7 +210,7 @@ export function parseDadf(text: string, file: string): DadfParseResult {
     ast.pipelines = dadfParser.collected;
     if (dadfParser.errors.length > 0) for (const p of ast.pipelines) coverChildren(p.body, p.range);
     // The parser's own reports first: they are the more specific ones where both hit one token.
-    diagnostics.push(...dadfParser.reported, ...parserDiagnostics(dadfParser.errors, unclosed !== undefined, lines, file, text));
+    diagnostics = diagnostics.concat(dadfParser.reported, parserDiagnostics(dadfParser.errors, unclosed !== undefined, lines, file, text));
     return { ast, diagnostics: dedupe(diagnostics) };
   } catch (e) {
     return { ast, diagnostics: [internalError(e, lines, file)] };

@@ -7,6 +7,7 @@ import type { Diagnostic, PipelineFile } from './ast.ts';
 import { parseDadf, parseDadfValue, codes as dadfCodes } from './dadf.ts';
 import { UserError } from '../common/errors.ts';
 import { parseYaml, yamlCodes } from './yaml.ts';
+import { capDiagnostics, limitCodes, sizeDiagnostic } from './limits.ts';
 
 export type * from './ast.ts';
 export { formatDiagnostic, formatDiagnostics, type FormatOptions } from './format.ts';
@@ -21,7 +22,8 @@ export interface ParseResult {
 }
 
 /** Every diagnostic code the grammar phase emits (documented in docs/syntax.md). */
-export const grammarCodes = { ...dadfCodes, yamlSyntax: yamlCodes.syntax, yamlShape: yamlCodes.shape } as const;
+export const grammarCodes = { ...dadfCodes, yamlSyntax: yamlCodes.syntax, yamlShape: yamlCodes.shape, ...limitCodes } as const;
+export { MAX_PIPELINE_CHARS, MAX_DIAGNOSTICS_PER_FILE, MAX_YAML_VALUES } from './limits.ts';
 
 export type SourceFormat = 'dadf' | 'yaml';
 
@@ -31,8 +33,13 @@ export function formatOf(file: string): SourceFormat {
   return ext === '.yaml' || ext === '.yml' ? 'yaml' : 'dadf';
 }
 
+/** Parses a pipeline file's text; a file past the size limit is refused with one diagnostic. */
 export function parseText(text: string, file: string): ParseResult {
-  return formatOf(file) === 'yaml' ? parseYaml(text, file) : parseDadf(text, file);
+  const format = formatOf(file);
+  const tooLarge = sizeDiagnostic(text, file);
+  if (tooLarge) return { ast: { file, text, format, pipelines: [] }, diagnostics: [tooLarge] };
+  const result = format === 'yaml' ? parseYaml(text, file) : parseDadf(text, file);
+  return { ast: result.ast, diagnostics: capDiagnostics(result.diagnostics, file) };
 }
 
 /** Reads and parses a file. A missing or unreadable file throws a UserError (exit code 1). */

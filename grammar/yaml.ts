@@ -4,6 +4,7 @@
 import { isAlias, isMap, isPair, isScalar, isSeq, parseAllDocuments, type Document, type Node as YamlNode, type Pair } from 'yaml';
 import type { Diagnostic, PipelineDecl, PipelineFile, Property, SourceRange, Value } from './ast.ts';
 import { LineIndex } from './positions.ts';
+import { limitCodes, MAX_YAML_VALUES } from './limits.ts';
 
 export const yamlCodes = {
   /** The text is not valid YAML. */
@@ -23,6 +24,8 @@ const maxDepth = 64;
 
 class YamlConverter {
   readonly diagnostics: Diagnostic[] = [];
+  /** Values built so far; aliases count each time they are expanded. */
+  private values = 0;
   constructor(
     readonly file: string,
     readonly lines: LineIndex,
@@ -63,6 +66,19 @@ class YamlConverter {
   value(node: YamlNode | null | undefined, fallback: number, depth: number): Value {
     const range = this.nodeRange(node, fallback);
     if (node === null || node === undefined) return { kind: 'null', range };
+    if (++this.values > MAX_YAML_VALUES) {
+      // Reported once; past this every value is null, so the work stops growing.
+      if (this.values === MAX_YAML_VALUES + 1) {
+        this.diagnostics.push({
+          severity: 'error',
+          code: limitCodes.yamlExpansion,
+          message: `this YAML document expands to more than ${MAX_YAML_VALUES} values (aliases of aliases?)`,
+          range,
+          hint: 'a pipeline has a few dozen values: write them out instead of repeating anchors',
+        });
+      }
+      return { kind: 'null', range };
+    }
     if (depth > maxDepth) {
       this.report('this value nests too deeply (aliases inside aliases?)', range);
       return { kind: 'null', range };
@@ -189,7 +205,7 @@ export function parseYaml(text: string, file: string): { ast: PipelineFile; diag
       const converter = new YamlConverter(file, lines, doc);
       const decl = converter.pipeline();
       if (decl) ast.pipelines.push(decl);
-      diagnostics.push(...converter.diagnostics);
+      for (const d of converter.diagnostics) diagnostics.push(d);
     }
   } catch (e) {
     const what = e instanceof Error ? e.message : String(e);

@@ -34,13 +34,21 @@ export async function withFileWorkers<T>(threads: number, init: () => Promise<T>
     }
   }
   globalThis.Blob = RecordingBlob as typeof Blob;
+  // emscripten asks for a URL once per pool worker (8), each time for the same text. The file is
+  // written once: rewriting it while a worker that was started earlier is still reading it gave
+  // that worker an empty script, it ended without a word, the module waited for it forever with
+  // every other worker unref'd, and Node exited with code 13 (unsettled top-level await).
+  const workerFiles = new Map<string, string>();
   URL.createObjectURL = (blob: Blob): string => {
     const text = textOfBlob.get(blob);
     if (text === undefined) return originalCreate(blob);
+    const known = workerFiles.get(text);
+    if (known) return known;
     // The worker imports the factory: from our file rather than a blob: URL.
     const patched = text.replace('importScripts(objectUrl)', `importScripts(${JSON.stringify(factoryPath)})`);
-    const workerPath = join(dir, 'worker.cjs');
+    const workerPath = join(dir, `worker-${workerFiles.size}.cjs`);
     writeFileSync(workerPath, patched);
+    workerFiles.set(text, workerPath);
     return workerPath;
   };
   // XNNPACK's pool is sized at module start from emscripten_num_logical_cores() / 2, which

@@ -21,6 +21,7 @@ import { calibrationKey, computeCalibration, storeCalibration } from './calibrat
 import { readCheckpoint, writeCheckpoint, type StoredTensor } from './checkpoint.ts';
 import { batchTensors, extractFeatures, type ScaleFeatures } from './features.ts';
 import { clipByGlobalNorm, Optimizer, type OptimizerState } from './optimizer.ts';
+import { assertFitsInMemory } from './memory.ts';
 
 export interface TrainOptions {
   spec: Spec;
@@ -60,6 +61,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const { spec, progress } = options;
   const dims = modelDims(spec);
   const run = new RunDir(options.runDir);
+  assertFitsInMemory(spec);
 
   const dataset = await loadDataset(options.dataDir, { skipBad: options.skipBad });
   for (const s of dataset.skipped) progress({ kind: 'log', level: 'warn', message: `skipped ${s.path}: ${s.reason}` });

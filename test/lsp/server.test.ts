@@ -199,7 +199,7 @@ test('completion in YAML: keys by indentation, enum values inline and in flow ma
 test('hover: key documentation with type and default; inferred shapes on blocks and on the pipeline name', async () => {
   const { path } = await open('hover.dadf', TINY);
   const clamp = hoverText(await request<Hover>('textDocument/hover', path, positionOf(TINY, 'clamp', 2)));
-  assert.match(clamp, /\*\*flow\.clamp\*\*: `number \(> 0\)`/);
+  assert.match(clamp, /\*\*flow\.clamp\*\*: `number \(> 0, ≤ 100\)`/);
   assert.match(clamp, /default: `2`/);
   assert.match(clamp, /Soft clamp/);
 
