@@ -130,8 +130,8 @@ export const ThresholdSpec = Type.Object(
       default: 0.99,
       ...doc('With good-only validation images: the image threshold is this quantile of their image scores, the pixel threshold this quantile of their maps\' maxima (docs/thresholds.md).'),
     }),
-    image: Type.Optional(Type.Number(doc('A fixed image threshold on the raw score instead of the one learned on the validation split.'))),
-    pixel: Type.Optional(Type.Number(doc('A fixed pixel threshold on the raw map instead of the one learned on the validation split.'))),
+    image: Type.Optional(Type.Number({ minimum: -1e30, maximum: 1e30, ...doc('A fixed image threshold on the raw score instead of the one learned on the validation split.') })),
+    pixel: Type.Optional(Type.Number({ minimum: -1e30, maximum: 1e30, ...doc('A fixed pixel threshold on the raw map instead of the one learned on the validation split.') })),
   },
   { additionalProperties: false, default: {}, ...doc('Good/defective decisions: thresholds learned on the validation split (never the test split), or fixed here.') },
 );
