@@ -127,7 +127,7 @@ export function benchHtml(title: string, tables: VariantTable[], outcomes: JobOu
   const e = escapeHtml;
   const table = (head: string[], rows: string[][], lastIsMean = false) =>
     `<table><thead><tr>${head.map((h) => `<th>${e(h)}</th>`).join('')}</tr></thead><tbody>${rows
-      .map((r, i) => `<tr${lastIsMean && i === rows.length - 1 ? ' class="mean"' : ''}>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`)
+      .map((r, i) => `<tr${lastIsMean && i === rows.length - 1 ? ' class="mean"' : ''}>${r.map((c) => `<td${/^[\d.,–± ]+$/.test(c) ? ' class="n"' : ''}>${c}</td>`).join('')}</tr>`)
       .join('')}</tbody></table>`;
   const summaries = tables.map((t) => `<h2>${e(t.variant)}</h2>${table(HEAD, tableCells(t).map((r) => r.map(e)), true)}`).join('\n');
   const runRows = outcomes.map((o) => {
@@ -139,9 +139,9 @@ export function benchHtml(title: string, tables: VariantTable[], outcomes: JobOu
   });
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${e(title)}</title>
-<style>body{font:14px system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:.5em 0 2em}th,td{border:1px solid #ccc;padding:.3em .6em;text-align:right}th:first-child,td:first-child{text-align:left}tr.mean td{font-weight:600;background:#f4f4f4}</style>
+<style>body{font:14px system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:.5em 0 2em}th,td{border:1px solid #ccc;padding:.3em .6em;text-align:left}td.n{text-align:right;font-variant-numeric:tabular-nums}tr.mean td{font-weight:600;background:#f4f4f4}</style>
 </head><body><h1>${e(title)}</h1>
-<p>Percentages; mean ± sample standard deviation over seeds where a category has several; the mean row averages the categories' means.</p>
+<p>AUROC and AUPRO in percent; train s: feature extraction and both stages; ms / image: testing. Where a category has several seeds, mean ± sample standard deviation over them; the mean row averages the categories' means.</p>
 ${summaries}
 <h2>Every run</h2>${table(['pipeline', 'category', 'seed', ...COLUMNS.map((c) => c.label), 'status'], runRows)}
 </body></html>
