@@ -9,6 +9,9 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Queue } from 'bullmq';
+import { jobId } from '../../cli/batch/job.ts';
+import { connectionOf, QUEUE_NAME } from '../../cli/batch/queue.ts';
 import { tempDir } from '../compiler/helpers.ts';
 import { csvLines, dadfc, SHORT, twoCategories, type Started } from './helpers.ts';
 import { redisInstalled, startRedis } from './redis.ts';
@@ -102,6 +105,17 @@ test('two workers, one killed mid-training: every run finishes exactly once, res
   }
   assert.equal(csvLines(readFileSync(join(out, 'results.csv'), 'utf8')).length, 5, 'header, three categories, mean');
   assert.deepEqual(readdirSync(out).filter((f) => f.includes('.tmp')), []);
+
+  // What the queue holds for a job: paths, overrides and labels; no environment, no URL.
+  const queue = new Queue(QUEUE_NAME, { connection: connectionOf(redis.url) });
+  try {
+    const stored = await queue.getJob(jobId(killed.run));
+    assert.deepEqual(Object.keys(stored!.data), ['job']);
+    assert.deepEqual(Object.keys(stored!.data.job).sort(), ['dataDir', 'id', 'labels', 'pipelineFile', 'runDir', 'sets']);
+    assert.doesNotMatch(JSON.stringify(stored!.data), /redis:|127\.0\.0\.1|PATH|HOME/);
+  } finally {
+    await queue.close();
+  }
 
   // The surviving worker stops cleanly on SIGTERM.
   const alive = workers[1 - killed.worker];
