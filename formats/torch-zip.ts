@@ -18,7 +18,7 @@ interface TensorRef { tensor: true; storage: StorageRef; offset: number; shape: 
 
 function asTensor(value: unknown): TensorRef | undefined {
   const call = value as PyCall;
-  if (!call || call.kind !== 'call') return undefined;
+  if (call?.kind !== 'call') return undefined;
   const fn = call.fn as PySymbol;
   if (fn?.module !== 'torch._utils') return undefined;
   if (fn.name === '_rebuild_parameter' || fn.name === '_rebuild_parameter_with_state') return asTensor(call.args[0]);

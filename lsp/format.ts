@@ -61,9 +61,13 @@ class Printer {
     const open = this.tokens.find((t) => t.startOffset >= start && t.tokenType.name === 'LCurly')?.startOffset ?? start;
     if (this.commentIn(start, open)) throw new Refusal(`not formatted: a comment inside the header '${header}' (move it above the line)`);
     const hasComments = this.commentIn(open, end);
-    if (!hasComments && entries.length === 0) return this.line(indent + header + ' {}', end);
+    if (!hasComments && entries.length === 0) {
+      this.line(indent + header + ' {}', end);
+      return;
+    }
     if (!hasComments && entries.length === 1 && entries[0].kind === 'property') {
-      return this.line(`${indent}${header} { ${this.property(entries[0])} }`, end);
+      this.line(`${indent}${header} { ${this.property(entries[0])} }`, end);
+      return;
     }
     this.out.push(`${indent}${header} {`);
     const inner = indent + INDENT;

@@ -37,7 +37,7 @@ export interface VariantTable {
 
 const variantOf = (o: JobOutcome) => (Object.keys(o.job.labels.combination).length > 0 ? `${o.job.labels.pipeline},${combinationSlug(o.job.labels.combination)}` : o.job.labels.pipeline);
 
-function valueOf(o: JobOutcome, column: Column): number | undefined {
+function metricOf(o: JobOutcome, column: Column): number | undefined {
   const r = o.result;
   if (o.status !== 'ok' || !r) return undefined;
   const v = column === 'train_seconds' ? r.trainSeconds : column === 'ms_per_image' ? r.msPerImage : r.metrics[column];
@@ -69,7 +69,7 @@ export function benchTables(outcomes: JobOutcome[]): VariantTable[] {
     const rows = categories.map((category) => {
       const mine = runs.filter((o) => o.job.labels.category === category);
       const errors = mine.filter((o) => o.status === 'failed').map((o) => `seed ${o.job.labels.seed}: ${o.error ?? 'failed'}`);
-      return summarize(category, (c) => mine.map((o) => valueOf(o, c)).filter((v) => v !== undefined), mine.length, mine.length - errors.length, errors);
+      return summarize(category, (c) => mine.map((o) => metricOf(o, c)).filter((v) => v !== undefined), mine.length, mine.length - errors.length, errors);
     });
     const mean = summarize('mean', (c) => rows.map((r) => r.mean[c]).filter((v) => v !== undefined), rows.length, rows.filter((r) => r.ok > 0).length, []);
     mean.sd = {}; // the spread between categories says nothing about the detector's
@@ -120,7 +120,7 @@ export function benchCsv(tables: VariantTable[]): string {
 export function runsCsv(outcomes: JobOutcome[]): string {
   const keys = [...new Set(outcomes.flatMap((o) => Object.keys(o.job.labels.combination)))];
   const head = ['pipeline', ...keys, 'category', 'seed', ...COLUMNS.map((c) => c.key), 'status', 'error', 'run'];
-  return csvText([head, ...outcomes.map((o) => [o.job.labels.pipeline, ...keys.map((k) => o.job.labels.combination[k] ?? ''), o.job.labels.category, String(o.job.labels.seed), ...COLUMNS.map((c) => num(valueOf(o, c.key))), o.status, o.error ?? '', o.job.runDir])]);
+  return csvText([head, ...outcomes.map((o) => [o.job.labels.pipeline, ...keys.map((k) => o.job.labels.combination[k] ?? ''), o.job.labels.category, String(o.job.labels.seed), ...COLUMNS.map((c) => num(metricOf(o, c.key))), o.status, o.error ?? '', o.job.runDir])]);
 }
 
 export function benchHtml(title: string, tables: VariantTable[], outcomes: JobOutcome[], outDir: string): string {
@@ -133,7 +133,7 @@ export function benchHtml(title: string, tables: VariantTable[], outcomes: JobOu
   const runRows = outcomes.map((o) => {
     const report = relative(outDir, join(o.job.runDir, 'test', 'report.html'));
     return [e(variantOf(o)), e(o.job.labels.category), String(o.job.labels.seed), ...COLUMNS.map((c) => {
-      const v = valueOf(o, c.key);
+      const v = metricOf(o, c.key);
       return v === undefined ? '–' : (c.percent ? 100 * v : v).toFixed(c.percent ? 2 : 1);
     }), o.status === 'ok' ? `<a href="${e(report)}">report</a>` : `failed: ${e(o.error ?? '')}`];
   });

@@ -77,7 +77,7 @@ class ModelEmitter {
   private embed(taps: string[]): string {
     const g = this.g;
     const { tokens, embedDim, width, grid } = this.dims;
-    const parts = this.dims.scales.map((s, i) => {
+    const parts = this.dims.scales.map((_, i) => {
       const w = this.w(`embed.${i}.w`); // [p, p, C, E] → [E, C, p, p]
       const [p, , c, e] = w.shape;
       const oihw = new Float32Array(w.data.length);

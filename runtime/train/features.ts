@@ -5,7 +5,7 @@ import type { ModelDims } from '../../compiler/dims.ts';
 import type { Spec } from '../../compiler/spec.ts';
 import type { Backbone } from '../backbones/index.ts';
 import { readImageRgb, type ResizeFilter } from '../data/index.ts';
-import { FeatureCache, imageKeyOfFile } from '../features/index.ts';
+import { type FeatureCache, imageKeyOfFile } from '../features/index.ts';
 import type { Progress } from '../progress.ts';
 
 /** The pipeline's resize names → sharp's kernels. */

@@ -11,7 +11,7 @@ import type { Spec } from '../../compiler/spec.ts';
 import { UserError } from '../../common/errors.ts';
 import { loadBackbone, type Backbone } from '../backbones/index.ts';
 import { loadDataset, trainValidationSplit, type Dataset } from '../data/index.ts';
-import { FeatureCache } from '../features/index.ts';
+import type { FeatureCache } from '../features/index.ts';
 import { createModel, type DadfModel } from '../model/index.ts';
 import { hashString, mulberry32, permutation } from '../model/prng.ts';
 import type { Progress } from '../progress.ts';

@@ -23,7 +23,7 @@ function block(body: Array<Property | Block>, keyword: string, label?: string): 
 }
 
 /** The value of `key: value` in a one-pipeline, one-property file. */
-function valueOf(source: string): Value {
+function parsedValue(source: string): Value {
   const { ast, diagnostics } = parseDadf(`pipeline p { v: ${source} }`, 'v.dadf');
   assert.deepEqual(diagnostics, []);
   return property(only(ast.pipelines).body, 'v').value;
@@ -127,19 +127,19 @@ describe('source ranges', () => {
 
 describe('lexer', () => {
   test('numbers: integers, decimals, signs and exponents', () => {
-    const v = valueOf('[1, 2.0, -3, +4, 1e-4, 2.5E+3, -0.5e2, .5]');
+    const v = parsedValue('[1, 2.0, -3, +4, 1e-4, 2.5E+3, -0.5e2, .5]');
     assert.ok(v.kind === 'list');
     assert.deepEqual(v.items.map((i) => i.kind === 'number' && i.value), [1, 2, -3, 4, 1e-4, 2500, -50, 0.5]);
   });
 
   test('strings: both quotes and escapes', () => {
-    const v = valueOf(String.raw`["a\"b", 'it\'s', "tab\there", "nl\n", "back\\slash", "\u00e9\u{1F600}", 'say "hi"', "\q"]`);
+    const v = parsedValue(String.raw`["a\"b", 'it\'s', "tab\there", "nl\n", "back\\slash", "\u00e9\u{1F600}", 'say "hi"', "\q"]`);
     assert.ok(v.kind === 'list');
     assert.deepEqual(v.items.map((i) => i.kind === 'string' && i.value), ['a"b', "it's", 'tab\there', 'nl\n', 'back\\slash', 'é😀', 'say "hi"', 'q']);
   });
 
   test('keywords true/false/null versus names that start with them', () => {
-    const v = valueOf('[true, false, null, trueish, nullable, pipeline_x]');
+    const v = parsedValue('[true, false, null, trueish, nullable, pipeline_x]');
     assert.ok(v.kind === 'list');
     assert.deepEqual(v.items.map((i) => i.kind), ['boolean', 'boolean', 'null', 'ident', 'ident', 'ident']);
   });
@@ -175,7 +175,7 @@ describe('lexer', () => {
   });
 
   test('calls with positional, named and no arguments; inline objects', () => {
-    const v = valueOf('[f(), g(1, "two", k: [3]), h(x: { y: 1, z.w: 2 },)]');
+    const v = parsedValue('[f(), g(1, "two", k: [3]), h(x: { y: 1, z.w: 2 },)]');
     assert.ok(v.kind === 'list');
     const [f, g, h] = v.items;
     assert.ok(f.kind === 'call' && g.kind === 'call' && h.kind === 'call');

@@ -40,10 +40,10 @@ test('init is deterministic per seed and weights round-trip through get/setWeigh
   const wc = c.getWeights();
   assert.deepEqual(Object.keys(wa), Object.keys(wb));
   for (const name of Object.keys(wa)) assert.deepEqual(wa[name].data, wb[name].data, name);
-  assert.notDeepEqual(wa['memory'].data, wc['memory'].data);
+  assert.notDeepEqual(wa.memory.data, wc.memory.data);
   assert.notDeepEqual(wa['flow.0.step0.perm'].data, wc['flow.0.step0.perm'].data);
   // Memory tokens ~ normal(0, 0.02).
-  const mem = wa['memory'].data;
+  const mem = wa.memory.data;
   const std = Math.sqrt(mem.reduce((s, v) => s + v * v, 0) / mem.length);
   assert.ok(std > 0.015 && std < 0.025, `memory std ${std}`);
 
