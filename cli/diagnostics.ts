@@ -16,7 +16,7 @@ export function printDiagnostics(diagnostics: Diagnostic[], texts: Map<string, s
 }
 
 /** Paths relative to the working directory, as tsc shows them; pseudo files (--set) as they are. */
-export function displayPath(file: string): string {
+function displayPath(file: string): string {
   if (file.startsWith('--set')) return file.replace(/\.dadf$/, '');
   const rel = relative(process.cwd(), file);
   return rel.startsWith('..') && rel.split('/').filter((p) => p === '..').length > 2 ? file : rel || file;

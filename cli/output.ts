@@ -2,9 +2,8 @@
 import type { UserError } from '../common/errors.ts';
 
 const useColor = () => process.stderr.isTTY === true && !process.env.NO_COLOR;
-export const red = (s: string) => (useColor() ? `\x1b[31m${s}\x1b[39m` : s);
+const red = (s: string) => (useColor() ? `\x1b[31m${s}\x1b[39m` : s);
 export const yellow = (s: string) => (useColor() ? `\x1b[33m${s}\x1b[39m` : s);
-export const dim = (s: string) => (useColor() ? `\x1b[2m${s}\x1b[22m` : s);
 
 export function printUserError(error: UserError): void {
   const where = error.where ? `${error.where} - ` : '';

@@ -4,7 +4,7 @@ import { compilePipeline, hasErrors, type Compiled } from '../compiler/index.ts'
 import { UserError } from '../common/errors.ts';
 import { printDiagnostics } from './diagnostics.ts';
 
-export class PipelineErrors extends UserError {}
+class PipelineErrors extends UserError {}
 
 export function loadCleanPipeline(file: string, sets: string[] = [], pipeline?: string): Compiled & { spec: NonNullable<Compiled['spec']>; plan: NonNullable<Compiled['plan']> } {
   if (!existsSync(file)) throw new UserError('no such pipeline file', { where: file, hint: 'give the path of a .dadf or .yaml pipeline (see pipelines/)' });

@@ -55,8 +55,8 @@ export interface BackboneInfo {
 }
 
 /** Width multipliers the Keras MobileNets were published with. */
-export const MOBILENET_V1_ALPHAS = [0.25, 0.5, 0.75, 1.0] as const;
-export const MOBILENET_V2_ALPHAS = [0.35, 0.5, 0.75, 1.0, 1.3, 1.4] as const;
+const MOBILENET_V1_ALPHAS = [0.25, 0.5, 0.75, 1.0] as const;
+const MOBILENET_V2_ALPHAS = [0.35, 0.5, 0.75, 1.0, 1.3, 1.4] as const;
 
 export function alphasOf(arch: BackboneArch): readonly number[] {
   if (arch === 'mobilenet_v1') return MOBILENET_V1_ALPHAS;

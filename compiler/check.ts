@@ -225,7 +225,7 @@ function schemaHasPath(path: string[]): boolean {
 }
 
 let cachedPaths: string[] | undefined;
-export function allSchemaPaths(): string[] {
+function allSchemaPaths(): string[] {
   if (cachedPaths) return cachedPaths;
   const out: string[] = [];
   const walk = (node: SchemaLike, prefix: string[]) => {

@@ -47,7 +47,7 @@ export function lowerPipeline(decl: PipelineDecl): Lowered {
 }
 
 /** Lowers one value (used for `--set key=value` too). */
-export function lowerValue(value: Value, path: string[], out: Lowered): Json {
+function lowerValue(value: Value, path: string[], out: Lowered): Json {
   out.sources.set(pointer(path), { ...out.sources.get(pointer(path)), value: value.range });
   switch (value.kind) {
     case 'number':
@@ -194,7 +194,7 @@ export function deepMerge(base: JsonObject, override: JsonObject): JsonObject {
 }
 
 /** When a path is replaced, what its old value's entries said no longer applies. */
-export function dropSourcesUnder(sources: SourceMap, prefix: string): void {
+function dropSourcesUnder(sources: SourceMap, prefix: string): void {
   for (const k of [...sources.keys()]) if (k.startsWith(prefix + '/')) sources.delete(k);
 }
 

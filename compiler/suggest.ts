@@ -1,6 +1,6 @@
 // "Did you mean …": the closest candidate by edit distance, if it is close enough.
 
-export function editDistance(a: string, b: string): number {
+function editDistance(a: string, b: string): number {
   const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     let diag = prev[0];

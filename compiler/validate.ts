@@ -54,7 +54,7 @@ export function upgradeStoredSpec(stored: unknown): Spec | undefined {
   return specValidator()(data) ? (data as unknown as Spec) : undefined;
 }
 
-export function toDiagnostics(errors: ErrorObject[], raw: JsonObject, where: Located): Diagnostic[] {
+function toDiagnostics(errors: ErrorObject[], raw: JsonObject, where: Located): Diagnostic[] {
   // Branch errors of a union are noise once the union itself is reported.
   const unionPaths = errors.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath);
   const kept = errors.filter(
@@ -197,7 +197,7 @@ function show(value: Json | undefined): string {
   return String(value);
 }
 
-export function splitPointer(p: string): string[] {
+function splitPointer(p: string): string[] {
   return p === '' ? [] : p.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 

@@ -53,8 +53,22 @@ export function floatToHalf(value: number): number {
 
 /** Bytes per element of the dtypes we read (safetensors and TF.js names). */
 export const DTYPE_BYTES: Record<string, number> = {
-  F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1,
-  float32: 4, int32: 4, bool: 1, float16: 2, uint8: 1, uint16: 2,
+  F64: 8,
+  F32: 4,
+  F16: 2,
+  BF16: 2,
+  I64: 8,
+  I32: 4,
+  I16: 2,
+  I8: 1,
+  U8: 1,
+  BOOL: 1,
+  float32: 4,
+  int32: 4,
+  bool: 1,
+  float16: 2,
+  uint8: 1,
+  uint16: 2,
 };
 
 /** Decodes `count` little-endian numbers of `dtype` from bytes into float32. */

@@ -7,7 +7,7 @@ export { elementCount } from './weight-file.ts';
 export { openWeightFile } from './open.ts';
 export { writeSafetensors } from './safetensors-write.ts';
 export { halfToFloat, floatToHalf, halvesToFloats } from './dtypes.ts';
-export { encodeNpy, decodeNpy, decodeNpyPlane, type NpyArray } from './npy.ts';
+export { encodeNpy, decodeNpy, decodeNpyPlane } from './npy.ts';
 export { parseTiff, formatTiff } from './tiff.ts';
 export type { Plane } from './plane.ts';
 export { hashFiles, hashBytes } from './hash.ts';

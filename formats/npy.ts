@@ -45,7 +45,11 @@ export function decodeNpy(bytes: Uint8Array, where: string, hint = HINT, what = 
   const fortran = /'fortran_order'\s*:\s*True/.test(header);
   const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(header)?.[1];
   if (!descr || shapeText === undefined) throw bad('unreadable header');
-  const shape = shapeText.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+  const shape = shapeText
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(Number);
   if (shape.some((d) => !Number.isInteger(d) || d < 0)) throw bad(`shape (${shapeText}) is not a list of sizes`);
   const littleEndian = descr[0] !== '>';
   const kind = descr.slice(1);

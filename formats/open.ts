@@ -9,8 +9,7 @@ import { looksLikeSafetensors, openSafetensors } from './safetensors.ts';
 import { openTfjsLayers } from './tfjs-layers.ts';
 import { openTorchZip } from './torch-zip.ts';
 
-const EXPECTED =
-  'Expected a TF.js layers model (folder with model.json + shards), a .safetensors state dict, or a PyTorch .pth zip.';
+const EXPECTED = 'Expected a TF.js layers model (folder with model.json + shards), a .safetensors state dict, or a PyTorch .pth zip.';
 
 export function openWeightFile(path: string): WeightFile {
   if (!existsSync(path)) {

@@ -9,12 +9,30 @@ import { unpickle, type PyCall, type PySymbol } from './unpickle.ts';
 import { readZipDirectory, readZipEntry, type ZipEntry } from './zip.ts';
 
 const STORAGE_DTYPES: Record<string, string> = {
-  FloatStorage: 'F32', HalfStorage: 'F16', BFloat16Storage: 'BF16', DoubleStorage: 'F64',
-  LongStorage: 'I64', IntStorage: 'I32', ShortStorage: 'I16', CharStorage: 'I8', ByteStorage: 'U8', BoolStorage: 'BOOL',
+  FloatStorage: 'F32',
+  HalfStorage: 'F16',
+  BFloat16Storage: 'BF16',
+  DoubleStorage: 'F64',
+  LongStorage: 'I64',
+  IntStorage: 'I32',
+  ShortStorage: 'I16',
+  CharStorage: 'I8',
+  ByteStorage: 'U8',
+  BoolStorage: 'BOOL',
 };
 
-interface StorageRef { storage: true; key: string; dtype: string }
-interface TensorRef { tensor: true; storage: StorageRef; offset: number; shape: number[]; stride: number[] }
+interface StorageRef {
+  storage: true;
+  key: string;
+  dtype: string;
+}
+interface TensorRef {
+  tensor: true;
+  storage: StorageRef;
+  offset: number;
+  shape: number[];
+  stride: number[];
+}
 
 function asTensor(value: unknown): TensorRef | undefined {
   const call = value as PyCall;

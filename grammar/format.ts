@@ -22,12 +22,6 @@ export function formatDiagnostic(d: Diagnostic, text: string, options: FormatOpt
   return formatDiagnosticWith(d, new LineIndex(text), options);
 }
 
-/** Formats several diagnostics of one text, sharing the line index. */
-export function formatDiagnostics(diagnostics: Diagnostic[], text: string, options: FormatOptions = {}): string {
-  const lines = new LineIndex(text);
-  return diagnostics.map((d) => formatDiagnosticWith(d, lines, options)).join('\n');
-}
-
 function formatDiagnosticWith(d: Diagnostic, lines: LineIndex, options: FormatOptions): string {
   const paint = (code: string, s: string) => (options.color ? `\u001b[${code}m${s}\u001b[0m` : s);
   const { start, end } = d.range;

@@ -3,17 +3,17 @@
 // front end can report them once and keep parsing instead of cascading errors.
 import { createToken, Lexer, type IToken, type TokenType } from 'chevrotain';
 
-export const WhiteSpace = createToken({ name: 'WhiteSpace', pattern: /[ \t\f\v\r\n\u00a0\ufeff]+/, group: Lexer.SKIPPED, line_breaks: true });
-export const HashComment = createToken({ name: 'HashComment', pattern: /#[^\n\r]*/, group: 'comments' });
-export const LineComment = createToken({ name: 'LineComment', pattern: /\/\/[^\n\r]*/, group: 'comments' });
-export const BlockComment = createToken({ name: 'BlockComment', pattern: /\/\*[\s\S]*?\*\//, group: 'comments', line_breaks: true });
+const WhiteSpace = createToken({ name: 'WhiteSpace', pattern: /[ \t\f\v\r\n\u00a0\ufeff]+/, group: Lexer.SKIPPED, line_breaks: true });
+const HashComment = createToken({ name: 'HashComment', pattern: /#[^\n\r]*/, group: 'comments' });
+const LineComment = createToken({ name: 'LineComment', pattern: /\/\/[^\n\r]*/, group: 'comments' });
+const BlockComment = createToken({ name: 'BlockComment', pattern: /\/\*[\s\S]*?\*\//, group: 'comments', line_breaks: true });
 /** A `/*` with no `*\/` before the end of the file: reported as DADF1004. */
 export const UnterminatedBlockComment = createToken({ name: 'UnterminatedBlockComment', pattern: /\/\*[\s\S]*/, group: 'comments', line_breaks: true });
 
 /** Any string literal; the concrete token types below are its members. */
 export const StringLiteral = createToken({ name: 'StringLiteral', pattern: Lexer.NA, label: 'a string' });
-export const DoubleQuoted = createToken({ name: 'DoubleQuoted', pattern: /"(?:[^"\\\n\r]|\\[^\n\r])*"/, categories: [StringLiteral], label: 'a string' });
-export const SingleQuoted = createToken({ name: 'SingleQuoted', pattern: /'(?:[^'\\\n\r]|\\[^\n\r])*'/, categories: [StringLiteral], label: 'a string' });
+const DoubleQuoted = createToken({ name: 'DoubleQuoted', pattern: /"(?:[^"\\\n\r]|\\[^\n\r])*"/, categories: [StringLiteral], label: 'a string' });
+const SingleQuoted = createToken({ name: 'SingleQuoted', pattern: /'(?:[^'\\\n\r]|\\[^\n\r])*'/, categories: [StringLiteral], label: 'a string' });
 /** A string cut off by the end of its line: reported as DADF1002, parsed as a string. */
 export const UnterminatedString = createToken({ name: 'UnterminatedString', pattern: /"(?:[^"\\\n\r]|\\[^\n\r])*\\?|'(?:[^'\\\n\r]|\\[^\n\r])*\\?/, categories: [StringLiteral], label: 'a string' });
 
@@ -84,7 +84,7 @@ export const allTokens: TokenType[] = [
 /** The reserved words of .dadf (for editors: completion, highlighting). */
 export const keywords: readonly string[] = ['pipeline', 'extends', 'true', 'false', 'null'];
 
-export const dadfLexer = new Lexer(allTokens, {
+const dadfLexer = new Lexer(allTokens, {
   positionTracking: 'full',
   ensureOptimizations: false,
   // Strings and numbers are all distinguishable by their first character; the defaults are fine.

@@ -399,7 +399,3 @@ export class DadfParser extends EmbeddedActionsParser {
 
 /** The one parser instance; parses are synchronous, so sharing it is safe. */
 export const dadfParser = new DadfParser();
-
-export function tokenLabel(type: TokenType): string {
-  return type.LABEL ?? type.name;
-}

@@ -29,13 +29,6 @@ const isColon = (t: IToken | undefined) => is(t, 'Colon', 'EqualsSlip');
 /** Offset just after a token (the lexer tracks start offsets only). */
 const endOf = (t: IToken) => t.startOffset + t.image.length;
 
-/** Start of the word the cursor is in (what the editor filters completions by). */
-export function wordStart(text: string, offset: number): number {
-  let i = offset;
-  while (i > 0 && /[A-Za-z0-9_]/.test(text[i - 1])) i--;
-  return i;
-}
-
 /** Path of a block inside `path`: `stage flow` → stages.flow; `backbone resnet18` → backbone. */
 export function blockPath(path: string[], keyword: string, label?: string): string[] {
   if (keyword === 'stage' && label) return [...path, 'stages', label];

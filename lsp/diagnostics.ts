@@ -16,7 +16,7 @@ export interface CheckResult {
   compiled: Compiled[];
 }
 
-export function toLspDiagnostic(d: Diagnostic): LspDiagnostic {
+function toLspDiagnostic(d: Diagnostic): LspDiagnostic {
   return {
     range: toRange(d.range),
     severity: d.severity === 'error' ? DiagnosticSeverity.Error : DiagnosticSeverity.Warning,

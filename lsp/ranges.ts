@@ -3,7 +3,7 @@
 import type { SourcePos, SourceRange } from '../grammar/index.ts';
 import type { Position, Range } from 'vscode-languageserver';
 
-export function toPosition(pos: SourcePos): Position {
+function toPosition(pos: SourcePos): Position {
   return { line: Math.max(0, pos.line - 1), character: Math.max(0, pos.column - 1) };
 }
 

@@ -20,10 +20,8 @@ import { formatDadf } from './format.ts';
 import { hover } from './hover.ts';
 import { uriToPath, Workspace } from './workspace.ts';
 
-export const LANGUAGE_IDS = ['dadf', 'yaml'] as const;
-
 /** Whether a document is one of ours: a .dadf file, or YAML that declares `pipeline:`. */
-export function isPipelineDocument(path: string, text: string): boolean {
+function isPipelineDocument(path: string, text: string): boolean {
   if (/\.dadf$/i.test(path)) return true;
   return /\.ya?ml$/i.test(path) && /^pipeline\s*:/m.test(text);
 }

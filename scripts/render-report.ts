@@ -23,7 +23,7 @@ function findChromium(): string {
   return found;
 }
 
-export function screenshot(htmlFile: string, outPng: string, width = 1280, height = 2400): void {
+function screenshot(htmlFile: string, outPng: string, width = 1280, height = 2400): void {
   const profile = mkdtempSync(path.join(tmpdir(), 'dadf-chromium-'));
   try {
     const args = [

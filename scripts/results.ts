@@ -20,7 +20,7 @@ export interface RunResult {
   peakRssMiB: number | null;
 }
 
-export const METRICS = ['image_auroc', 'pixel_auroc', 'aupro', 'f1_max_image', 'f1_max_pixel'] as const;
+const METRICS = ['image_auroc', 'pixel_auroc', 'aupro', 'f1_max_image', 'f1_max_pixel'] as const;
 const HEADS = ['image AUROC', 'pixel AUROC', 'AUPRO', 'F1 image', 'F1 pixel'];
 
 export function readRunResult(run: string, testDir = 'test'): RunResult {

@@ -17,7 +17,7 @@ const COLUMNS = [
 ] as const;
 type Column = (typeof COLUMNS)[number]['key'];
 
-export interface SummaryRow {
+interface SummaryRow {
   category: string;
   runs: number;
   ok: number;
@@ -110,20 +110,20 @@ const csvCell = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` 
 const csvText = (rows: string[][]) => rows.map((r) => r.map(csvCell).join(',')).join('\n') + '\n';
 const num = (v: number | undefined) => (v === undefined ? '' : String(v));
 
-export function benchCsv(tables: VariantTable[]): string {
+function benchCsv(tables: VariantTable[]): string {
   const keys = [...new Set(tables.flatMap((t) => Object.keys(t.combination)))];
   const head = ['pipeline', ...keys, 'category', 'runs', 'ok', ...COLUMNS.flatMap((c) => [c.key, `${c.key}_sd`]), 'errors'];
   const line = (t: VariantTable, r: SummaryRow) => [t.pipeline, ...keys.map((k) => t.combination[k] ?? ''), r.category, String(r.runs), String(r.ok), ...COLUMNS.flatMap((c) => [num(r.mean[c.key]), num(r.sd[c.key])]), r.errors.join('; ')];
   return csvText([head, ...tables.flatMap((t) => [...t.rows, t.mean].map((r) => line(t, r)))]);
 }
 
-export function runsCsv(outcomes: JobOutcome[]): string {
+function runsCsv(outcomes: JobOutcome[]): string {
   const keys = [...new Set(outcomes.flatMap((o) => Object.keys(o.job.labels.combination)))];
   const head = ['pipeline', ...keys, 'category', 'seed', ...COLUMNS.map((c) => c.key), 'status', 'error', 'run'];
   return csvText([head, ...outcomes.map((o) => [o.job.labels.pipeline, ...keys.map((k) => o.job.labels.combination[k] ?? ''), o.job.labels.category, String(o.job.labels.seed), ...COLUMNS.map((c) => num(metricOf(o, c.key))), o.status, o.error ?? '', o.job.runDir])]);
 }
 
-export function benchHtml(title: string, tables: VariantTable[], outcomes: JobOutcome[], outDir: string): string {
+function benchHtml(title: string, tables: VariantTable[], outcomes: JobOutcome[], outDir: string): string {
   const e = escapeHtml;
   const table = (head: string[], rows: string[][], lastIsMean = false) =>
     `<table><thead><tr>${head.map((h) => `<th>${e(h)}</th>`).join('')}</tr></thead><tbody>${rows

@@ -24,7 +24,7 @@ export interface QueueProgress {
 }
 
 /** Failures that are not the user's are tried this many times in all (user errors once). */
-export const ATTEMPTS = 3;
+const ATTEMPTS = 3;
 
 export function checkQueueUrl(url: string): string {
   let parsed: URL | undefined;

@@ -26,7 +26,7 @@ const verbs: Record<string, () => Promise<VerbModule>> = {
   'lsp': () => import('./lsp.ts'),
 };
 
-export const VERBS = Object.keys(verbs);
+const VERBS = Object.keys(verbs);
 
 /**
  * One line per verb for `dadfc --help` and for "did you mean", so that listing the verbs loads

@@ -8,7 +8,7 @@ import { packageRoot } from '../package-root.ts';
 import type { Plan } from '../plan.ts';
 
 /** The module imports the runtime by package name, so it works wherever it is written. */
-export const RUNTIME_SPECIFIER = 'dadf/runtime';
+const RUNTIME_SPECIFIER = 'dadf/runtime';
 
 export interface EmitResult {
   text: string;

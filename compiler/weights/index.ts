@@ -6,11 +6,11 @@ import { openWeightFile, type WeightFile } from '../../formats/index.ts';
 import { describeProblems, fitWeights, type WeightFit } from './match.ts';
 import { canonicalTap } from './layouts.ts';
 
-export { fitWeights, describeProblems, type WeightFit, type WeightProblem } from './match.ts';
-export { inspectWeights, guessArchitecture, type WeightsInspection } from './inspect.ts';
+export { fitWeights,  type WeightFit,  } from './match.ts';
+export { inspectWeights,   } from './inspect.ts';
 export {
-  archLayout, canonicalTap, tensorsForTaps, allTensors, deepestUnit, mobilenetV2Blocks, resnetShape, vggLayers,
-  MOBILENET_V1_STRIDE2, type ArchLayout, type ExpectedTensor, type LayoutUnit, type WeightNaming,
+  archLayout, canonicalTap, tensorsForTaps,  deepestUnit, mobilenetV2Blocks, resnetShape, vggLayers,
+  MOBILENET_V1_STRIDE2,    type WeightNaming,
 } from './layouts.ts';
 
 /**

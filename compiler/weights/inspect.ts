@@ -21,7 +21,7 @@ export interface WeightsInspection {
  * most of the file (a ResNet34 file also builds every ResNet18 tap), then to the most
  * tensors matched by name and shape (missing bytes do not make an architecture less likely).
  */
-export function guessArchitecture(file: WeightFile): WeightFit | undefined {
+function guessArchitecture(file: WeightFile): WeightFit | undefined {
   let best: WeightFit | undefined;
   let bestScore: number[] = [];
   for (const arch of BACKBONE_ARCHS) {

@@ -15,7 +15,7 @@ export interface ExpectedTensor {
   kind: 'conv' | 'depthwise' | 'bias' | 'bn_gamma' | 'bn_beta' | 'bn_mean' | 'bn_var';
 }
 
-export interface LayoutUnit {
+interface LayoutUnit {
   /** The tap this unit ends at (a name of the backbone table). */
   tap: string;
   tensors: ExpectedTensor[];
@@ -255,8 +255,4 @@ export function deepestUnit(layout: ArchLayout, taps: string[]): number {
 /** The tensors needed to compute the given taps (every unit up to the deepest). */
 export function tensorsForTaps(layout: ArchLayout, taps: string[]): ExpectedTensor[] {
   return layout.units.slice(0, deepestUnit(layout, taps) + 1).flatMap((u) => u.tensors);
-}
-
-export function allTensors(layout: ArchLayout): ExpectedTensor[] {
-  return layout.units.flatMap((u) => u.tensors);
 }

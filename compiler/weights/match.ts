@@ -5,7 +5,7 @@ import type { BackboneArch } from '../backbones.ts';
 import { archLayout, type ArchLayout, type ExpectedTensor } from './layouts.ts';
 import type { TensorEntry, WeightFile } from '../../formats/index.ts';
 
-export interface WeightProblem {
+interface WeightProblem {
   kind: 'missing' | 'shape' | 'unavailable';
   expected: ExpectedTensor;
   actual?: TensorEntry;

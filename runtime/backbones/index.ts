@@ -42,7 +42,7 @@ export interface Backbone {
   dispose(): void;
 }
 
-export function normalizeImages(images: tf.Tensor4D, n: InputNormalization): tf.Tensor4D {
+function normalizeImages(images: tf.Tensor4D, n: InputNormalization): tf.Tensor4D {
   return tf.tidy(() => {
     if (n.kind === 'tf') return tf.sub(tf.div(images, 127.5), 1);
     const mean = tf.tensor1d(n.mean);
@@ -65,7 +65,7 @@ function build(arch: BackboneArch, alpha: number, params: Params, upTo: number, 
   }
 }
 
-export function archTag(arch: BackboneArch, alpha: number): string {
+function archTag(arch: BackboneArch, alpha: number): string {
   return arch.startsWith('mobilenet') ? `${arch}_${alpha.toFixed(2)}` : arch;
 }
 

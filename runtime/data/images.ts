@@ -9,11 +9,11 @@ import type { LocoChannel } from '../metrics/spro.ts';
 /** Resampling filter for image resizing (sharp kernels). 'linear' is the default: bilinear,
  * widened when shrinking so that it averages (anti-aliased, like PIL/torchvision bilinear). */
 export type ResizeFilter = 'nearest' | 'linear' | 'cubic' | 'mitchell' | 'lanczos2' | 'lanczos3';
-export const DEFAULT_FILTER: ResizeFilter = 'linear';
+const DEFAULT_FILTER: ResizeFilter = 'linear';
 
 const BAD_IMAGE_HINT = 'The file is missing, truncated or not an image. Replace it, or pass --skip-bad to list and skip unreadable images.';
 
-export function unreadable(path: string, error: unknown): UserError {
+function unreadable(path: string, error: unknown): UserError {
   const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
   return new UserError(`cannot read image: ${reason}`, { where: path, hint: BAD_IMAGE_HINT, cause: error });
 }
@@ -56,7 +56,7 @@ async function readMaskValues(path: string): Promise<{ data: Uint8Array; width: 
 }
 
 /** Nearest-neighbour resize of a 0/1 (or label) plane, sampling pixel centres. */
-export function resizeNearest(src: Uint8Array, width: number, height: number, outWidth: number, outHeight: number): Uint8Array {
+function resizeNearest(src: Uint8Array, width: number, height: number, outWidth: number, outHeight: number): Uint8Array {
   if (width === outWidth && height === outHeight) return src;
   const out = new Uint8Array(outWidth * outHeight);
   for (let y = 0; y < outHeight; y++) {

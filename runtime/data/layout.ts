@@ -5,9 +5,9 @@ import { basename, extname, join, resolve } from 'node:path';
 import { UserError } from '../../common/errors.ts';
 import type { DefectConfig, Layout } from './types.ts';
 
-export const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp']);
+const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp']);
 
-export const LAYOUT_HINT = [
+const LAYOUT_HINT = [
   'Expected one of:',
   '  MVTec AD:   train/good/*.png, test/<type>/*.png, ground_truth/<type>/NNN_mask.png',
   '  MVTec LOCO: train/good, validation/good, test/{good,logical_anomalies,structural_anomalies},',
@@ -45,7 +45,7 @@ function subfolders(dir: string): string[] {
 }
 
 /** Image files directly in `dir`, sorted; an empty folder is an error naming what was expected. */
-export function imagesIn(dir: string, what: string): string[] {
+function imagesIn(dir: string, what: string): string[] {
   const files = readdirSync(dir, { withFileTypes: true })
     .filter((e) => e.isFile() && !e.name.startsWith('.') && IMAGE_EXTENSIONS.has(extname(e.name).toLowerCase()))
     .map((e) => join(dir, e.name))

@@ -23,7 +23,7 @@ import { emitModel } from './model.ts';
 import { encodeModel, type ModelMsg } from './onnx-proto.ts';
 
 export const ONNX_OPSET = 17;
-export const ONNX_IR_VERSION = 8;
+const ONNX_IR_VERSION = 8;
 /** protobuf's hard limit on one message; bigger models would need external data files. */
 const PROTOBUF_LIMIT = 2 ** 31 - 1;
 

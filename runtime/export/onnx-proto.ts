@@ -85,7 +85,7 @@ const schema = {
 };
 
 const root = protobuf.Root.fromJSON(schema);
-export const ModelProto = root.lookupType('onnx.ModelProto');
+const ModelProto = root.lookupType('onnx.ModelProto');
 
 // Plain-object shapes of the messages (protobufjs camelCases the field names).
 export interface TensorMsg {
@@ -119,7 +119,7 @@ export interface ValueInfoMsg {
   type: { tensorType: { elemType: number; shape: { dim: Array<{ dimValue?: number; dimParam?: string }> } } };
   docString?: string;
 }
-export interface GraphMsg {
+interface GraphMsg {
   name: string;
   node: NodeMsg[];
   initializer: TensorMsg[];
@@ -135,14 +135,6 @@ export interface ModelMsg {
   graph: GraphMsg;
   opsetImport: Array<{ domain: string; version: number }>;
   metadataProps?: Array<{ key: string; value: string }>;
-}
-
-export function valueInfo(name: string, elemType: number, dims: Dim[], docString?: string): ValueInfoMsg {
-  return {
-    name,
-    type: { tensorType: { elemType, shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } },
-    ...(docString ? { docString } : {}),
-  };
 }
 
 /** Serialises a model to the bytes of a .onnx file. */

@@ -39,7 +39,7 @@ export interface CacheStats {
   computed: number;
 }
 
-export function imageKeyOfBytes(bytes: Uint8Array): string {
+function imageKeyOfBytes(bytes: Uint8Array): string {
   return hashBytes(bytes, 24);
 }
 
@@ -47,7 +47,7 @@ export function imageKeyOfFile(path: string): string {
   return imageKeyOfBytes(readFileSync(path));
 }
 
-export function defaultCacheDir(): string {
+function defaultCacheDir(): string {
   return resolve(process.env.DADF_CACHE_DIR ?? '.dadf-cache');
 }
 

@@ -1,2 +1,2 @@
 // Public face of the feature cache.
-export { FeatureCache, imageKeyOfBytes, imageKeyOfFile, defaultCacheDir, type CacheImage, type FeatureCacheOptions, type TapFeatures, type CacheStats } from './cache.ts';
+export { FeatureCache,  imageKeyOfFile,  type CacheImage,    } from './cache.ts';

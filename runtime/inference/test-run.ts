@@ -122,7 +122,7 @@ function scoresCsv(samples: Dataset['test'], scored: ScoredImage[], decision: De
 }
 
 /** Metrics need labelled test images; a good-only folder can train and predict but not test. */
-export function noTestImages(root: string): UserError {
+function noTestImages(root: string): UserError {
   return new UserError('this data set has no test images, so there is nothing to measure', {
     where: root,
     hint: 'Metrics need labelled test images: test/good/ and test/<defect>/ (masks optional; see docs/your-data.md). To score unlabelled images: dadfc predict RUN IMAGE_OR_FOLDER...',

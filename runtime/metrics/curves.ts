@@ -1,12 +1,6 @@
 // Exact threshold curves for binary labels: ROC (AUROC), F1-max, and a trapezoid with an
 // upper limit on x (for PRO and sPRO). Ties are one threshold: all tied items switch together.
 
-/** One point of a curve that starts at (0, 0); x ascending. */
-export interface CurvePoint {
-  x: number;
-  y: number;
-}
-
 /**
  * Area under a curve from x = 0 to `limit`, fed points one at a time in ascending x, as the
  * official MVTec evaluation computes it: trapezoids up to the last x <= limit, then one
@@ -122,7 +116,7 @@ export class RocAccumulator {
 }
 
 /** The scores' distinct values in descending order with the positives and negatives at each. */
-export function sweepDescending(
+function sweepDescending(
   scores: ArrayLike<number>,
   labels: ArrayLike<number>,
   visit: (threshold: number, dTp: number, dFp: number) => void,

@@ -37,7 +37,7 @@ export interface ScopeMetrics {
   auspro?: Record<string, number | null>;
 }
 
-export interface EvalCurves {
+interface EvalCurves {
   image_roc: { fpr: number[]; tpr: number[] };
   pixel_roc: { fpr: number[]; tpr: number[] };
   /** PRO against FPR up to FPR 1 (AUPRO integrates it to 0.3). */

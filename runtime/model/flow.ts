@@ -13,7 +13,7 @@ export const FLOW_NORM_EPS = 1e-5;
 /** g = 0.1·softplus_β(γ), β = 0.5 (FrEIA's all-in-one global scale). */
 const GLOBAL_SCALE_BETA = 0.5;
 /** γ such that g = 1: softplus_0.5(γ) = 10 ⇒ γ = 2·ln(e⁵ − 1). */
-export const GAMMA_FOR_UNIT_SCALE = 2 * Math.log(Math.exp(5) - 1);
+const GAMMA_FOR_UNIT_SCALE = 2 * Math.log(Math.exp(5) - 1);
 
 type Layer =
   | { kind: 'dw'; k: number; w: tf.Variable; b: tf.Variable }

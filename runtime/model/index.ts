@@ -11,8 +11,8 @@ import { errorMap, flowMap, fuse, imageScores, smooth, upsample } from './score.
 import { DualTransformer } from './transformer.ts';
 
 export type { NamedWeight } from './params.ts';
-export type { FlowOutput } from './flow.ts';
-export { ScaleFlow } from './flow.ts';
+;
+;
 
 export interface Reconstruction {
   /** φS per scale, [N, H_i, W_i, C_i]. */

@@ -3,7 +3,7 @@
 import { UserError } from '../../common/errors.ts';
 
 /** The engines `dadfc test` and `dadfc predict` offer. */
-export const ENGINES = ['tfjs', 'onnx'] as const;
+const ENGINES = ['tfjs', 'onnx'] as const;
 export type EngineName = (typeof ENGINES)[number];
 
 export function parseEngine(value: string | undefined): EngineName {

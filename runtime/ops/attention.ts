@@ -4,14 +4,14 @@ import * as tf from '@tensorflow/tfjs-core';
 export type BatchMatMul = (a: tf.Tensor3D, b: tf.Tensor3D) => tf.Tensor3D;
 
 /** [N, T, W] → [N·h, T, W/h]. */
-export function splitHeads(x: tf.Tensor3D, heads: number): tf.Tensor3D {
+function splitHeads(x: tf.Tensor3D, heads: number): tf.Tensor3D {
   const [n, t, w] = x.shape;
   const d = w / heads;
   return tf.reshape(tf.transpose(tf.reshape(x, [n, t, heads, d]), [0, 2, 1, 3]), [n * heads, t, d]);
 }
 
 /** [N·h, T, d] → [N, T, h·d]. */
-export function mergeHeads(x: tf.Tensor3D, heads: number): tf.Tensor3D {
+function mergeHeads(x: tf.Tensor3D, heads: number): tf.Tensor3D {
   const [nh, t, d] = x.shape;
   const n = nh / heads;
   return tf.reshape(tf.transpose(tf.reshape(x, [n, heads, t, d]), [0, 2, 1, 3]), [n, t, heads * d]);

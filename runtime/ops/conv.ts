@@ -4,11 +4,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import { customOp } from './custom.ts';
 import { dense, matmul2d } from './matmul.ts';
 
-/** 1×1 convolution: w [Cin, Cout] (a conv kernel [1,1,Cin,Cout] reshaped), b [Cout]. */
-export function conv1x1(x: tf.Tensor4D, w: tf.Tensor2D, b?: tf.Tensor1D): tf.Tensor4D {
-  return dense(x, w, b) as tf.Tensor4D;
-}
-
 /**
  * Non-overlapping patches [N, H, W, C] → [N, H/p, W/p, p·p·C], each patch flattened in
  * (row, column, channel) order: the im2col of a conv with kernel = stride = p.

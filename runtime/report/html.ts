@@ -41,16 +41,16 @@ const METRIC_LABELS: Record<string, string> = {
   f1_max_pixel: 'Pixel F1-max',
 };
 
-export function metricLabel(key: string): string {
+function metricLabel(key: string): string {
   return METRIC_LABELS[key] ?? key.replace(/_/g, ' ');
 }
 
 /** A fraction as a percentage with one decimal; '—' when absent or not finite. */
-export function percent(v: number | undefined): string {
+function percent(v: number | undefined): string {
   return v !== undefined && Number.isFinite(v) ? (v * 100).toFixed(1) : '—';
 }
 
-export function formatSeconds(s: number): string {
+function formatSeconds(s: number): string {
   if (!Number.isFinite(s)) return '—';
   if (s < 1) return `${(s * 1000).toFixed(0)} ms`;
   if (s < 60) return `${s.toFixed(s < 10 ? 2 : 1)} s`;

@@ -4,7 +4,7 @@ import type { MapRange } from './colormap.ts';
 import type { ReportInput } from './types.ts';
 
 /** Known metrics first in this order, then any others alphabetically. */
-export const METRIC_ORDER = ['image_auroc', 'pixel_auroc', 'aupro', 'f1_max_image', 'f1_max_pixel'];
+const METRIC_ORDER = ['image_auroc', 'pixel_auroc', 'aupro', 'f1_max_image', 'f1_max_pixel'];
 
 export function metricKeys(input: ReportInput): string[] {
   const keys = new Set<string>(Object.keys(input.metrics.overall));

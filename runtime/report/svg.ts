@@ -29,7 +29,7 @@ function fmt(v: number): string {
 }
 
 /** Drops points closer than half a plot pixel to the last one kept, so million-point pixel curves stay small. */
-export function thinPoints(points: Array<[number, number]>, xScale: number, yScale: number): Array<[number, number]> {
+function thinPoints(points: Array<[number, number]>, xScale: number, yScale: number): Array<[number, number]> {
   const kept: Array<[number, number]> = [];
   for (let i = 0; i < points.length; i++) {
     const p = points[i];

@@ -2,7 +2,7 @@
 // turns it into report.html, heatmap PNGs, metrics.json and metrics.csv.
 
 /** An 8-bit RGB image, row-major HWC. */
-export interface ReportImage {
+interface ReportImage {
   data: Uint8Array;
   width: number;
   height: number;
@@ -30,7 +30,7 @@ export interface RocPoint {
   tpr: number;
 }
 
-export interface ProPoint {
+interface ProPoint {
   fpr: number;
   pro: number;
 }

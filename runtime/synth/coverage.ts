@@ -10,7 +10,7 @@ function clamp01(v: number): number {
 }
 
 /** A thick line segment (pixel centres at +0.5), half-width in pixels. */
-export function drawSegment(cov: Float32Array, size: number, a: Point, b: Point, halfWidth: number): void {
+function drawSegment(cov: Float32Array, size: number, a: Point, b: Point, halfWidth: number): void {
   const pad = halfWidth + 1;
   const x0 = Math.max(0, Math.floor(Math.min(a[0], b[0]) - pad));
   const x1 = Math.min(size - 1, Math.ceil(Math.max(a[0], b[0]) + pad));

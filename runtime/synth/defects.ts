@@ -6,8 +6,8 @@ import { drawBlob, drawPolyline, randomWalk, type Point } from './coverage.ts';
 import type { Rng } from './rng.ts';
 import type { CategoryKind, Scene } from './scenes.ts';
 
-export const TEXTURE_DEFECTS = ['scratch', 'spot', 'crack', 'hole', 'color'] as const;
-export const OBJECT_DEFECTS = ['scratch', 'spot', 'crack', 'color', 'missing', 'misplaced'] as const;
+const TEXTURE_DEFECTS = ['scratch', 'spot', 'crack', 'hole', 'color'] as const;
+const OBJECT_DEFECTS = ['scratch', 'spot', 'crack', 'color', 'missing', 'misplaced'] as const;
 
 export function defectsForKind(kind: CategoryKind): readonly string[] {
   return kind === 'texture' ? TEXTURE_DEFECTS : OBJECT_DEFECTS;

@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Optimizer as OptimizerSpec } from '../../compiler/spec.ts';
 
-export interface SlotState {
+interface SlotState {
   shape: number[];
   m: Float32Array;
   v: Float32Array;
@@ -18,7 +18,7 @@ export interface OptimizerState {
 const EPS = 1e-8;
 
 /** tfjs variable names carry a per-model prefix (`dadf3/…`); state is keyed without it. */
-export const stableName = (variableName: string) => variableName.replace(/^dadf\d+\//, '');
+const stableName = (variableName: string) => variableName.replace(/^dadf\d+\//, '');
 
 export class Optimizer {
   private step = 0;

@@ -10,7 +10,7 @@ import { mulberry32 } from '../random.ts';
 /** Uniform [0, 1) draws from a seed (the runtime's one generator). */
 export const seededUniform = mulberry32;
 
-export function seededNormal(seed: number): () => number {
+function seededNormal(seed: number): () => number {
   const uniform = seededUniform(seed);
   return () => {
     const u = Math.max(uniform(), 1e-12);

@@ -7,11 +7,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const SHARED = process.env.DADF_SHARED ?? resolve(repoRoot, '../shared');
+const SHARED = process.env.DADF_SHARED ?? resolve(repoRoot, '../shared');
 export const WEIGHTS = join(SHARED, 'weights');
-export const HAZELNUT = join(SHARED, 'data', 'hazelnut_toy');
+const HAZELNUT = join(SHARED, 'data', 'hazelnut_toy');
 /** The default backbone bundled with the project (weights/), present on every checkout. */
-export const BUNDLED_WEIGHTS = join(repoRoot, 'weights');
+const BUNDLED_WEIGHTS = join(repoRoot, 'weights');
 
 /** The folder of a MobileNet weight set: bundled when the project ships it, else in ../shared. */
 export function weightsFolder(folder: string): string {

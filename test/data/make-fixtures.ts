@@ -36,7 +36,7 @@ export async function makeMvtec(root: string, size = 16): Promise<void> {
   }
 }
 
-export const LOCO_CONFIG = [
+const LOCO_CONFIG = [
   { defect_name: 'missing_part', pixel_value: 255, saturation_threshold: 10, relative_saturation: false },
   { defect_name: 'scratch', pixel_value: 200, saturation_threshold: 0.5, relative_saturation: true },
 ];

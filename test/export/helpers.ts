@@ -14,13 +14,13 @@ export interface Outputs {
 }
 
 /** Deterministic, image-like pixels in 0..255, NHWC. */
-export function syntheticPixels(n: number, size: number, seed = 1): Float32Array {
+function syntheticPixels(n: number, size: number, seed = 1): Float32Array {
   const out = new Float32Array(n * size * size * 3);
   for (let i = 0; i < out.length; i++) out[i] = Math.round(127.5 + 127.5 * Math.sin(i * 0.0173 * seed + Math.cos(i * 0.31)));
   return out;
 }
 
-export async function runOnnx(bytes: Uint8Array, pixels: Float32Array, n: number, size: number): Promise<Outputs> {
+async function runOnnx(bytes: Uint8Array, pixels: Float32Array, n: number, size: number): Promise<Outputs> {
   const session = await ort.InferenceSession.create(bytes, { executionProviders: ['cpu'] });
   try {
     const out = await session.run({ images: new ort.Tensor('float32', pixels, [n, size, size, 3]) });

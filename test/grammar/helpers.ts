@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { Block, Diagnostic, PipelineFile, Property, SourceRange, Value } from '../../grammar/ast.ts';
 import { LineIndex } from '../../grammar/positions.ts';
 
-export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 /** Every pipeline file under pipelines/ (.dadf, .yaml, .yml), relative to the repo root. */
 export function pipelineFiles(): string[] {
@@ -28,7 +28,7 @@ export function readRepoFile(rel: string): string {
 }
 
 /** Asserts that a range lies inside the text and that its line/column agree with its offset. */
-export function assertRangeInside(range: SourceRange, lines: LineIndex, what: string): void {
+function assertRangeInside(range: SourceRange, lines: LineIndex, what: string): void {
   const n = lines.text.length;
   for (const [name, pos] of [
     ['start', range.start],

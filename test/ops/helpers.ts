@@ -6,7 +6,7 @@ export function randn(shape: number[], seed: number): tf.Tensor {
   return tf.randomNormal(shape, 0, 1, 'float32', seed);
 }
 
-export function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
+function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
   assert.deepEqual(a.shape, b.shape, 'shapes differ');
   return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
 }
