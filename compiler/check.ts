@@ -185,6 +185,7 @@ export function checkSpec(spec: Spec, where: Located): Diagnostic[] {
   for (const name of ['reconstruct', 'flow'] as const) {
     const stage = stages[name];
     const allowed: readonly string[] = LOSSES[name];
+    // The schema admits any name (see stageSpec); this rule narrows it to the stage's losses.
     if (stage?.loss !== undefined && !allowed.includes(stage.loss)) {
       const hint = didYouMean(stage.loss, allowed);
       error(

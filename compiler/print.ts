@@ -1,6 +1,7 @@
 // A Spec back to text: the canonical .dadf form (what `print-config` shows) or YAML.
 import { stringify } from 'yaml';
 import { CALL_SIGNATURES, isObject, type Json, type JsonObject } from './lower.ts';
+import type { Spec } from './spec.ts';
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const RESERVED = new Set(['true', 'false', 'null', 'pipeline', 'extends']);
@@ -9,16 +10,21 @@ const RESERVED = new Set(['true', 'false', 'null', 'pipeline', 'extends']);
 const PRINT_POSITIONAL: Record<string, string[]> = { env: ['name', 'default'], leaky_relu: ['slope'] };
 const QUOTED_KEYS = new Set(['weights', 'default', 'name']);
 
-export function toDadf(spec: JsonObject): string {
-  const { name, ...sections } = spec;
+/** A Spec is plain JSON data (TypeBox-validated), so it prints like any JSON object. */
+function asJson(spec: Spec | JsonObject): JsonObject {
+  return spec as JsonObject;
+}
+
+export function toDadf(spec: Spec | JsonObject): string {
+  const { name, ...sections } = asJson(spec);
   const lines = [`pipeline ${String(name)} {`];
   for (const [key, value] of Object.entries(sections)) lines.push(...entry(key, value, 1, [key]));
   lines.push('}');
   return lines.join('\n') + '\n';
 }
 
-export function toYaml(spec: JsonObject): string {
-  const { name, ...sections } = spec;
+export function toYaml(spec: Spec | JsonObject): string {
+  const { name, ...sections } = asJson(spec);
   return stringify({ pipeline: name, ...sections }, { lineWidth: 0, flowCollectionPadding: false });
 }
 

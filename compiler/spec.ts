@@ -171,15 +171,23 @@ export const Optimizer = Type.Object(
 export type Optimizer = Static<typeof Optimizer>;
 
 export const LOSSES = { reconstruct: ['mse', 'l1', 'cosine'], flow: ['nll'] } as const;
-export const StageSpec = Type.Object(
-  {
-    epochs: PositiveInt('Epochs of this stage.', 100_000),
-    lr: Type.Optional(PositiveNumber('Learning rate for this stage (overrides the optimizer).', 10)),
-    loss: Type.Optional(Type.String({ minLength: 1, maxLength: 64, ...doc('Loss of this stage: reconstruct: mse | l1 | cosine; flow: nll.') })),
-    batch: Type.Optional(PositiveInt('Batch size for this stage (overrides train.batch).', 4096)),
-  },
-  { additionalProperties: false },
-);
+export type ReconstructionLoss = (typeof LOSSES.reconstruct)[number];
+type FlowLoss = (typeof LOSSES.flow)[number];
+
+/**
+ * One stage's settings. The schema admits any loss name so that the checker can say which
+ * losses the stage has (did you mean …); the type is the checked set.
+ */
+const stageSpec = <Loss extends string>() =>
+  Type.Object(
+    {
+      epochs: PositiveInt('Epochs of this stage.', 100_000),
+      lr: Type.Optional(PositiveNumber('Learning rate for this stage (overrides the optimizer).', 10)),
+      loss: Type.Optional(Type.Unsafe<Loss>(Type.String({ minLength: 1, maxLength: 64, ...doc('Loss of this stage: reconstruct: mse | l1 | cosine; flow: nll.') }))),
+      batch: Type.Optional(PositiveInt('Batch size for this stage (overrides train.batch).', 4096)),
+    },
+    { additionalProperties: false },
+  );
 
 export const TrainSpec = Type.Object(
   {
@@ -190,8 +198,8 @@ export const TrainSpec = Type.Object(
     grad_clip: Type.Number({ minimum: 0, maximum: 1e6, default: 0, ...doc('Global gradient-norm clip (0 = off).') }),
     stages: Type.Object(
       {
-        reconstruct: Type.Optional(StageSpec),
-        flow: Type.Optional(StageSpec),
+        reconstruct: Type.Optional(stageSpec<ReconstructionLoss>()),
+        flow: Type.Optional(stageSpec<FlowLoss>()),
       },
       { additionalProperties: false, default: {}, ...doc('Stage 1 trains the transformer (reconstruction), stage 2 the flows with the transformer frozen.') },
     ),

@@ -68,7 +68,7 @@ export async function executeJob(job: RunJob, ctx: RuntimeContext): Promise<RunR
   const spec = compiled.spec;
   const { test } = await trainAndTest({
     spec,
-    pipelineText: toDadf(spec as never),
+    pipelineText: toDadf(spec),
     pipelineFile: job.pipelineFile,
     weightsPath: weightsPathFor(compiled),
     dataDir: job.dataDir,

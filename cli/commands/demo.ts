@@ -79,7 +79,7 @@ export async function demoCommand(flags: DemoFlags): Promise<void> {
   try {
     const { test: tested, backboneLabel } = await trainAndTest({
       spec,
-      pipelineText: toDadf(spec as never),
+      pipelineText: toDadf(spec),
       pipelineFile: DEMO_PIPELINE,
       weightsPath: compiled.weights?.exists ? compiled.weights.path : undefined,
       dataDir,

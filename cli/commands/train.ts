@@ -36,7 +36,7 @@ export async function trainCommand(file: string, flags: TrainFlags) {
   try {
     const result = await train({
       spec,
-      pipelineText: toDadf(spec as never),
+      pipelineText: toDadf(spec),
       pipelineFile: file,
       weightsPath,
       dataDir: flags.data,

@@ -84,7 +84,7 @@ export async function testRun(opened: OpenedRun, options: TestOptions): Promise<
   const report = await writeReport(options.outDir, {
     title: `${spec.name} on ${dataset.root.split(/[\\/]/).filter(Boolean).pop()}`,
     generatedAt: new Date().toISOString(),
-    pipeline: { name: spec.name, resolvedConfigText: toDadf(spec as never), file: meta.pipelineFile },
+    pipeline: { name: spec.name, resolvedConfigText: toDadf(spec), file: meta.pipelineFile },
     backbone: {
       label: opened.backbone.label,
       pretrained: opened.backbone.pretrained,

@@ -5,7 +5,7 @@ import type { ModelDims } from '../../compiler/dims.ts';
 import type { Spec, Stream } from '../../compiler/spec.ts';
 import { fastOps, type Ops } from '../ops/index.ts';
 import { ScaleFlow, type FlowOutput } from './flow.ts';
-import { featureDistance, flowNll, type ReconstructionLoss } from './losses.ts';
+import { featureDistance, flowNll } from './losses.ts';
 import { ParamStore, type NamedWeight } from './params.ts';
 import { errorMap, flowMap, fuse, imageScores, smooth, upsample } from './score.ts';
 import { DualTransformer } from './transformer.ts';
@@ -85,7 +85,7 @@ export function createModel(spec: Spec, dims: ModelDims, seed = spec.train.seed,
   const store = new ParamStore(seed);
   const transformer = new DualTransformer(spec, dims, store, ops);
   const flows = dims.scales.map((s) => new ScaleFlow(spec, s.index, s.size, s.flowChannels, store, ops, seed));
-  const lossKind = (spec.train.stages.reconstruct?.loss ?? 'mse') as ReconstructionLoss;
+  const lossKind = spec.train.stages.reconstruct?.loss ?? 'mse';
 
   const streamOf = (stream: Stream, prior: tf.Tensor4D[], rec: Reconstruction, i: number) =>
     stream === 'prior' ? prior[i] : stream === 'self' ? rec.self[i] : rec.memory[i];

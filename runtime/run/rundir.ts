@@ -9,11 +9,9 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../../common/errors.ts';
-import type { Spec } from '../../compiler/spec.ts';
+import type { Spec, StageName } from '../../compiler/spec.ts';
 import type { LearnedThresholds } from '../thresholds/rules.ts';
 import { upgradeStoredSpec } from '../../compiler/validate.ts';
-
-export type StageName = 'reconstruct' | 'flow';
 
 export interface EpochRecord {
   stage: StageName;

@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { createHash } from 'node:crypto';
 import { modelDims, type ModelDims } from '../../compiler/dims.ts';
-import type { Spec } from '../../compiler/spec.ts';
+import type { Spec, StageName } from '../../compiler/spec.ts';
 import { UserError } from '../../common/errors.ts';
 import { loadBackbone, type Backbone } from '../backbones/index.ts';
 import { loadDataset, trainValidationSplit, type Dataset } from '../data/index.ts';
@@ -15,7 +15,7 @@ import type { FeatureCache } from '../features/index.ts';
 import { createModel, type DadfModel } from '../model/index.ts';
 import { hashString, mulberry32, permutation } from '../model/prng.ts';
 import type { Progress } from '../progress.ts';
-import { peakRssMiB, RunDir, type EpochRecord, type RunMeta, type StageName } from '../run/rundir.ts';
+import { peakRssMiB, RunDir, type EpochRecord, type RunMeta } from '../run/rundir.ts';
 import { learnThresholdsAfterTraining } from '../thresholds/learn.ts';
 import { calibrationKey, computeCalibration, storeCalibration } from './calibration.ts';
 import { readCheckpoint, writeCheckpoint, type StoredTensor } from './checkpoint.ts';

@@ -38,7 +38,7 @@ before(async () => {
   const compiled = compilePipeline(join(pipelinesDir, 'tiny.dadf'), { sets: ['train.stages.reconstruct.epochs=1', 'train.stages.flow.epochs=1'] });
   assert.ok(compiled.spec);
   runDir = join(tempDir(), 'run');
-  await train({ spec: compiled.spec, pipelineText: toDadf(compiled.spec as never), dataDir, runDir, backendName: 'test', cache, progress: silentProgress });
+  await train({ spec: compiled.spec, pipelineText: toDadf(compiled.spec), dataDir, runDir, backendName: 'test', cache, progress: silentProgress });
   opened = await openRun(runDir);
   engine = await OnnxEngine.open(opened);
 });

@@ -38,7 +38,7 @@ before(async () => {
   });
   assert.ok(compiled.spec, JSON.stringify(compiled.diagnostics));
   runDir = join(tempDir(), 'run');
-  const trained = await train({ spec: compiled.spec, pipelineText: toDadf(compiled.spec as never), dataDir, runDir, backendName: 'test', cache, progress: silentProgress });
+  const trained = await train({ spec: compiled.spec, pipelineText: toDadf(compiled.spec), dataDir, runDir, backendName: 'test', cache, progress: silentProgress });
   trained.model.dispose();
   trained.backbone.dispose();
   opened = await openRun(runDir, { cache });

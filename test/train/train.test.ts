@@ -34,7 +34,7 @@ function trainTiny(runDir: string, options: { sets?: string[]; resume?: boolean;
   const spec = tinySpec(options.sets);
   return train({
     spec,
-    pipelineText: toDadf(spec as never),
+    pipelineText: toDadf(spec),
     weightsPath: options.weights,
     dataDir: options.data ?? dataDir,
     runDir,
