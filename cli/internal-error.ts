@@ -7,11 +7,11 @@ export const INTERNAL_ERROR_EXIT = 3;
 /** Stack lines are cut here: a frame inside minified code can be one very long line. */
 const MAX_LINE = 300;
 
-export function debugEnabled(): boolean {
+function debugEnabled(): boolean {
   return process.env.DADF_DEBUG === '1' || process.env.DADF_DEBUG === 'true';
 }
 
-export function describeInternalError(error: unknown): string {
+function describeInternalError(error: unknown): string {
   const name = error instanceof Error ? error.name : typeof error;
   const raw = error instanceof Error ? error.message : String(error);
   const firstLine = raw.split('\n').find((l) => l.trim() !== '') ?? '';

@@ -2,7 +2,7 @@
 import type { UserError } from '../common/errors.ts';
 
 const useColor = () => process.stderr.isTTY === true && !process.env.NO_COLOR;
-const red = (s: string) => (useColor() ? `\x1b[31m${s}\x1b[39m` : s);
+export const red = (s: string) => (useColor() ? `\x1b[31m${s}\x1b[39m` : s);
 export const yellow = (s: string) => (useColor() ? `\x1b[33m${s}\x1b[39m` : s);
 
 export function printUserError(error: UserError): void {

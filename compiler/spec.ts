@@ -17,7 +17,7 @@ const Enum = <T extends string>(values: readonly T[], description: string, def?:
 export const STREAMS = ['prior', 'self', 'memory'] as const;
 export type Stream = (typeof STREAMS)[number];
 
-export const InputSpec = Type.Object(
+const InputSpec = Type.Object(
   {
     size: PositiveInt('Side in pixels the images are resized to (square).', 4096, 256),
     normalize: Enum(
@@ -30,7 +30,7 @@ export const InputSpec = Type.Object(
   { additionalProperties: false, default: {}, ...doc('How images enter the network.') },
 );
 
-export const EnvRef = Type.Object(
+const EnvRef = Type.Object(
   {
     type: Type.Literal('env'),
     name: Type.String({ minLength: 1, ...doc('Environment variable holding the weights path.') }),
@@ -38,9 +38,8 @@ export const EnvRef = Type.Object(
   },
   { additionalProperties: false, ...doc('Weights path read from an environment variable: env("NAME", "default/path").') },
 );
-export type EnvRef = Static<typeof EnvRef>;
 
-export const BackboneSpec = Type.Object(
+const BackboneSpec = Type.Object(
   {
     arch: Enum(BACKBONE_ARCHS, 'Backbone architecture (frozen, pretrained).'),
     alpha: Type.Number({ exclusiveMinimum: 0, maximum: 4, default: 1, ...doc('Width multiplier (MobileNets only).') }),
@@ -53,7 +52,7 @@ export const BackboneSpec = Type.Object(
   { additionalProperties: false, ...doc('The frozen feature extractor.') },
 );
 
-export const EmbedSpec = Type.Object(
+const EmbedSpec = Type.Object(
   {
     patch: Type.Array(PositiveInt('Patch size for one scale.', 64), { minItems: 1, maxItems: 16, ...doc('Patch size per tap (kernel = stride of the patch embedding).') }),
     dim: PositiveInt('Embedding width E per scale; tokens are E x scales wide.', 4096, 480),
@@ -61,7 +60,7 @@ export const EmbedSpec = Type.Object(
   { additionalProperties: false, ...doc('Patch embedding of each scale into tokens.') },
 );
 
-export const MemorySpec = Type.Object(
+const MemorySpec = Type.Object(
   {
     tokens: PositiveInt('Number of learned memory tokens (must equal the token count).', 65536),
     query: Enum(
@@ -74,7 +73,7 @@ export const MemorySpec = Type.Object(
   { additionalProperties: false, ...doc('Learned memory tokens of the memorial attention branch.') },
 );
 
-export const TransformerSpec = Type.Object(
+const TransformerSpec = Type.Object(
   {
     depth: PositiveInt('Number of dual-attention blocks.', 64, 8),
     heads: PositiveInt('Attention heads (must divide the width).', 256, 8),
@@ -85,15 +84,15 @@ export const TransformerSpec = Type.Object(
   { additionalProperties: false, ...doc('The dual-attention transformer that reconstructs the features twice.') },
 );
 
-export const SUBNET_LAYERS = ['dwconv3x3', 'dwconv1x1', 'conv1x1', 'conv3x3'] as const;
-export const LeakyRelu = Type.Object(
+const SUBNET_LAYERS = ['dwconv3x3', 'dwconv1x1', 'conv1x1', 'conv3x3'] as const;
+const LeakyRelu = Type.Object(
   { type: Type.Literal('leaky_relu'), slope: Type.Number({ exclusiveMinimum: 0, maximum: 10, default: 0.1 }) },
   { additionalProperties: false, ...doc('LeakyReLU activation: leaky_relu(0.1).') },
 );
 export const SubnetLayer = Type.Union([Enum(SUBNET_LAYERS, 'A subnet layer.'), Enum(['relu', 'gelu'] as const, 'An activation.'), LeakyRelu]);
 export type SubnetLayer = Static<typeof SubnetLayer>;
 
-export const FlowSpec = Type.Object(
+const FlowSpec = Type.Object(
   {
     over: Type.Array(Enum(STREAMS, 'A feature stream: prior (backbone), self or memory (reconstructions).'), {
       minItems: 1,
@@ -122,7 +121,7 @@ export const FlowSpec = Type.Object(
   { additionalProperties: false, ...doc('Discriminative normalizing flows, one per scale.') },
 );
 
-export const ThresholdSpec = Type.Object(
+const ThresholdSpec = Type.Object(
   {
     quantile: Type.Number({
       exclusiveMinimum: 0,
@@ -136,7 +135,7 @@ export const ThresholdSpec = Type.Object(
   { additionalProperties: false, default: {}, ...doc('Good/defective decisions: thresholds learned on the validation split (never the test split), or fixed here.') },
 );
 
-export const ScoreSpec = Type.Object(
+const ScoreSpec = Type.Object(
   {
     source: Enum(
       ['flow', 'self', 'memory', 'reconstruction'] as const,
@@ -189,7 +188,7 @@ const stageSpec = <Loss extends string>() =>
     { additionalProperties: false },
   );
 
-export const TrainSpec = Type.Object(
+const TrainSpec = Type.Object(
   {
     optimizer: Optimizer,
     batch: PositiveInt('Batch size.', 4096, 8),
@@ -207,7 +206,7 @@ export const TrainSpec = Type.Object(
   { additionalProperties: false, default: {}, ...doc('Two-stage training.') },
 );
 
-export const SweepSpec = Type.Record(Type.String(), Type.Array(Type.Unknown(), { minItems: 1, maxItems: 100 }), {
+const SweepSpec = Type.Record(Type.String(), Type.Array(Type.Unknown(), { minItems: 1, maxItems: 100 }), {
   maxProperties: 16,
   ...doc('A grid of dotted keys and the values each takes; `dadfc sweep` runs every combination.'),
 });

@@ -5,7 +5,7 @@ import { Colon, DashedName, EqualsSlip, Identifier, SemicolonSlip, LCurly, LPare
 import { LineIndex } from './positions.ts';
 import { dadfParser } from './parser.ts';
 
-const codes = {
+export const codes = {
   unexpectedToken: 'DADF1001',
   unterminatedString: 'DADF1002',
   unknownCharacter: 'DADF1003',

@@ -10,7 +10,7 @@ import { parseYaml, yamlCodes } from './yaml.ts';
 import { capDiagnostics, limitCodes, sizeDiagnostic } from './limits.ts';
 
 export type * from './ast.ts';
-export { formatDiagnostic, formatDiagnostics, type FormatOptions } from './format.ts';
+export { formatDiagnostic, type FormatOptions } from './format.ts';
 export { LineIndex } from './positions.ts';
 export { allTokens, keywords } from './lexer.ts';
 export { dadfParser } from './parser.ts';

@@ -6,7 +6,7 @@ import type { Diagnostic, PipelineDecl, PipelineFile, Property, SourceRange, Val
 import { LineIndex } from './positions.ts';
 import { limitCodes, MAX_YAML_VALUES } from './limits.ts';
 
-const yamlCodes = {
+export const yamlCodes = {
   /** The text is not valid YAML. */
   syntax: 'DADF1005',
   /** Valid YAML, but not shaped like a pipeline (no `pipeline: NAME`, a non-scalar key, ...). */

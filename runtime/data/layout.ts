@@ -5,7 +5,7 @@ import { basename, extname, join, resolve } from 'node:path';
 import { UserError } from '../../common/errors.ts';
 import type { DefectConfig, Layout } from './types.ts';
 
-const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp']);
+export const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp']);
 
 const LAYOUT_HINT = [
   'Expected one of:',

@@ -5,8 +5,6 @@ import type { Decision } from '../thresholds/rules.ts';
 import { DataType, type Dim } from './onnx-proto.ts';
 import { FLOAT, type GraphBuilder } from './graph.ts';
 
-export const DECISION_OUTPUTS = ['normalised_scores', 'labels', 'normalised_maps', 'masks'] as const;
-
 /** Adds the decision outputs after `maps` [B, S, S] and `scores` [B]. */
 export function emitDecision(g: GraphBuilder, maps: string, scores: string, decision: Decision, b: Dim, size: number): void {
   g.scope = 'decision/';
