@@ -64,54 +64,71 @@ export async function checkReachable(url: string): Promise<void> {
 export async function runOnQueue(jobs: RunJob[], url: string, report: BatchReport, pollMs = 1000): Promise<JobOutcome[]> {
   await checkReachable(checkQueueUrl(url));
   const queue = new Queue<QueuePayload>(QUEUE_NAME, { connection: connectionOf(url) });
-  const outcomes = new Map<string, JobOutcome>();
   try {
-    for (const job of jobs) {
-      const existing = await queue.getJob(job.id);
-      const state = existing ? await existing.getState() : undefined;
-      if (existing && state !== 'completed' && state !== 'failed') {
-        report.log(`${job.runDir} is already on the queue (${state}); following it`);
-        continue;
-      }
-      // A finished queue job whose run has no result.json (deleted, or a failure) runs again.
-      if (existing) await existing.remove();
-      await queue.add('run', { job }, { jobId: job.id, attempts: ATTEMPTS, backoff: { type: 'exponential', delay: 5000 } });
-    }
+    await enqueue(queue, jobs, report);
     report.log(`${jobs.length} job${jobs.length === 1 ? '' : 's'} on queue '${QUEUE_NAME}' at ${redact(url)}; each machine runs: dadfc worker --queue ${redact(url)}`);
-    const lastText = new Map<string, string>();
-    while (outcomes.size < jobs.length) {
-      for (const job of jobs) {
-        if (outcomes.has(job.id)) continue;
-        const queued = await queue.getJob(job.id);
-        const state = queued ? await queued.getState() : 'missing';
-        let outcome: JobOutcome | undefined;
-        if (state === 'completed') {
-          const result = readResult(job.runDir);
-          outcome = result
-            ? { job, status: 'ok', result }
-            : { job, status: 'failed', error: `a worker finished it but ${job.runDir}/result.json is not here: is the run folder on a path every machine shares?` };
-        } else if (state === 'failed') {
-          outcome = { job, status: 'failed', error: queued?.failedReason || 'failed on a worker' };
-        } else if (state === 'missing') {
-          outcome = { job, status: 'failed', error: 'the job was removed from the queue before it finished' };
-        } else if (state === 'active' && queued && typeof queued.progress === 'object') {
-          const { worker, text } = queued.progress as unknown as QueueProgress;
-          const key = `${worker}/${text}`;
-          if (lastText.get(job.id) !== key) {
-            if (lastText.get(job.id)?.split('/')[0] !== worker) report.started(job, worker);
-            else report.progress(job, text);
-            lastText.set(job.id, key);
-          }
-        }
-        if (outcome) {
-          outcomes.set(job.id, outcome);
-          report.finished(outcome);
-        }
-      }
-      if (outcomes.size < jobs.length) await sleep(pollMs);
-    }
+    return await follow(queue, jobs, report, pollMs);
   } finally {
     await queue.close();
   }
+}
+
+async function enqueue(queue: Queue<QueuePayload>, jobs: RunJob[], report: BatchReport): Promise<void> {
+  for (const job of jobs) {
+    const existing = await queue.getJob(job.id);
+    const state = existing ? await existing.getState() : undefined;
+    if (existing && state !== 'completed' && state !== 'failed') {
+      report.log(`${job.runDir} is already on the queue (${state}); following it`);
+      continue;
+    }
+    // A finished queue job whose run has no result.json (deleted, or a failure) runs again.
+    if (existing) await existing.remove();
+    await queue.add('run', { job }, { jobId: job.id, attempts: ATTEMPTS, backoff: { type: 'exponential', delay: 5000 } });
+  }
+}
+
+/** Polls the jobs until each has completed or failed; says where each runs and what it does. */
+async function follow(queue: Queue<QueuePayload>, jobs: RunJob[], report: BatchReport, pollMs: number): Promise<JobOutcome[]> {
+  const outcomes = new Map<string, JobOutcome>();
+  const where = new Map<string, { worker: string; text: string }>();
+  let lastSummary = '';
+  while (outcomes.size < jobs.length) {
+    const counts: Record<string, number> = {};
+    for (const job of jobs) {
+      if (outcomes.has(job.id)) continue;
+      const queued = await queue.getJob(job.id);
+      const state = queued ? await queued.getState() : 'missing';
+      counts[state] = (counts[state] ?? 0) + 1;
+      const outcome = outcomeOf(job, state, queued?.failedReason);
+      if (outcome) {
+        outcomes.set(job.id, outcome);
+        report.finished(outcome);
+      } else if (state === 'active' && queued && typeof queued.progress === 'object') {
+        const now = queued.progress as unknown as QueueProgress;
+        const before = where.get(job.id);
+        if (before?.worker !== now.worker) report.started(job, now.worker);
+        else if (before.text !== now.text) report.progress(job, now.text);
+        where.set(job.id, now);
+      }
+    }
+    const summary = Object.entries(counts)
+      .filter(([state]) => state !== 'completed' && state !== 'failed')
+      .map(([state, n]) => `${n} ${state}`)
+      .join(', ');
+    if (summary && summary !== lastSummary) report.log(`queue: ${summary}; ${outcomes.size} of ${jobs.length} ended`);
+    lastSummary = summary;
+    if (outcomes.size < jobs.length) await sleep(pollMs);
+  }
   return jobs.map((job) => outcomes.get(job.id)!);
+}
+
+function outcomeOf(job: RunJob, state: string, failedReason: string | undefined): JobOutcome | undefined {
+  if (state === 'completed') {
+    const result = readResult(job.runDir);
+    if (result) return { job, status: 'ok', result };
+    return { job, status: 'failed', error: `a worker finished it but ${job.runDir}/result.json is not here: is the run folder on a path every machine shares?` };
+  }
+  if (state === 'failed') return { job, status: 'failed', error: failedReason || 'failed on a worker' };
+  if (state === 'missing') return { job, status: 'failed', error: 'the job was removed from the queue before it finished' };
+  return undefined;
 }
