@@ -13,6 +13,8 @@ const LAYOUT_HINT = [
   '  MVTec LOCO: train/good, validation/good, test/{good,logical_anomalies,structural_anomalies},',
   '              ground_truth/<type>/NNN/000.png, defects_config.json',
   '  plain:      train/good (or good/), test/<type>/ (test/good = normal),',
+  '  any layout: optional validation/good and validation/<defect>/ (labelled anomalies for thresholds),',
+  '              with optional masks in validation/ground_truth/<defect>/',
   '              optional ground_truth/<type>/ (or masks/<type>/) with NN.png or NN_mask.png per test image',
   '  good only:  train/good/, good/, or the images themselves: trains and predicts, no metrics',
 ].join('\n');
@@ -29,6 +31,8 @@ export interface FoundDataset {
   layout: Layout;
   train: string[];
   validation: string[];
+  /** Labelled anomalies of validation/<defect>/ (masks from validation/ground_truth/<defect>/ when given). */
+  validationAnomalies: FoundImage[];
   test: FoundImage[];
   hasMasks: boolean;
   defectsConfig?: DefectConfig[];
@@ -124,7 +128,7 @@ function findLoco(root: string): FoundDataset {
     return join(root, p);
   };
   const train = imagesIn(need('train/good'), 'train/good');
-  const validation = isDir(join(root, 'validation/good')) ? imagesIn(join(root, 'validation/good'), 'validation/good') : [];
+  const { validation, validationAnomalies } = findValidationFolder(root);
   const testDir = need('test');
   const test: FoundImage[] = [];
   for (const defect of subfolders(testDir)) {
@@ -138,7 +142,7 @@ function findLoco(root: string): FoundDataset {
       test.push({ path, defect, maskPaths: imagesIn(gtDir, `ground truth of ${defect}/${basename(path)}`) });
     }
   }
-  return { root, layout: 'loco', train, validation, test, hasMasks: true, defectsConfig };
+  return { root, layout: 'loco', train, validation, validationAnomalies, test, hasMasks: true, defectsConfig };
 }
 
 function findMvtecOrPlain(root: string, goodDir: string): FoundDataset {
@@ -171,7 +175,29 @@ function findMvtecOrPlain(root: string, goodDir: string): FoundDataset {
     if (missing.length > 0) throw missingMaskError(missing, maskDir);
   }
   const standard = goodDir === join(root, 'train', 'good') && maskRoot === join(root, 'ground_truth') && allSuffixed && types.includes('good');
-  return { root, layout: standard ? 'mvtec' : 'plain', train, validation: [], test, hasMasks: maskRoot !== null };
+  return { root, layout: standard ? 'mvtec' : 'plain', train, ...findValidationFolder(root), test, hasMasks: maskRoot !== null };
+}
+
+/**
+ * A data set's own validation folder, when it has one: validation/good replaces the split carved
+ * from the training images, and validation/<defect>/ holds labelled anomalies, which only the
+ * thresholds use (F1-max, docs/thresholds.md). Their masks, optional as a whole, are
+ * validation/ground_truth/<defect>/NNN_mask.png or NNN.png.
+ */
+function findValidationFolder(root: string): { validation: string[]; validationAnomalies: FoundImage[] } {
+  const dir = join(root, 'validation');
+  if (!isDir(dir)) return { validation: [], validationAnomalies: [] };
+  const validation = isDir(join(dir, 'good')) ? imagesIn(join(dir, 'good'), 'validation/good') : [];
+  const maskRoot = join(dir, 'ground_truth');
+  const validationAnomalies: FoundImage[] = [];
+  for (const defect of subfolders(dir).filter((d) => d !== 'good' && d !== 'ground_truth')) {
+    const masks = isDir(join(maskRoot, defect)) ? masksByStem(join(maskRoot, defect)) : null;
+    const images = imagesIn(join(dir, defect), `validation/${defect}`);
+    const missing = masks ? images.filter((p) => !masks.has(stem(p))).map((p) => `${defect}/${basename(p)}`) : [];
+    if (missing.length > 0) throw missingMaskError(missing, join(maskRoot, defect));
+    for (const path of images) validationAnomalies.push({ path, defect, maskPaths: masks ? [masks.get(stem(path))!.path] : [] });
+  }
+  return { validation, validationAnomalies };
 }
 
 function hasImages(dir: string): boolean {
@@ -179,7 +205,7 @@ function hasImages(dir: string): boolean {
 }
 
 function goodOnly(root: string, goodDir: string): FoundDataset {
-  return { root, layout: 'good-only', train: imagesIn(goodDir, 'good training images'), validation: [], test: [], hasMasks: false };
+  return { root, layout: 'good-only', train: imagesIn(goodDir, 'good training images'), ...findValidationFolder(root), test: [], hasMasks: false };
 }
 
 /** Decides the layout of `dir` and lists its files; any mismatch is one clear UserError. */

@@ -58,6 +58,7 @@ export async function loadDataset(dir: string, options: LoadOptions = {}): Promi
 
   const train = await samples(good(found.train), 'train');
   const validation = await samples(good(found.validation), 'validation');
+  const validationAnomalies = await samples(found.validationAnomalies, 'validation');
   const test = await samples(found.test, 'test');
   if (train.length === 0) throw new UserError('no readable training images left after skipping bad files', { where: found.root });
   if (test.length === 0 && found.test.length > 0) throw new UserError('no readable test images left after skipping bad files', { where: found.root });
@@ -66,6 +67,7 @@ export async function loadDataset(dir: string, options: LoadOptions = {}): Promi
     layout: found.layout,
     train,
     validation,
+    validationAnomalies,
     test,
     defectTypes: [...new Set(test.map((s) => s.defect))].filter((d) => d !== 'good').sort(),
     hasMasks: found.hasMasks,

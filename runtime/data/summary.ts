@@ -13,7 +13,7 @@ export function summarize(dataset: Dataset): string {
     }
   };
   add('train', dataset.train);
-  add('validation', dataset.validation);
+  add('validation', [...dataset.validation, ...dataset.validationAnomalies]);
   add('test', dataset.test);
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   const line = (r: string[]) => r.map((cell, c) => (c >= 2 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  ');

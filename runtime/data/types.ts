@@ -28,8 +28,10 @@ export interface Dataset {
   root: string;
   layout: Layout;
   train: Sample[];
-  /** LOCO's own validation/good; empty otherwise (derive one with `splitValidation`). */
+  /** The data set's own validation/good (LOCO, or any layout with one); empty otherwise (derive one with `splitValidation`). */
   validation: Sample[];
+  /** Labelled anomalies of validation/<defect>/: used only to choose thresholds (F1-max). */
+  validationAnomalies: Sample[];
   test: Sample[];
   /** Test defect types other than 'good', sorted. */
   defectTypes: string[];

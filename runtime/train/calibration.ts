@@ -8,7 +8,7 @@ import type { ModelDims } from '../../compiler/dims.ts';
 import type { Spec } from '../../compiler/spec.ts';
 import { UserError } from '../../common/errors.ts';
 import type { Backbone } from '../backbones/index.ts';
-import { loadDataset, trainValidationSplit, type Dataset } from '../data/index.ts';
+import { loadDataset, trainValidationSplit, type Sample } from '../data/index.ts';
 import { FeatureCache } from '../features/index.ts';
 import type { DadfModel, ScaleCalibration } from '../model/index.ts';
 import { silentProgress, type Progress } from '../progress.ts';
@@ -78,7 +78,7 @@ export async function ensureCalibration(ctx: CalibrationContext): Promise<ScaleC
   const key = calibrationKey(spec, dims);
   const stored = meta.calibrations?.[key];
   if (stored) return stored;
-  const validation = await findValidation(ctx, 'score.calibrate');
+  const { validation } = await findValidation(ctx, 'score.calibrate');
   const progress = ctx.progress ?? silentProgress;
   const cache = ctx.cache ?? FeatureCache.open();
   const { features } = await extractFeatures(validation.map((s) => s.path), spec, dims, ctx.backbone, cache, progress, 'calibration');
@@ -87,8 +87,8 @@ export async function ensureCalibration(ctx: CalibrationContext): Promise<ScaleC
   return calibration;
 }
 
-/** The run's validation images, found again under the data root it was trained on (and checked to be the same). */
-export async function findValidation(ctx: Pick<RunWithModel, 'run' | 'meta' | 'spec'>, purpose: string): Promise<Dataset['validation']> {
+/** The run's validation images (and the data set's labelled validation anomalies), found again under the data root it was trained on and checked to be the same. */
+export async function findValidation(ctx: Pick<RunWithModel, 'run' | 'meta' | 'spec'>, purpose: string): Promise<{ validation: Sample[]; anomalies: Sample[] }> {
   const { run, meta, spec } = ctx;
   const root = meta.data.root;
   const hint = `put the training data back at ${root}; ${purpose} needs the run's validation images`;
@@ -99,7 +99,7 @@ export async function findValidation(ctx: Pick<RunWithModel, 'run' | 'meta' | 's
   if (JSON.stringify(ids) !== JSON.stringify([...meta.data.validationIds].sort())) {
     throw new UserError('the validation images of this run are no longer the same under its data root', { where: root, hint });
   }
-  return validation;
+  return { validation, anomalies: dataset.validationAnomalies };
 }
 
 export function storeCalibration(run: RunDir, meta: RunMeta, key: string, calibration: ScaleCalibration): void {

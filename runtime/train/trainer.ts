@@ -187,7 +187,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     // Done here, while the validation features are at hand; test and predict read it from run.json.
     storeCalibration(run, meta, key, computeCalibration(model, dims, valSet.features, spec.train.batch));
   }
-  learnThresholdsAfterTraining({ run, meta, spec, dims, model, validation: valSet.features });
+  await learnThresholdsAfterTraining({ run, meta, spec, dims, model, backbone, cache: options.cache, validation: valSet.features, anomalies: dataset.validationAnomalies });
   meta.status = 'trained';
   meta.progress = { stage: 'done', epochsDone: 0 };
   meta.peakRssMiB = Math.max(meta.peakRssMiB ?? 0, peakRssMiB());

@@ -3,10 +3,11 @@
 // again for other score settings. The test split never enters them.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend } from '../../runtime/backend.ts';
-import { loadDataset, splitValidation } from '../../runtime/data/index.ts';
+import { isUserError } from '../../common/errors.ts';
+import { loadDataset, readMask, splitValidation } from '../../runtime/data/index.ts';
 import { FeatureCache } from '../../runtime/features/index.ts';
 import { openRun, type OpenedRun } from '../../runtime/inference/open-run.ts';
 import { scoreImages } from '../../runtime/inference/score.ts';
@@ -105,6 +106,45 @@ test('dadfc test reports the thresholds and their confusion counts on the test s
   const metrics = JSON.parse(readFileSync(join(outDir, 'metrics.json'), 'utf8'));
   assert.deepEqual(metrics.decision.image.confusion, c);
   assert.match(readFileSync(result.reportPath, 'utf8'), /id="decision"[\s\S]*never|were not used to choose them/);
+});
+
+test('labelled anomalies in validation/<defect>/ (masks in validation/ground_truth/) switch both thresholds to F1-max', async () => {
+  const data = join(tempDir(), 'with-anomalies');
+  await generateSyntheticDataset({ dir: data, seed: 9, category: 'bottle', size: 64, trainCount: 12, testGoodCount: 2, testPerDefect: 4 });
+  const defect = readdirSync(join(data, 'test')).find((d) => d !== 'good')!;
+  mkdirSync(join(data, 'validation', defect), { recursive: true });
+  mkdirSync(join(data, 'validation', 'ground_truth', defect), { recursive: true });
+  for (const name of readdirSync(join(data, 'test', defect)).slice(0, 2)) {
+    const stem = name.replace(/\.png$/, '');
+    renameSync(join(data, 'test', defect, name), join(data, 'validation', defect, name));
+    renameSync(join(data, 'ground_truth', defect, `${stem}_mask.png`), join(data, 'validation', 'ground_truth', defect, `${stem}_mask.png`));
+  }
+  const dataset = await loadDataset(data);
+  assert.equal(dataset.validationAnomalies.length, 2);
+  assert.ok(dataset.validationAnomalies.every((s) => s.label === 1 && s.maskPaths.length === 1));
+  const dir = join(tempDir(), 'run-f1');
+  await trainTinyRun(data, dir, cache, ['train.validation=0.25']);
+  const run = await openRun(dir, { cache });
+  try {
+    const t = run.thresholds!;
+    assert.equal(t.rule, 'f1_max');
+    assert.equal(t.pixelRule, 'f1_max');
+    assert.deepEqual(t.validation, { good: 3, anomalous: 2 });
+    assert.match(run.decision!.imageSource, /F1-max on 3 good \+ 2 anomalous validation images/);
+    // The same rule recomputed from the validation images' scores and masks.
+    const { validation } = splitValidation(dataset.train, 0.25, run.meta.seed);
+    const score = (paths: string[]) => scoreImages(paths, { ...run, cache, progress: silentProgress, label: 'v' });
+    const good = await score(validation.map((s) => s.path));
+    const anomalous = await Promise.all((await score(dataset.validationAnomalies.map((s) => s.path))).map(async (a, i) => ({ ...a, mask: await readMask(dataset.validationAnomalies[i], run.dims.inputSize) })));
+    const again = learnThresholds({ good, anomalous }, run.spec.score.threshold);
+    assert.ok(Math.abs(again.image - t.image) < 1e-6, `image ${again.image} vs ${t.image}`);
+    assert.ok(Math.abs(again.pixel - t.pixel) < 1e-6, `pixel ${again.pixel} vs ${t.pixel}`);
+  } finally {
+    run.dispose();
+  }
+  // Masks are optional as a whole, but a folder of masks must cover every anomaly.
+  rmSync(join(data, 'validation', 'ground_truth', defect, readdirSync(join(data, 'validation', 'ground_truth', defect))[0]));
+  await assert.rejects(loadDataset(data), (e: unknown) => isUserError(e) && /without a mask/.test((e as Error).message));
 });
 
 test('a run without a validation split has no thresholds, and says so through decision being absent', async () => {
