@@ -1,0 +1,143 @@
+// The patch-memory head (PatchCore, Roth et al. 2022): every training patch feature is a
+// candidate memory entry; a greedy coreset keeps a fraction of them that covers the rest
+// (k-center greedy, distances measured after a seeded random projection, as PatchCore does);
+// a patch's anomaly score is its mean distance to its k nearest memory entries.
+// Building streams the images twice (projection, then copying the chosen patches), so memory
+// is the projected patches and the bank, never a patches × patches matrix.
+import * as tf from '@tensorflow/tfjs-core';
+import { normalArray, rngFor } from '../model/prng.ts';
+import type { PatchSource } from './input.ts';
+
+export interface KnnOptions {
+  /** Fraction of the training patches kept in memory, (0, 1]. */
+  coreset: number;
+  /** Dimensions of the random projection the coreset distances use; 0 = none (full features). */
+  projection: number;
+  /** Neighbours averaged for a patch's score. */
+  k: number;
+  seed: number;
+}
+
+export interface KnnState {
+  /** [K, C] memory bank. */
+  bank: tf.Tensor2D;
+  /** Training patches the bank was chosen from. */
+  patches: number;
+}
+
+/** Memory entries kept of `patches` for a coreset fraction: at least one. */
+export function bankSize(patches: number, fraction: number): number {
+  return Math.max(1, Math.min(patches, Math.round(patches * fraction)));
+}
+
+/**
+ * k-center greedy: starting from `start`, repeatedly adds the point farthest from the chosen
+ * ones. points [n, d] row-major; returns `count` indices in the order chosen. O(n·d) memory
+ * beyond the points (one running minimum per point).
+ */
+export function greedyCoreset(points: Float32Array, n: number, d: number, count: number, start: number): Uint32Array {
+  const chosen = new Uint32Array(count);
+  const nearest = new Float64Array(n).fill(Infinity);
+  const norms = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let j = i * d, end = j + d; j < end; j++) s += points[j] * points[j];
+    norms[i] = s;
+  }
+  let current = start;
+  for (let t = 0; t < count; t++) {
+    chosen[t] = current;
+    const c = current * d;
+    const cNorm = norms[current];
+    let far = 0;
+    let farDistance = -1;
+    for (let i = 0; i < n; i++) {
+      let dot = 0;
+      for (let j = 0, r = i * d; j < d; j++) dot += points[r + j] * points[c + j];
+      const dist = norms[i] + cNorm - 2 * dot;
+      if (dist < nearest[i]) nearest[i] = dist;
+      if (nearest[i] > farDistance) {
+        farDistance = nearest[i];
+        far = i;
+      }
+    }
+    current = far;
+  }
+  return chosen;
+}
+
+/** Rows [B·h·w, C] of a batch of head inputs, one per patch. */
+function patchRows(x: tf.Tensor4D): tf.Tensor2D {
+  return tf.reshape(x, [-1, x.shape[3]]) as tf.Tensor2D;
+}
+
+export function fitKnn(source: PatchSource, options: KnnOptions): KnnState {
+  let points: Float32Array | null = null;
+  let channels = 0;
+  let dims = 0;
+  let projection: tf.Tensor2D | null = null;
+  let filled = 0;
+  source.forEach((x) => {
+    if (!points) {
+      channels = x.shape[3];
+      const project = options.projection > 0 && options.projection < channels;
+      dims = project ? options.projection : channels;
+      // Johnson-Lindenstrauss: Gaussian entries of variance 1/d keep distances in expectation.
+      projection = project ? tf.tensor2d(normalArray(channels * dims, 0, 1 / Math.sqrt(dims), rngFor(options.seed, 'heads.knn.projection')), [channels, dims]) : null;
+      points = new Float32Array(source.count * x.shape[1] * x.shape[2] * dims);
+    }
+    const rows = tf.tidy(() => (projection ? tf.matMul(patchRows(x), projection) : patchRows(x)));
+    const data = rows.dataSync() as Float32Array;
+    rows.dispose();
+    points.set(data, filled);
+    filled += data.length;
+  });
+  (projection as tf.Tensor2D | null)?.dispose();
+  if (!points) throw new Error('the knn head needs at least one training image');
+  const patches = filled / dims;
+  const keep = bankSize(patches, options.coreset);
+  const start = Math.floor(rngFor(options.seed, 'heads.knn.start')() * patches);
+  const chosen = keep === patches ? Uint32Array.from({ length: patches }, (_, i) => i) : greedyCoreset(points as Float32Array, patches, dims, keep, start);
+  points = null; // the projected patches are no longer needed
+
+  // Second pass: copy the chosen patches' full features into the bank.
+  const order = Array.from(chosen.keys()).sort((a, b) => chosen[a] - chosen[b]);
+  const bank = new Float32Array(keep * channels);
+  let seen = 0;
+  let next = 0;
+  source.forEach((x) => {
+    const rows = patchRows(x);
+    const data = rows.dataSync() as Float32Array;
+    rows.dispose();
+    const count = data.length / channels;
+    for (; next < order.length && chosen[order[next]] < seen + count; next++) {
+      const row = chosen[order[next]] - seen;
+      bank.set(data.subarray(row * channels, (row + 1) * channels), order[next] * channels);
+    }
+    seen += count;
+  });
+  return { bank: tf.tensor2d(bank, [keep, channels]), patches };
+}
+
+/** Mean distance of every patch of x [N, h, w, C] to its k nearest memory entries: [N, h, w]. */
+export function knnMap(x: tf.Tensor4D, state: KnnState, k: number, chunk = 4096): tf.Tensor3D {
+  return tf.tidy(() => {
+    const [n, h, w] = x.shape;
+    const rows = patchRows(x);
+    // Transposed once: on wasm only plain 2-D matmuls are fast.
+    const bankT = tf.transpose(state.bank);
+    const bankNorms = tf.sum(tf.square(state.bank), 1);
+    const kk = Math.min(k, state.bank.shape[0]);
+    const parts: tf.Tensor1D[] = [];
+    for (let start = 0; start < rows.shape[0]; start += chunk) {
+      const q = tf.slice(rows, [start, 0], [Math.min(chunk, rows.shape[0] - start), -1]);
+      const d2 = tf.relu(tf.add(tf.sub(tf.sum(tf.square(q), 1, true), tf.mul(tf.matMul(q, bankT), 2)), bankNorms)) as tf.Tensor2D;
+      parts.push(kk === 1 ? (tf.sqrt(tf.min(d2, 1)) as tf.Tensor1D) : (tf.mean(tf.sqrt(tf.neg(tf.topk(tf.neg(d2), kk).values)), 1) as tf.Tensor1D));
+    }
+    return tf.reshape(parts.length === 1 ? parts[0] : tf.concat(parts), [n, h, w]) as tf.Tensor3D;
+  });
+}
+
+export function disposeKnn(state: KnnState): void {
+  state.bank.dispose();
+}
