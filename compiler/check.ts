@@ -2,7 +2,9 @@
 // It runs on a schema-valid Spec and reports every problem it finds, not just the first.
 import type { Diagnostic, SourceRange } from '../grammar/index.ts';
 import { alphasOf, backboneInfo } from './backbones.ts';
+import { checkHeads } from './check-heads.ts';
 import { modelDims, resolvedTaps } from './dims.ts';
+import { usesModel } from './heads.ts';
 import { LOSSES, PipelineSpec, type Spec } from './spec.ts';
 import { closest, didYouMean } from './suggest.ts';
 import { rangeOf, type Located } from './validate.ts';
@@ -209,8 +211,22 @@ export function checkSpec(spec: Spec, where: Located): Diagnostic[] {
       error(CHECK_CODES.sweepKey, `sweep key '${key}' is not a key of the pipeline${hint ? `; ${hint}` : ''}`, at(['sweep', key], 'key'));
     }
   }
-  return out;
+  out.push(...checkHeads(spec, at));
+  // Without a scored head that needs it, the DADF model is neither built nor trained: its rules do not apply.
+  return usesModel(spec) ? out : out.filter((d) => !MODEL_RULES.has(d.code));
 }
+
+const MODEL_RULES = new Set<string>([
+  CHECK_CODES.patchCount,
+  CHECK_CODES.patchDivides,
+  CHECK_CODES.tokenGrid,
+  CHECK_CODES.headsDivide,
+  CHECK_CODES.memoryTokens,
+  CHECK_CODES.couplingSplit,
+  CHECK_CODES.subnetEnd,
+  CHECK_CODES.flowPosition,
+  CHECK_CODES.noStages,
+]);
 
 interface SchemaLike {
   properties?: Record<string, SchemaLike>;

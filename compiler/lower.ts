@@ -29,7 +29,7 @@ export const CALL_SIGNATURES: Record<string, string[]> = {
 /** Blocks whose label names a field of the block. */
 const LABEL_FIELDS: Record<string, string> = { backbone: 'arch' };
 /** Blocks that are entries of a named collection: `stage NAME {}` → `stages.NAME`. */
-const COLLECTION_BLOCKS: Record<string, string> = { stage: 'stages' };
+const COLLECTION_BLOCKS: Record<string, string> = { stage: 'stages', head: 'heads' };
 
 export const pointer = (path: readonly string[]) => (path.length ? '/' + path.map(escapePointer).join('/') : '');
 const escapePointer = (s: string) => s.replace(/~/g, '~0').replace(/\//g, '~1');

@@ -2,6 +2,7 @@
 // shape (per image, batch left out), parameter count and forward FLOPs (multiply-add = 2).
 // The runtime builds from the Spec and these sizes; plan.json is this object.
 import { modelDims, type ModelDims } from './dims.ts';
+import { declaredHeads, headDims, headFlops, scoreHeads, usesModel } from './heads.ts';
 import type { Spec, Stream } from './spec.ts';
 
 export type PlanOp =
@@ -20,6 +21,9 @@ export type PlanOp =
   | 'scale_map'
   | 'upsample'
   | 'fuse'
+  | 'gaussian_head'
+  | 'knn_head'
+  | 'combine_heads'
   | 'smooth'
   | 'image_score';
 
@@ -35,6 +39,9 @@ export interface PlanNode {
   flops: number;
   /** Which training stage updates this node's parameters. */
   trainedIn?: 'reconstruct' | 'flow';
+  /** Bytes of fitted state (heads): fixed, or per training image for a memory bank. */
+  bytes?: number;
+  bytesPerTrainingImage?: number;
   attrs?: Record<string, unknown>;
 }
 
@@ -45,7 +52,17 @@ export interface Plan {
   spec: Spec;
   dims: Omit<ModelDims, 'backbone'> & { backbone: { arch: string; alpha: number } };
   nodes: PlanNode[];
-  totals: { params: number; transformerParams: number; flowParams: number; flops: number; transformerFlops: number; flowFlops: number };
+  totals: {
+    params: number;
+    transformerParams: number;
+    flowParams: number;
+    flops: number;
+    transformerFlops: number;
+    flowFlops: number;
+    /** Fitted head state: fixed bytes (Gaussian) and bytes per training image (knn memory bank). */
+    headBytes: number;
+    headBytesPerTrainingImage: number;
+  };
 }
 
 export function buildPlan(spec: Spec): Plan {
@@ -176,6 +193,26 @@ export function buildPlan(spec: Spec): Plan {
     add({ id: `up${i + 1}`, op: 'upsample', inputs: [scaleMaps[i]], shape: [S, S, 1], params: 0, flops: 4 * S * S, attrs: { method: spec.score.upsample } }),
   );
   let fused = add({ id: 'fuse', op: 'fuse', inputs: ups, shape: [S, S, 1], params: 0, flops: ups.length * S * S, attrs: { method: spec.score.fuse } });
+  // Without a scored head that needs it, the DADF model is not built: only the image and the taps stay.
+  if (!usesModel(spec)) nodes.splice(1 + taps.length);
+  const headMaps: Record<string, string> = { [spec.score.source]: fused };
+  for (const kind of declaredHeads(spec)) {
+    const hd = headDims(spec, d, kind);
+    const head = add({
+      id: kind,
+      op: kind === 'gaussian' ? 'gaussian_head' : 'knn_head',
+      inputs: hd.scales.map((i) => taps[i]),
+      shape: [hd.grid, hd.grid, 1],
+      params: 0,
+      // The knn head's FLOPs grow with the bank; counted here per training image in its bank.
+      flops: headFlops(hd, spec, 1),
+      ...(hd.stateBytes ? { bytes: hd.stateBytes } : { bytesPerTrainingImage: hd.bytesPerImage }),
+      attrs: { ...spec.heads[kind], channels: hd.channels, grid: hd.grid, ...(kind === 'knn' ? { buildBytesPerTrainingImage: hd.buildBytesPerImage, flopsPerTrainingImage: true } : {}) },
+    });
+    headMaps[kind] = add({ id: `up.${kind}`, op: 'upsample', inputs: [head], shape: [S, S, 1], params: 0, flops: 4 * S * S, attrs: { method: spec.score.upsample } });
+  }
+  const scored = scoreHeads(spec).map((h) => headMaps[h]);
+  fused = scored.length === 1 ? scored[0] : add({ id: 'combine', op: 'combine_heads', inputs: scored, shape: [S, S, 1], params: 0, flops: 3 * scored.length * S * S, attrs: { method: spec.score.combine, calibrated: 'validation' } });
   if (spec.score.smooth > 0) {
     const radius = Math.ceil(4 * spec.score.smooth);
     fused = add({ id: 'smooth', op: 'smooth', inputs: [fused], shape: [S, S, 1], params: 0, flops: 2 * 2 * (2 * radius + 1) * S * S, attrs: { sigma: spec.score.smooth } });
@@ -200,6 +237,8 @@ export function buildPlan(spec: Spec): Plan {
       flops: sum(() => true, 'flops'),
       transformerFlops: sum(isT, 'flops'),
       flowFlops: sum(isF, 'flops'),
+      headBytes: nodes.reduce((a, n) => a + (n.bytes ?? 0), 0),
+      headBytesPerTrainingImage: nodes.reduce((a, n) => a + (n.bytesPerTrainingImage ?? 0), 0),
     },
   };
 }
@@ -208,13 +247,28 @@ export function buildPlan(spec: Spec): Plan {
 export function describePlan(plan: Plan): string {
   const fmt = (n: number) => (n >= 1e9 ? `${(n / 1e9).toFixed(2)} G` : n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} k` : String(n));
   const d = plan.dims;
-  const lines = [
-    `pipeline ${plan.name}: ${d.backbone.arch}${d.backbone.arch.startsWith('mobilenet') ? ` α${d.backbone.alpha}` : ''} at ${d.inputSize} px`,
-    ...d.scales.map((s) => `  scale ${s.index + 1}: ${s.tap} ${s.size}×${s.size}×${s.channels} (stride ${s.stride}) → patch ${s.patch} → ${s.grid}×${s.grid} tokens; flow over ${d.streams.join('+')} = ${s.flowChannels} ch`),
-    `  transformer: ${plan.spec.transformer.depth} dual-attention blocks, width ${d.width}, ${d.heads} heads, ${d.memoryTokens} memory tokens (query from ${plan.spec.transformer.memory.query})`,
-    `  parameters: ${fmt(plan.totals.params)} trainable (transformer ${fmt(plan.totals.transformerParams)}, flows ${fmt(plan.totals.flowParams)}); backbone frozen`,
-    `  forward FLOPs per image (after the backbone): ${fmt(plan.totals.flops)} (transformer ${fmt(plan.totals.transformerFlops)}, flows ${fmt(plan.totals.flowFlops)})`,
-    `  ${plan.nodes.length} nodes; score: ${plan.spec.score.source} → ${plan.spec.score.fuse} of scales ${d.scoredScales.map((s) => s + 1).join(',')} → image ${plan.spec.score.image}`,
-  ];
+  const header = `pipeline ${plan.name}: ${d.backbone.arch}${d.backbone.arch.startsWith('mobilenet') ? ` α${d.backbone.alpha}` : ''} at ${d.inputSize} px`;
+  const modelLines = usesModel(plan.spec)
+    ? [
+        ...d.scales.map((s) => `  scale ${s.index + 1}: ${s.tap} ${s.size}×${s.size}×${s.channels} (stride ${s.stride}) → patch ${s.patch} → ${s.grid}×${s.grid} tokens; flow over ${d.streams.join('+')} = ${s.flowChannels} ch`),
+        `  transformer: ${plan.spec.transformer.depth} dual-attention blocks, width ${d.width}, ${d.heads} heads, ${d.memoryTokens} memory tokens (query from ${plan.spec.transformer.memory.query})`,
+        `  parameters: ${fmt(plan.totals.params)} trainable (transformer ${fmt(plan.totals.transformerParams)}, flows ${fmt(plan.totals.flowParams)}); backbone frozen`,
+        `  forward FLOPs per image (after the backbone): ${fmt(plan.totals.flops)} (transformer ${fmt(plan.totals.transformerFlops)}, flows ${fmt(plan.totals.flowFlops)})`,
+        `  ${plan.nodes.length} nodes; score: ${plan.spec.score.source} → ${plan.spec.score.fuse} of scales ${d.scoredScales.map((s) => s + 1).join(',')} → image ${plan.spec.score.image}`,
+      ]
+    : [...d.scales.map((s) => `  scale ${s.index + 1}: ${s.tap} ${s.size}×${s.size}×${s.channels} (stride ${s.stride})`), '  the DADF model is not built: no scored head uses it'];
+  const headLines = plan.nodes
+    .filter((n) => n.op === 'gaussian_head' || n.op === 'knn_head')
+    .map((n) => {
+      const state = n.bytes !== undefined ? `fitted state ${bytes(n.bytes)}` : `memory bank ${bytes(n.bytesPerTrainingImage ?? 0)} per training image (building holds ${bytes(Number(n.attrs?.buildBytesPerTrainingImage ?? 0))} per image)`;
+      return `  head ${n.id}: ${n.shape[0]}×${n.shape[1]} map from ${n.inputs.join('+')}; ${state}`;
+    });
+  const scored = plan.spec.score.heads;
+  const scoreLine = scored ? [`  heads scored: ${scored.join(', ')}${scored.length > 1 ? ` (each standardised on the validation split, combined by ${plan.spec.score.combine})` : ''}`] : [];
+  const lines = [header, ...modelLines, ...headLines, ...scoreLine];
   return lines.join('\n');
+}
+
+function bytes(n: number): string {
+  return n >= 2 ** 30 ? `${(n / 2 ** 30).toFixed(2)} GiB` : n >= 2 ** 20 ? `${(n / 2 ** 20).toFixed(1)} MiB` : `${(n / 2 ** 10).toFixed(1)} KiB`;
 }

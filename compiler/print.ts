@@ -9,6 +9,8 @@ const RESERVED = new Set(['true', 'false', 'null', 'pipeline', 'extends']);
 /** Calls printed with positional arguments, as people write them: env("VAR", "path"), leaky_relu(0.1). */
 const PRINT_POSITIONAL: Record<string, string[]> = { env: ['name', 'default'], leaky_relu: ['slope'] };
 const QUOTED_KEYS = new Set(['weights', 'default', 'name']);
+/** Collections printed as named blocks: train.stages.flow → `stage flow { … }`, heads.knn → `head knn { … }`. */
+const COLLECTIONS: Record<string, string> = { 'train.stages': 'stage', heads: 'head' };
 
 /** A Spec is plain JSON data (TypeBox-validated), so it prints like any JSON object. */
 function asJson(spec: Spec | JsonObject): JsonObject {
@@ -31,8 +33,9 @@ export function toYaml(spec: Spec | JsonObject): string {
 function entry(key: string, value: Json, depth: number, path: string[]): string[] {
   const pad = '  '.repeat(depth);
   if (isObject(value) && !isCall(value)) {
-    if (path.join('.') === 'train.stages') {
-      return Object.entries(value).flatMap(([stage, body]) => block(`stage ${stage}`, body as JsonObject, depth, [...path, stage]));
+    const collection = COLLECTIONS[path.join('.')];
+    if (collection) {
+      return Object.entries(value).flatMap(([name, body]) => block(`${collection} ${name}`, body as JsonObject, depth, [...path, name]));
     }
     if (key === 'backbone' && typeof value.arch === 'string') {
       const { arch, ...rest } = value;

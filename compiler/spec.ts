@@ -135,10 +135,55 @@ const ThresholdSpec = Type.Object(
   { additionalProperties: false, default: {}, ...doc('Good/defective decisions: thresholds learned on the validation split (never the test split), or fixed here.') },
 );
 
+const HeadScales = Type.Optional(
+  Type.Array(PositiveInt('A scale, 1-based.'), {
+    minItems: 1,
+    uniqueItems: true,
+    ...doc("Scales whose features the head models, concatenated at the grid of the first one listed (give the finest first); default: all."),
+  }),
+);
+
+const GaussianHeadSpec = Type.Object(
+  {
+    scales: HeadScales,
+    per_position: Type.Boolean({ default: true, ...doc('One Gaussian per feature position (PaDiM), or one shared by every position.') }),
+    shrinkage: Type.Union([Enum(['ledoit_wolf'] as const, 'Estimate the intensity per Gaussian (Ledoit-Wolf).'), Type.Number({ minimum: 0, maximum: 1 })], {
+      default: 0,
+      ...doc('Covariance shrinkage towards a scaled identity: (1 − δ)·Σ + δ·(tr Σ / C)·I, with δ a number in [0, 1] or ledoit_wolf.'),
+    }),
+    ridge: Type.Number({ minimum: 0, default: 0.01, ...doc("Added to the covariance's diagonal after shrinkage (PaDiM's 0.01·I).") }),
+    channels: Type.Integer({ minimum: 0, default: 0, ...doc('Model this many channels, drawn at random once (seeded by train.seed), as PaDiM does; 0 = all.') }),
+  },
+  { additionalProperties: false, ...doc('A Gaussian of the good features, scored by Mahalanobis distance (PaDiM).') },
+);
+
+const KnnHeadSpec = Type.Object(
+  {
+    scales: HeadScales,
+    coreset: Type.Number({ exclusiveMinimum: 0, maximum: 1, default: 0.1, ...doc('Fraction of the training patches kept in the memory bank, chosen by greedy k-center coreset (1 = all).') }),
+    projection: Type.Integer({ minimum: 0, default: 128, ...doc('Dimensions of the seeded random projection the coreset selection measures distances in (0 = the full features).') }),
+    k: PositiveInt('Nearest memory entries whose mean distance is a patch’s score.', 1),
+    aggregate: PositiveInt('Side of the neighbourhood each patch feature is averaged over before entering the memory (odd; 1 = none).', 3),
+  },
+  { additionalProperties: false, ...doc('A memory of good patch features, scored by nearest-neighbour distance (PatchCore).') },
+);
+
+const HeadsSpec = Type.Object(
+  { gaussian: Type.Optional(GaussianHeadSpec), knn: Type.Optional(KnnHeadSpec) },
+  { additionalProperties: false, default: {}, ...doc('Detectors fitted on the same frozen features without gradient training; score.heads chooses which enter the map.') },
+);
+
+/** What a score head's map comes from: the DADF model (by score.source) or a fitted head. */
+export const MODEL_SOURCES = ['flow', 'self', 'memory', 'reconstruction'] as const;
+export const HEAD_KINDS = ['gaussian', 'knn'] as const;
+export const SCORE_HEADS = [...MODEL_SOURCES, ...HEAD_KINDS] as const;
+export type ScoreHead = (typeof SCORE_HEADS)[number];
+export type HeadKind = (typeof HEAD_KINDS)[number];
+
 const ScoreSpec = Type.Object(
   {
     source: Enum(
-      ['flow', 'self', 'memory', 'reconstruction'] as const,
+      MODEL_SOURCES,
       "What the anomaly map is computed from: flow likelihood, or reconstruction error of the self branch, the memory branch, or their weighted fusion.",
       'flow',
     ),
@@ -154,6 +199,14 @@ const ScoreSpec = Type.Object(
     ),
     image: Enum(['max', 'mean', 'top1pct'] as const, 'Image score from the map.', 'max'),
     threshold: ThresholdSpec,
+    heads: Type.Optional(
+      Type.Array(Enum(SCORE_HEADS, 'A head: the DADF model by its score.source, or a head of the heads section.'), {
+        minItems: 1,
+        uniqueItems: true,
+        ...doc('Heads whose maps make the anomaly map (default: [score.source], the DADF model alone). With several, each map is standardised by its mean and standard deviation on the validation split, then they are combined by score.combine.'),
+      }),
+    ),
+    combine: Enum(['mean', 'max', 'sum'] as const, 'How the standardised maps of several heads are combined, pixel by pixel.', 'mean'),
   },
   { additionalProperties: false, default: {}, ...doc('From model outputs to anomaly maps and image scores.') },
 );
@@ -219,6 +272,7 @@ export const PipelineSpec = Type.Object(
     embed: EmbedSpec,
     transformer: TransformerSpec,
     flow: FlowSpec,
+    heads: HeadsSpec,
     score: ScoreSpec,
     train: TrainSpec,
     sweep: Type.Optional(SweepSpec),
