@@ -26,7 +26,7 @@ const size = opened.dims.inputSize;
 const cache = FeatureCache.open();
 const { features } = await extractFeatures(dataset.test.map((s) => s.path), opened.spec, opened.dims, opened.backbone, cache, () => {}, 'test');
 const masks = await Promise.all(dataset.test.map((s) => (s.maskPaths.length ? readMask(s, size) : Promise.resolve(null))));
-const weights = opened.model.getWeights();
+const weights = opened.model!.getWeights();
 console.log(`run ${runPath}: ${opened.meta.name}, backbone ${opened.backbone.label}`);
 
 async function score(name: string, patch: Partial<Spec['score']>): Promise<void> {
@@ -35,7 +35,7 @@ async function score(name: string, patch: Partial<Spec['score']>): Promise<void>
   const model = createModel(spec, dims, opened.meta.seed);
   model.setWeights(weights);
   // Calibration statistics come from the run's validation split (good training images), never from the test split.
-  const calibration = await ensureCalibration({ ...opened, spec, dims, model, cache });
+  const { scales: calibration } = await ensureCalibration({ ...opened, spec, dims, model, cache });
   const images: EvalImage[] = [];
   for (let start = 0; start < dataset.test.length; start += 8) {
     const idx = Array.from({ length: Math.min(8, dataset.test.length - start) }, (_, k) => start + k);

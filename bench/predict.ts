@@ -31,7 +31,7 @@ if (!compiled.spec) throw new Error('tiny.dadf does not compile');
 const runDir = join(root, 'run');
 const cache = FeatureCache.open({ dir: null });
 const trained = await train({ spec: compiled.spec, pipelineText: toDadf(compiled.spec as never), dataDir: data, runDir, backendName: backend.name, cache, progress: silentProgress });
-trained.model.dispose();
+trained.model?.dispose();
 trained.backbone.dispose();
 
 const inputs = join(root, 'inputs');

@@ -136,8 +136,9 @@ const ThresholdSpec = Type.Object(
 );
 
 const HeadScales = Type.Optional(
-  Type.Array(PositiveInt('A scale, 1-based.'), {
+  Type.Array(PositiveInt('A scale, 1-based.', 16), {
     minItems: 1,
+    maxItems: 16,
     uniqueItems: true,
     ...doc("Scales whose features the head models, concatenated at the grid of the first one listed (give the finest first); default: all."),
   }),
@@ -151,8 +152,8 @@ const GaussianHeadSpec = Type.Object(
       default: 0,
       ...doc('Covariance shrinkage towards a scaled identity: (1 − δ)·Σ + δ·(tr Σ / C)·I, with δ a number in [0, 1] or ledoit_wolf.'),
     }),
-    ridge: Type.Number({ minimum: 0, default: 0.01, ...doc("Added to the covariance's diagonal after shrinkage (PaDiM's 0.01·I).") }),
-    channels: Type.Integer({ minimum: 0, default: 0, ...doc('Model this many channels, drawn at random once (seeded by train.seed), as PaDiM does; 0 = all.') }),
+    ridge: Type.Number({ minimum: 0, maximum: 1e6, default: 0.01, ...doc("Added to the covariance's diagonal after shrinkage (PaDiM's 0.01·I).") }),
+    channels: Type.Integer({ minimum: 0, maximum: 65536, default: 0, ...doc('Model this many channels, drawn at random once (seeded by train.seed), as PaDiM does; 0 = all.') }),
   },
   { additionalProperties: false, ...doc('A Gaussian of the good features, scored by Mahalanobis distance (PaDiM).') },
 );
@@ -161,9 +162,9 @@ const KnnHeadSpec = Type.Object(
   {
     scales: HeadScales,
     coreset: Type.Number({ exclusiveMinimum: 0, maximum: 1, default: 0.1, ...doc('Fraction of the training patches kept in the memory bank, chosen by greedy k-center coreset (1 = all).') }),
-    projection: Type.Integer({ minimum: 0, default: 128, ...doc('Dimensions of the seeded random projection the coreset selection measures distances in (0 = the full features).') }),
-    k: PositiveInt('Nearest memory entries whose mean distance is a patch’s score.', 1),
-    aggregate: PositiveInt('Side of the neighbourhood each patch feature is averaged over before entering the memory (odd; 1 = none).', 3),
+    projection: Type.Integer({ minimum: 0, maximum: 65536, default: 128, ...doc('Dimensions of the seeded random projection the coreset selection measures distances in (0 = the full features).') }),
+    k: PositiveInt('Nearest memory entries whose mean distance is a patch’s score.', 1024, 1),
+    aggregate: PositiveInt('Side of the neighbourhood each patch feature is averaged over before entering the memory (odd; 1 = none).', 63, 3),
   },
   { additionalProperties: false, ...doc('A memory of good patch features, scored by nearest-neighbour distance (PatchCore).') },
 );
@@ -202,6 +203,7 @@ const ScoreSpec = Type.Object(
     heads: Type.Optional(
       Type.Array(Enum(SCORE_HEADS, 'A head: the DADF model by its score.source, or a head of the heads section.'), {
         minItems: 1,
+        maxItems: SCORE_HEADS.length,
         uniqueItems: true,
         ...doc('Heads whose maps make the anomaly map (default: [score.source], the DADF model alone). With several, each map is standardised by its mean and standard deviation on the validation split, then they are combined by score.combine.'),
       }),

@@ -1,6 +1,7 @@
 // dadfc run FILE --data DIR: train if the run has no finished checkpoint, then test. The main job.
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
+import { disposeHeads } from '../../runtime/heads/index.ts';
 import { RunDir } from '../../runtime/run/rundir.ts';
 import { addRuntimeFlags } from '../runtime-context.ts';
 import { addPipelineDataOptions } from './options.ts';
@@ -26,7 +27,7 @@ export async function runCommand(file: string, flags: TrainFlags) {
   const finished = run.exists() && run.readMeta().status === 'trained';
   const resume = run.exists() && !finished;
   const trained = finished ? undefined : await trainCommand(file, { ...flags, out: runDir, resume });
-  if (trained) trained.model.dispose(), trained.backbone.dispose();
+  if (trained) trained.model?.dispose(), disposeHeads(trained.heads), trained.backbone.dispose();
   const { startRuntime } = await import('../runtime-context.ts');
   const ctx = trained?.ctx ?? (await startRuntime(flags));
   try {

@@ -9,6 +9,7 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { InputNormalization } from '../../compiler/backbones.ts';
 import type { ModelDims } from '../../compiler/dims.ts';
+import { isModelHead, scoreHeads } from '../../compiler/heads.ts';
 import type { Spec } from '../../compiler/spec.ts';
 import { UserError } from '../../common/errors.ts';
 import { hashFiles } from '../../formats/index.ts';
@@ -125,6 +126,13 @@ export interface ExportSummary extends Omit<OnnxModelSummary, 'bytes'> {
 /** Exports an opened run to an .onnx file (written atomically). */
 export function exportOpenedRun(opened: OpenedRun, file: string, options: { batch?: BatchSize } = {}): ExportSummary {
   const { spec, dims, meta } = opened;
+  const heads = scoreHeads(spec);
+  if (!opened.model || heads.length > 1 || !isModelHead(heads[0])) {
+    throw new UserError(`ONNX export covers the DADF model's map; this run scores heads [${heads.join(', ')}]`, {
+      where: opened.run.path,
+      hint: "score it with dadfc test (tfjs), or export a run whose score.heads is the model's source alone",
+    });
+  }
   const checkpointSha256 = hashFiles([opened.run.file('checkpoint')], 64);
   const built = buildOnnxModel({
     name: spec.name,

@@ -1,6 +1,7 @@
 // The main job as one call: train a run (resuming it if it was stopped; a finished run is
 // left as it is), then test it on the data set's test split.
 import { join } from 'node:path';
+import { disposeHeads } from '../heads/index.ts';
 import { train, type TrainOptions } from '../train/trainer.ts';
 import { openRun } from './open-run.ts';
 import { testRun, type TestResult } from './test-run.ts';
@@ -14,7 +15,8 @@ export interface JobResult {
 export async function trainAndTest(options: Omit<TrainOptions, 'resume'>): Promise<JobResult> {
   const started = performance.now();
   const trained = await train({ ...options, resume: true });
-  trained.model.dispose();
+  trained.model?.dispose();
+  disposeHeads(trained.heads);
   trained.backbone.dispose();
   const trainSeconds = (performance.now() - started) / 1000;
   const opened = await openRun(options.runDir, { cache: options.cache, progress: options.progress });

@@ -7,6 +7,9 @@ import type { Spec } from '../../compiler/spec.ts';
 import { UserError } from '../../common/errors.ts';
 import { loadBackbone } from '../backbones/index.ts';
 import type { FeatureCache } from '../features/index.ts';
+import { usesModel } from '../../compiler/heads.ts';
+import type { HeadCalibration } from '../heads/detector.ts';
+import { disposeHeads, headsFromTensors, hasHeads } from '../heads/index.ts';
 import { createModel, type ScaleCalibration } from '../model/index.ts';
 import type { Progress } from '../progress.ts';
 import { RunDir } from '../run/rundir.ts';
@@ -22,6 +25,8 @@ export interface OpenedRun extends RunWithModel {
   thresholds?: LearnedThresholds;
   /** The thresholds in force (learned, or fixed by score.threshold.image / .pixel) and the normalisation spreads. */
   decision?: Decision;
+  /** Per-head validation statistics when score.heads combines several heads. */
+  headCalibration?: HeadCalibration;
   /** The score.* overrides this run was opened with (empty: as trained). */
   scoreSets: string[];
   dispose(): void;
@@ -68,17 +73,22 @@ export async function openRun(path: string, options: OpenOptions = {}): Promise<
     backbone.dispose();
     throw new UserError('the backbone weights changed since this run was trained', { where: path, hint: 'use the weights the run was trained with, or retrain' });
   }
-  const model = createModel(spec, dims, meta.seed);
   const ckpt = readCheckpoint<unknown>(run.file('checkpoint'));
+  if (!hasHeads(ckpt.tensors, spec)) {
+    backbone.dispose();
+    throw new UserError('this run has no fitted state for a head its pipeline declares', { where: path, hint: 'train a new run (heads are fitted at the end of training)' });
+  }
+  const heads = headsFromTensors(ckpt.tensors);
+  const model = usesModel(spec) ? createModel(spec, dims, meta.seed) : undefined;
   const weights = Object.fromEntries(Object.entries(ckpt.tensors).filter(([k]) => k.startsWith('model/')).map(([k, v]) => [k.slice('model/'.length), v]));
-  model.setWeights(weights);
-  const dispose = () => (model.dispose(), backbone.dispose());
+  model?.setWeights(weights);
+  const dispose = () => (model?.dispose(), disposeHeads(heads), backbone.dispose());
   try {
-    const ctx = { run, meta, spec, dims, backbone, model, cache: options.cache, progress: options.progress };
-    const calibration = await ensureCalibration(ctx);
-    const thresholds = await ensureThresholds({ ...ctx, calibration });
+    const ctx = { run, meta, spec, dims, backbone, model, heads, cache: options.cache, progress: options.progress };
+    const calibrations = await ensureCalibration(ctx);
+    const thresholds = await ensureThresholds({ ...ctx, calibration: calibrations.scales, headCalibration: calibrations.heads });
     const decision = thresholds && decide(thresholds, spec.score.threshold);
-    return { run, meta, spec, dims, backbone, model, calibration, thresholds, decision, scoreSets, dispose };
+    return { run, meta, spec, dims, backbone, model, heads, calibration: calibrations.scales, headCalibration: calibrations.heads, thresholds, decision, scoreSets, dispose };
   } catch (error) {
     dispose();
     throw error;

@@ -5,6 +5,8 @@ import type { ModelDims } from '../../compiler/dims.ts';
 import type { Spec } from '../../compiler/spec.ts';
 import type { Backbone } from '../backbones/index.ts';
 import type { FeatureCache } from '../features/index.ts';
+import { detectorMaps, type HeadCalibration } from '../heads/detector.ts';
+import type { FittedHeads } from '../heads/index.ts';
 import type { DadfModel, ScaleCalibration } from '../model/index.ts';
 import type { Progress } from '../progress.ts';
 import { batchTensors, extractFeatures, type ScaleFeatures } from '../train/features.ts';
@@ -19,20 +21,28 @@ export interface ScoredImage {
   mask?: Uint8Array;
 }
 
-export async function scoreImages(
-  paths: string[],
-  ctx: { spec: Spec; dims: ModelDims; backbone: Backbone; model: DadfModel; cache: FeatureCache; progress: Progress; label: string; batch?: number; calibration?: ScaleCalibration },
-): Promise<ScoredImage[]> {
+/** What scoring needs: the detector (DADF model when built, fitted heads) and its calibrations. */
+export interface ScoringContext {
+  spec: Spec;
+  dims: ModelDims;
+  model?: DadfModel;
+  heads?: FittedHeads;
+  progress: Progress;
+  label: string;
+  batch?: number;
+  calibration?: ScaleCalibration;
+  headCalibration?: HeadCalibration;
+}
+
+export async function scoreImages(paths: string[], ctx: ScoringContext & { backbone: Backbone; cache: FeatureCache }): Promise<ScoredImage[]> {
   const { features } = await extractFeatures(paths, ctx.spec, ctx.dims, ctx.backbone, ctx.cache, ctx.progress, ctx.label);
   return scoreFeatures(features, ctx);
 }
 
 /** Maps and scores of images whose backbone features are already extracted. */
-export function scoreFeatures(
-  features: ScaleFeatures,
-  ctx: { dims: ModelDims; model: DadfModel; progress: Progress; label: string; batch?: number; calibration?: ScaleCalibration },
-): ScoredImage[] {
-  const { dims, model, progress } = ctx;
+export function scoreFeatures(features: ScaleFeatures, ctx: ScoringContext): ScoredImage[] {
+  const { dims, progress } = ctx;
+  const detector = { spec: ctx.spec, dims, model: ctx.model, heads: ctx.heads ?? {} };
   const n = features[0]?.length ?? 0;
   const batch = ctx.batch ?? 8;
   const out: ScoredImage[] = [];
@@ -43,7 +53,7 @@ export function scoreFeatures(
   for (let start = 0; start < n; start += batch) {
     const indices = Array.from({ length: Math.min(batch, n - start) }, (_, k) => start + k);
     const prior = batchTensors(features, indices, dims);
-    const { maps, scores } = model.anomalyMaps(prior, ctx.calibration);
+    const { maps, scores } = detectorMaps(detector, prior, { scales: ctx.calibration, heads: ctx.headCalibration });
     const mapData = maps.dataSync() as Float32Array;
     const scoreData = scores.dataSync() as Float32Array;
     tf.dispose([maps, scores, ...prior]);

@@ -56,7 +56,7 @@ export async function testRun(opened: OpenedRun, options: TestOptions): Promise<
   const paths = samples.map((s) => s.path);
   const scored = options.score
     ? await options.score(paths, 'test')
-    : await scoreImages(paths, { spec, dims, backbone: opened.backbone, model: opened.model, cache: options.cache, progress: options.progress, label: 'test', calibration: opened.calibration });
+    : await scoreImages(paths, { spec, dims, backbone: opened.backbone, model: opened.model, heads: opened.heads, cache: options.cache, progress: options.progress, label: 'test', calibration: opened.calibration, headCalibration: opened.headCalibration });
   const msPerImage = ((performance.now() - started) / Math.max(1, samples.length));
 
   mkdirSync(options.outDir, { recursive: true });

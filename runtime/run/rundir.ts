@@ -45,6 +45,10 @@ export interface RunMeta {
   calibrations?: Record<string, { scale: number; mean: number; std: number }[]>;
   /** Image and pixel thresholds learned on the validation split, keyed by the score settings (see thresholds/learn.ts). */
   thresholds?: Record<string, LearnedThresholds>;
+  /** Per scored head, its map's statistics on the validation split, when score.heads combines several (see heads/detector.ts). */
+  headCalibrations?: Record<string, { head: string; mean: number; std: number }[]>;
+  /** What fitting each head cost (seconds, bytes of its state). */
+  heads?: Record<string, { seconds: number; bytes: number; shrinkage?: number; entries?: number; patches?: number }>;
 }
 
 export const RUN_FILES = { meta: 'run.json', pipeline: 'pipeline.dadf', spec: 'spec.json', checkpoint: 'checkpoint.bin', log: 'log.jsonl', result: 'result.json' } as const;

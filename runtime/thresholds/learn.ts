@@ -8,6 +8,9 @@ import type { Backbone } from '../backbones/index.ts';
 import { readMask, type Sample } from '../data/index.ts';
 import { FeatureCache } from '../features/index.ts';
 import { scoreFeatures } from '../inference/score.ts';
+import { headCalibrationKey } from '../heads/calibration.ts';
+import type { HeadCalibration } from '../heads/detector.ts';
+import type { FittedHeads } from '../heads/index.ts';
 import type { DadfModel, ScaleCalibration } from '../model/index.ts';
 import { silentProgress, type Progress } from '../progress.ts';
 import type { RunDir, RunMeta } from '../run/rundir.ts';
@@ -32,10 +35,12 @@ interface ScoringContext {
   spec: Spec;
   dims: ModelDims;
   backbone: Backbone;
-  model: DadfModel;
+  model?: DadfModel;
+  heads?: FittedHeads;
   cache: FeatureCache;
   progress: Progress;
   calibration?: ScaleCalibration;
+  headCalibration?: HeadCalibration;
 }
 
 /** Maps, scores and masks (at the input size) of the labelled validation anomalies. */
@@ -57,14 +62,15 @@ export async function learnThresholdsAfterTraining(ctx: RunWithModel & { cache: 
   const key = thresholdKey(spec);
   if (meta.thresholds?.[key] || (ctx.validation[0]?.length ?? 0) === 0) return;
   const calibration = spec.score.calibrate === 'validation' ? meta.calibrations?.[calibrationKey(spec, dims)] : undefined;
-  store(run, meta, key, await learnFrom(ctx.validation, ctx.anomalies, { ...ctx, progress: silentProgress, calibration }));
+  const headCalibration = meta.headCalibrations?.[headCalibrationKey(spec, dims)] as HeadCalibration | undefined;
+  store(run, meta, key, await learnFrom(ctx.validation, ctx.anomalies, { ...ctx, progress: silentProgress, calibration, headCalibration }));
 }
 
 /**
  * The run's thresholds for its score settings: from run.json, or learned from its validation
  * images (found again under its data root) and stored. Undefined when the run has no validation split.
  */
-export async function ensureThresholds(ctx: CalibrationContext & { calibration?: ScaleCalibration }): Promise<LearnedThresholds | undefined> {
+export async function ensureThresholds(ctx: CalibrationContext & { calibration?: ScaleCalibration; headCalibration?: HeadCalibration }): Promise<LearnedThresholds | undefined> {
   const { spec, dims, meta, run } = ctx;
   const key = thresholdKey(spec);
   const stored = meta.thresholds?.[key];

@@ -10,6 +10,10 @@ import { UserError } from '../../common/errors.ts';
 import type { Backbone } from '../backbones/index.ts';
 import { loadDataset, trainValidationSplit, type Sample } from '../data/index.ts';
 import { FeatureCache } from '../features/index.ts';
+import { scoreHeads, usesModel } from '../../compiler/heads.ts';
+import type { Calibrations, HeadCalibration } from '../heads/detector.ts';
+import { computeHeadCalibration, headCalibrationKey } from '../heads/calibration.ts';
+import type { FittedHeads } from '../heads/index.ts';
 import type { DadfModel, ScaleCalibration } from '../model/index.ts';
 import { silentProgress, type Progress } from '../progress.ts';
 import type { RunDir, RunMeta } from '../run/rundir.ts';
@@ -59,7 +63,9 @@ export interface RunWithModel {
   spec: Spec;
   dims: ModelDims;
   backbone: Backbone;
-  model: DadfModel;
+  /** Built only when a scored head needs the DADF model. */
+  model?: DadfModel;
+  heads: FittedHeads;
 }
 
 export interface CalibrationContext extends RunWithModel {
@@ -68,23 +74,49 @@ export interface CalibrationContext extends RunWithModel {
 }
 
 /**
- * The run's calibration for its score settings: read from run.json, or computed from the run's
- * validation images (found again under the data root it was trained on) and stored there.
- * Undefined when the spec does not calibrate.
+ * The run's calibrations for its score settings: the DADF model's per-scale one (score.calibrate:
+ * validation) and the per-head one (several score.heads), each read from run.json, or computed
+ * from the run's validation images (found again under the data root it was trained on) and
+ * stored there.
  */
-export async function ensureCalibration(ctx: CalibrationContext): Promise<ScaleCalibration | undefined> {
-  const { spec, dims, meta, run } = ctx;
-  if (spec.score.calibrate !== 'validation') return undefined;
-  const key = calibrationKey(spec, dims);
-  const stored = meta.calibrations?.[key];
-  if (stored) return stored;
-  const { validation } = await findValidation(ctx, 'score.calibrate');
+export async function ensureCalibration(ctx: CalibrationContext): Promise<Calibrations> {
+  const { spec } = ctx;
+  const stored = storedCalibrations(ctx);
+  if (stored.complete) return stored.calibrations;
+  const { validation } = await findValidation(ctx, 'calibrating the maps');
   const progress = ctx.progress ?? silentProgress;
   const cache = ctx.cache ?? FeatureCache.open();
-  const { features } = await extractFeatures(validation.map((s) => s.path), spec, dims, ctx.backbone, cache, progress, 'calibration');
-  const calibration = computeCalibration(ctx.model, dims, features);
-  storeCalibration(run, meta, key, calibration);
-  return calibration;
+  const { features } = await extractFeatures(validation.map((s) => s.path), spec, ctx.dims, ctx.backbone, cache, progress, 'calibration');
+  return calibrateAll(ctx, features);
+}
+
+/** The calibrations the spec needs that run.json already holds, and whether that is all of them. */
+function storedCalibrations(ctx: RunWithModel): { calibrations: Calibrations; complete: boolean } {
+  const { spec, dims, meta } = ctx;
+  const needScales = spec.score.calibrate === 'validation' && usesModel(spec);
+  const needHeads = scoreHeads(spec).length > 1;
+  const calibrations: Calibrations = {
+    scales: needScales ? meta.calibrations?.[calibrationKey(spec, dims)] : undefined,
+    heads: needHeads ? (meta.headCalibrations?.[headCalibrationKey(spec, dims)] as HeadCalibration | undefined) : undefined,
+  };
+  return { calibrations, complete: (!needScales || !!calibrations.scales) && (!needHeads || !!calibrations.heads) };
+}
+
+/** Every calibration the spec needs: those run.json holds, the others computed from validation features and stored. */
+export function calibrateAll(ctx: RunWithModel, features: ScaleFeatures): Calibrations {
+  const { spec, dims, meta, run } = ctx;
+  const out = storedCalibrations(ctx).calibrations;
+  if (!out.scales && spec.score.calibrate === 'validation' && usesModel(spec)) {
+    out.scales = computeCalibration(ctx.model!, dims, features, spec.train.batch);
+    storeCalibration(run, meta, calibrationKey(spec, dims), out.scales);
+  }
+  if (!out.heads && scoreHeads(spec).length > 1) {
+    out.heads = computeHeadCalibration({ spec, dims, model: ctx.model, heads: ctx.heads }, features, out.scales);
+    meta.headCalibrations = { ...meta.headCalibrations, [headCalibrationKey(spec, dims)]: out.heads };
+    run.writeMeta(meta);
+    run.log({ event: 'calibrated', key: headCalibrationKey(spec, dims), calibration: out.heads });
+  }
+  return out;
 }
 
 /** The run's validation images (and the data set's labelled validation anomalies), found again under the data root it was trained on and checked to be the same. */

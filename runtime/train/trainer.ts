@@ -17,7 +17,9 @@ import { hashString, mulberry32, permutation } from '../model/prng.ts';
 import type { Progress } from '../progress.ts';
 import { peakRssMiB, RunDir, type EpochRecord, type RunMeta } from '../run/rundir.ts';
 import { learnThresholdsAfterTraining } from '../thresholds/learn.ts';
-import { calibrationKey, computeCalibration, storeCalibration } from './calibration.ts';
+import { declaredHeads, usesModel } from '../../compiler/heads.ts';
+import { fitHeads, hasHeads, headsFromTensors, headsToTensors, type FittedHeads } from '../heads/index.ts';
+import { calibrateAll } from './calibration.ts';
 import { readCheckpoint, writeCheckpoint, type StoredTensor } from './checkpoint.ts';
 import { batchTensors, extractFeatures, type ScaleFeatures } from './features.ts';
 import { clipByGlobalNorm, Optimizer, type OptimizerState } from './optimizer.ts';
@@ -45,7 +47,9 @@ export interface TrainOptions {
 export interface TrainResult {
   run: RunDir;
   meta: RunMeta;
-  model: DadfModel;
+  /** Built only when a scored head needs the DADF model. */
+  model?: DadfModel;
+  heads: FittedHeads;
   backbone: Backbone;
   dataset: Dataset;
 }
@@ -132,11 +136,14 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   meta.timings.features = (meta.timings.features ?? 0) + featureSeconds;
   meta.status = 'training';
 
-  const model = createModel(spec, dims, spec.train.seed);
+  // The DADF model is built and trained only when a scored head needs it; the heads need no gradients.
+  const model = usesModel(spec) ? createModel(spec, dims, spec.train.seed) : undefined;
+  let heads: FittedHeads = {};
   let optimizerState: OptimizerState | undefined;
   if (options.resume && run.hasCheckpoint()) {
     const ckpt = readCheckpoint<CheckpointMeta>(run.file('checkpoint'));
-    model.setWeights(prefixed(ckpt.tensors, 'model/'));
+    model?.setWeights(prefixed(ckpt.tensors, 'model/'));
+    if (hasHeads(ckpt.tensors, spec)) heads = headsFromTensors(ckpt.tensors);
     meta.progress = ckpt.meta.progress;
     meta.history = meta.history.filter((h) => isBefore(h, meta.progress));
     if (ckpt.meta.optimizer && ckpt.meta.optimizer.stage === meta.progress.stage) {
@@ -149,6 +156,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     for (const stage of STAGES) {
       const stageSpec = spec.train.stages[stage];
       if (!stageSpec || !stageReached(meta.progress, stage)) continue;
+      if (!model) {
+        progress({ kind: 'log', level: 'info', message: `stage ${stage} skipped: no scored head uses the DADF model` });
+        meta.progress = { stage: nextStage(spec, stage), epochsDone: 0 };
+        continue;
+      }
       const startEpoch = meta.progress.stage === stage ? meta.progress.epochsDone : 0;
       const lr = stageSpec.lr ?? spec.train.optimizer.lr;
       const variables = stage === 'reconstruct' ? model.transformerVariables() : model.flowVariables();
@@ -178,26 +190,31 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     meta.failure = error instanceof Error ? error.message : String(error);
     run.writeMeta(meta);
     run.log({ event: 'failed', message: meta.failure });
-    model.dispose();
+    model?.dispose();
     backbone.dispose();
     throw error;
   }
-  const key = calibrationKey(spec, dims);
-  if (spec.score.calibrate === 'validation' && !meta.calibrations?.[key]) {
-    // Done here, while the validation features are at hand; test and predict read it from run.json.
-    storeCalibration(run, meta, key, computeCalibration(model, dims, valSet.features, spec.train.batch));
+  if (declaredHeads(spec).length > 0 && !heads.gaussian && !heads.knn) {
+    const fitted = fitHeads(spec, dims, trainSet.features, progress);
+    heads = fitted.heads;
+    meta.heads = fitted.records;
+    meta.timings.heads = Object.values(fitted.records).reduce((a, r) => a + r.seconds, 0);
+    saveFinal(run, model, heads, meta);
+    run.log({ event: 'heads', ...fitted.records });
   }
-  await learnThresholdsAfterTraining({ run, meta, spec, dims, model, backbone, cache: options.cache, validation: valSet.features, anomalies: dataset.validationAnomalies });
+  // Calibrations are computed here, while the validation features are at hand; test and predict read them from run.json.
+  calibrateAll({ run, meta, spec, dims, backbone, model, heads }, valSet.features);
+  await learnThresholdsAfterTraining({ run, meta, spec, dims, model, heads, backbone, cache: options.cache, validation: valSet.features, anomalies: dataset.validationAnomalies });
   meta.status = 'trained';
   meta.progress = { stage: 'done', epochsDone: 0 };
   meta.peakRssMiB = Math.max(meta.peakRssMiB ?? 0, peakRssMiB());
   run.writeMeta(meta);
   run.log({ event: 'trained' });
-  return { run, meta, model, backbone, dataset };
+  return { run, meta, model, heads, backbone, dataset };
 
   function stopped(): TrainResult {
     run.log({ event: 'stopped', progress: meta.progress });
-    return { run, meta, model, backbone, dataset };
+    return { run, meta, model, heads, backbone, dataset };
   }
 }
 
@@ -288,6 +305,13 @@ function saveCheckpoint(run: RunDir, model: DadfModel, optimizer: Optimizer, met
   }
   const ckptMeta: CheckpointMeta = { progress: meta.progress, optimizer: continuing ? { stage, step: state.step } : null };
   writeCheckpoint(run.file('checkpoint'), ckptMeta, tensors);
+}
+
+/** The checkpoint of a finished run: the model's weights (when built) and the fitted heads; no optimizer state. */
+function saveFinal(run: RunDir, model: DadfModel | undefined, heads: FittedHeads, meta: RunMeta): void {
+  const tensors: Record<string, StoredTensor> = { ...headsToTensors(heads) };
+  for (const [name, w] of Object.entries(model?.getWeights() ?? {})) tensors[`model/${name}`] = w;
+  writeCheckpoint(run.file('checkpoint'), { progress: meta.progress, optimizer: null } satisfies CheckpointMeta, tensors);
 }
 
 function prefixed(tensors: Record<string, StoredTensor>, prefix: string): Record<string, StoredTensor> {

@@ -13,6 +13,6 @@ export async function trainTiny(dataDir: string, runDir: string, cache: FeatureC
   const compiled = compilePipeline(join(pipelinesDir, 'tiny.dadf'), { sets: ['train.stages.reconstruct.epochs=1', 'train.stages.flow.epochs=1', ...sets] });
   assert.ok(compiled.spec, JSON.stringify(compiled.diagnostics));
   const trained = await train({ spec: compiled.spec, pipelineText: toDadf(compiled.spec), dataDir, runDir, backendName: 'test', cache, progress: silentProgress });
-  trained.model.dispose();
+  trained.model!.dispose();
   trained.backbone.dispose();
 }

@@ -39,7 +39,7 @@ before(async () => {
   assert.ok(compiled.spec, JSON.stringify(compiled.diagnostics));
   runDir = join(tempDir(), 'run');
   const trained = await train({ spec: compiled.spec, pipelineText: toDadf(compiled.spec), dataDir, runDir, backendName: 'test', cache, progress: silentProgress });
-  trained.model.dispose();
+  trained.model!.dispose();
   trained.backbone.dispose();
   opened = await openRun(runDir, { cache });
 });
@@ -63,7 +63,7 @@ test('training stores one calibration per scored scale, equal to the statistics 
   const n = features[0].length;
   assert.equal(n, 3, '25% of 12 good images');
   const prior = batchTensors(features, Array.from({ length: n }, (_, i) => i), opened.dims);
-  const maps = opened.model.scaleMaps(prior);
+  const maps = opened.model!.scaleMaps(prior);
   maps.forEach((map, k) => {
     const values = Array.from(map.dataSync());
     const mean = values.reduce((a, b) => a + b, 0) / values.length;
@@ -77,9 +77,9 @@ test('training stores one calibration per scored scale, equal to the statistics 
 test('calibrated maps are the mean of the standardised, upsampled scale maps', async () => {
   const features = await validationFeatures(opened);
   const prior = batchTensors(features, [0, 1], opened.dims);
-  const { maps, scores } = opened.model.anomalyMaps(prior, opened.calibration);
+  const { maps, scores } = opened.model!.anomalyMaps(prior, opened.calibration);
   const expected = tf.tidy(() => {
-    const perScale = opened.model.scaleMaps(prior).map((m, k) => upsample(tf.div(tf.sub(m, opened.calibration![k].mean), opened.calibration![k].std) as tf.Tensor3D, opened.dims.inputSize, 'bilinear'));
+    const perScale = opened.model!.scaleMaps(prior).map((m, k) => upsample(tf.div(tf.sub(m, opened.calibration![k].mean), opened.calibration![k].std) as tf.Tensor3D, opened.dims.inputSize, 'bilinear'));
     return tf.mean(tf.stack(perScale), 0);
   });
   const got = maps.dataSync();
@@ -91,14 +91,14 @@ test('calibrated maps are the mean of the standardised, upsampled scale maps', a
   const values = Array.from(got);
   const mean = values.reduce((a, b) => a + b, 0) / values.length;
   assert.ok(Math.abs(mean) < 1.5, `validation maps centred, mean ${mean}`);
-  assert.throws(() => opened.model.anomalyMaps(prior), /needs one calibration per scored scale/);
+  assert.throws(() => opened.model!.anomalyMaps(prior), /needs one calibration per scored scale/);
   tf.dispose([maps, scores, expected, ...prior]);
 });
 
 test('the ONNX graph applies the same calibration as tfjs', async () => {
   const dataset = await loadDataset(dataDir);
   const paths = dataset.test.map((s) => s.path);
-  const tfjs = await scoreImages(paths, { spec: opened.spec, dims: opened.dims, backbone: opened.backbone, model: opened.model, cache, progress: silentProgress, label: 't', calibration: opened.calibration });
+  const tfjs = await scoreImages(paths, { spec: opened.spec, dims: opened.dims, backbone: opened.backbone, model: opened.model!, cache, progress: silentProgress, label: 't', calibration: opened.calibration });
   const engine = await OnnxEngine.open(opened);
   try {
     const onnx = await engine.scoreImages(paths, { progress: silentProgress, label: 't' });

@@ -73,7 +73,7 @@ test('tiny trains end to end: losses fall, test metrics are good, numTensors sta
   assert.ok(flow[5].loss < flow[0].loss, `flow loss falls: ${flow.map((e) => e.loss.toFixed(3))}`);
   assert.equal(tensorsAtEpoch[0], tensorsAtEpoch[2], 'numTensors after reconstruct epoch 1 and 3');
   assert.equal(tensorsAtEpoch[6], tensorsAtEpoch[8], 'numTensors after flow epoch 1 and 3');
-  result.model.dispose();
+  result.model!.dispose();
   result.backbone.dispose();
 
   const opened = await openRun(runDir);
@@ -82,11 +82,11 @@ test('tiny trains end to end: losses fall, test metrics are good, numTensors sta
 
   // Scoring many times leaves no tensor behind.
   const prior = opened.dims.scales.map((s) => tf.randomNormal([2, s.size, s.size, s.channels], 0, 1, 'float32', 1) as tf.Tensor4D);
-  const once = opened.model.anomalyMaps(prior);
+  const once = opened.model!.anomalyMaps(prior);
   tf.dispose([once.maps, once.scores]);
   const after1 = tf.memory().numTensors;
   for (let i = 0; i < 49; i++) {
-    const out = opened.model.anomalyMaps(prior);
+    const out = opened.model!.anomalyMaps(prior);
     tf.dispose([out.maps, out.scores]);
   }
   assert.equal(tf.memory().numTensors, after1, 'numTensors after 1 and 50 predictions');
@@ -97,17 +97,17 @@ test('tiny trains end to end: losses fall, test metrics are good, numTensors sta
 test('stage 1 changes no flow weight; stage 2 changes no transformer weight', async () => {
   const runDir = join(tempDir(), 'run');
   const first = await trainTiny(runDir, { sets: ['train.stages.reconstruct.epochs=1', 'train.stages.flow.epochs=1'], stopAfterEpochs: 0 });
-  const initial = first.model.getWeights();
-  first.model.dispose();
+  const initial = first.model!.getWeights();
+  first.model!.dispose();
   first.backbone.dispose();
   const afterRec = await trainTiny(runDir, { sets: ['train.stages.reconstruct.epochs=1', 'train.stages.flow.epochs=1'], resume: true, stopAfterEpochs: 1 });
-  const mid = afterRec.model.getWeights();
-  const flowNames = new Set(afterRec.model.flowVariables().map((v) => v.name.replace(/^dadf\d+\//, '')));
-  afterRec.model.dispose();
+  const mid = afterRec.model!.getWeights();
+  const flowNames = new Set(afterRec.model!.flowVariables().map((v) => v.name.replace(/^dadf\d+\//, '')));
+  afterRec.model!.dispose();
   afterRec.backbone.dispose();
   const done = await trainTiny(runDir, { sets: ['train.stages.reconstruct.epochs=1', 'train.stages.flow.epochs=1'], resume: true });
-  const final = done.model.getWeights();
-  done.model.dispose();
+  const final = done.model!.getWeights();
+  done.model!.dispose();
   done.backbone.dispose();
   const same = (a: Float32Array, b: Float32Array) => a.length === b.length && a.every((v, i) => v === b[i]);
   let flowChangedInStage2 = 0;
@@ -128,16 +128,16 @@ test('a run stopped mid-training and resumed ends with the same weights as an un
   const sets = ['train.stages.reconstruct.epochs=2', 'train.stages.flow.epochs=2'];
   const straight = join(tempDir(), 'straight');
   const a = await trainTiny(straight, { sets });
-  a.model.dispose();
+  a.model!.dispose();
   a.backbone.dispose();
   const interrupted = join(tempDir(), 'interrupted');
   for (const stop of [1, 2]) {
     const partial = await trainTiny(interrupted, { sets, stopAfterEpochs: 1, resume: stop > 1 });
-    partial.model.dispose();
+    partial.model!.dispose();
     partial.backbone.dispose();
   }
   const b = await trainTiny(interrupted, { sets, resume: true });
-  b.model.dispose();
+  b.model!.dispose();
   b.backbone.dispose();
   const wa = readCheckpoint(join(straight, 'checkpoint.bin')).tensors;
   const wb = readCheckpoint(join(interrupted, 'checkpoint.bin')).tensors;
@@ -150,7 +150,7 @@ test('tiny with pretrained features finds colour defects: image AUROC > 0.9', as
   const runDir = join(tempDir(), 'run');
   const sets = ['backbone.random=false', `backbone.weights=${JSON.stringify(smallWeights)}`, 'train.stages.reconstruct.epochs=5', 'train.stages.flow.epochs=15'];
   const trained = await trainTiny(runDir, { sets, data: colourDir, weights: smallWeights });
-  trained.model.dispose();
+  trained.model!.dispose();
   trained.backbone.dispose();
   const opened = await openRun(runDir);
   const { metrics } = await testRun(opened, { dataDir: colourDir, outDir: join(runDir, 'test'), cache, progress: () => {}, backendName: 'test' });

@@ -1,0 +1,144 @@
+// The fitted heads of a pipeline (Gaussian, patch memory): fitted on the cached training
+// features, saved in the run's checkpoint under heads/, and scored into maps at their grid.
+import * as tf from '@tensorflow/tfjs-core';
+import type { ModelDims } from '../../compiler/dims.ts';
+import { declaredHeads, headDims, type HeadDims } from '../../compiler/heads.ts';
+import type { HeadKind, Spec } from '../../compiler/spec.ts';
+import type { Progress } from '../progress.ts';
+import type { StoredTensor } from '../train/checkpoint.ts';
+import type { ScaleFeatures } from '../train/features.ts';
+import { disposeGaussian, fitGaussian, gaussianMap, type GaussianState } from './gaussian.ts';
+import { headInput, type PatchSource } from './input.ts';
+import { disposeKnn, fitKnn, knnMap, type KnnState } from './knn.ts';
+
+export interface FittedHeads {
+  gaussian?: GaussianState;
+  knn?: KnnState;
+}
+
+/** What fitting a head cost, kept in run.json. */
+export interface HeadRecord {
+  seconds: number;
+  /** Bytes of the fitted state (Gaussian means and transforms, or the memory bank). */
+  bytes: number;
+  /** Gaussian: mean shrinkage intensity; knn: bank entries of how many patches. */
+  shrinkage?: number;
+  entries?: number;
+  patches?: number;
+}
+
+const BATCH = 8;
+
+/** The head inputs of a set of images, batch by batch, building only the scales the head reads. */
+function patchSource(features: ScaleFeatures, dims: ModelDims, hd: HeadDims): PatchSource {
+  const count = features[hd.scales[0]]?.length ?? 0;
+  return {
+    count,
+    forEach(visit) {
+      for (let start = 0; start < count; start += BATCH) {
+        const n = Math.min(BATCH, count - start);
+        const prior: tf.Tensor4D[] = [];
+        for (const i of hd.scales) {
+          const s = dims.scales[i];
+          const per = s.size * s.size * s.channels;
+          const buffer = new Float32Array(n * per);
+          for (let b = 0; b < n; b++) buffer.set(features[i][start + b], b * per);
+          prior[i] = tf.tensor4d(buffer, [n, s.size, s.size, s.channels]);
+        }
+        const x = headInput(prior, { scales: hd.scales, aggregate: hd.aggregate });
+        tf.dispose(hd.scales.map((i) => prior[i]));
+        visit(x);
+        x.dispose();
+      }
+    },
+  };
+}
+
+export function fitHeads(spec: Spec, dims: ModelDims, features: ScaleFeatures, progress: Progress): { heads: FittedHeads; records: Partial<Record<HeadKind, HeadRecord>> } {
+  const heads: FittedHeads = {};
+  const records: Partial<Record<HeadKind, HeadRecord>> = {};
+  for (const kind of declaredHeads(spec)) {
+    const hd = headDims(spec, dims, kind);
+    const source = patchSource(features, dims, hd);
+    const id = `head:${kind}`;
+    const started = performance.now();
+    progress({ kind: 'phase', id, label: `fitting the ${kind} head on ${source.count} images`, total: 1, unit: 'head' });
+    if (kind === 'gaussian') {
+      const g = spec.heads.gaussian!;
+      const state = fitGaussian(source, { perPosition: g.per_position, shrinkage: g.shrinkage, ridge: g.ridge, channels: g.channels, seed: spec.train.seed });
+      heads.gaussian = state;
+      records.gaussian = { seconds: 0, bytes: 4 * (state.mean.size + state.transform.size), shrinkage: state.shrinkage };
+    } else {
+      const k = spec.heads.knn!;
+      const state = fitKnn(source, { coreset: k.coreset, projection: k.projection, k: k.k, seed: spec.train.seed });
+      heads.knn = state;
+      records.knn = { seconds: 0, bytes: 4 * state.bank.size, entries: state.bank.shape[0], patches: state.patches };
+    }
+    const seconds = (performance.now() - started) / 1000;
+    records[kind]!.seconds = seconds;
+    progress({ kind: 'tick', id, done: 1, total: 1 });
+    progress({ kind: 'phase-end', id, seconds });
+  }
+  return { heads, records };
+}
+
+/** The raw map of a fitted head at its own grid, [N, h, w]; higher = more anomalous. */
+export function headMap(kind: HeadKind, prior: tf.Tensor4D[], spec: Spec, dims: ModelDims, heads: FittedHeads): tf.Tensor3D {
+  const hd = headDims(spec, dims, kind);
+  return tf.tidy(() => {
+    const x = headInput(prior, { scales: hd.scales, aggregate: hd.aggregate });
+    if (kind === 'gaussian') return gaussianMap(x, need(heads.gaussian, kind));
+    return knnMap(x, need(heads.knn, kind), spec.heads.knn!.k);
+  });
+}
+
+function need<T>(state: T | undefined, kind: HeadKind): T {
+  if (!state) throw new Error(`the ${kind} head was not fitted in this run`);
+  return state;
+}
+
+const PREFIX = 'heads/';
+
+export function headsToTensors(heads: FittedHeads): Record<string, StoredTensor> {
+  const out: Record<string, StoredTensor> = {};
+  const put = (name: string, t: tf.Tensor) => (out[`${PREFIX}${name}`] = { shape: t.shape, data: Float32Array.from(t.dataSync()) });
+  if (heads.gaussian) {
+    put('gaussian/mean', heads.gaussian.mean);
+    put('gaussian/transform', heads.gaussian.transform);
+    if (heads.gaussian.channels) put('gaussian/channels', heads.gaussian.channels);
+    out[`${PREFIX}gaussian/shrinkage`] = { shape: [], data: Float32Array.of(heads.gaussian.shrinkage) };
+  }
+  if (heads.knn) {
+    put('knn/bank', heads.knn.bank);
+    out[`${PREFIX}knn/patches`] = { shape: [], data: Float32Array.of(heads.knn.patches) };
+  }
+  return out;
+}
+
+export function headsFromTensors(tensors: Record<string, StoredTensor>): FittedHeads {
+  const get = (name: string) => tensors[`${PREFIX}${name}`];
+  const heads: FittedHeads = {};
+  const mean = get('gaussian/mean');
+  const transform = get('gaussian/transform');
+  if (mean && transform) {
+    const channels = get('gaussian/channels');
+    heads.gaussian = {
+      mean: tf.tensor2d(mean.data, mean.shape as [number, number]),
+      transform: tf.tensor3d(transform.data, transform.shape as [number, number, number]),
+      channels: channels ? tf.tensor1d(Int32Array.from(channels.data), 'int32') : null,
+      shrinkage: get('gaussian/shrinkage')?.data[0] ?? 0,
+    };
+  }
+  const bank = get('knn/bank');
+  if (bank) heads.knn = { bank: tf.tensor2d(bank.data, bank.shape as [number, number]), patches: get('knn/patches')?.data[0] ?? 0 };
+  return heads;
+}
+
+export function hasHeads(tensors: Record<string, StoredTensor>, spec: Spec): boolean {
+  return declaredHeads(spec).every((k) => Object.keys(tensors).some((name) => name.startsWith(`${PREFIX}${k}/`)));
+}
+
+export function disposeHeads(heads: FittedHeads): void {
+  if (heads.gaussian) disposeGaussian(heads.gaussian);
+  if (heads.knn) disposeKnn(heads.knn);
+}
