@@ -29,9 +29,10 @@ const isColon = (t: IToken | undefined) => is(t, 'Colon', 'EqualsSlip');
 /** Offset just after a token (the lexer tracks start offsets only). */
 const endOf = (t: IToken) => t.startOffset + t.image.length;
 
-/** Path of a block inside `path`: `stage flow` → stages.flow; `backbone resnet18` → backbone. */
+/** Path of a block inside `path`: `stage flow` → stages.flow, `head knn` → heads.knn; `backbone resnet18` → backbone. */
 export function blockPath(path: string[], keyword: string, label?: string): string[] {
   if (keyword === 'stage' && label) return [...path, 'stages', label];
+  if (keyword === 'head' && label) return [...path, 'heads', label];
   return [...path, keyword];
 }
 

@@ -123,7 +123,7 @@ test('completion: block names, keys with documentation, enum values, backbone na
   const text = 'pipeline p {\n  \n  input { normalize:  }\n  backbone  { }\n  flow { over: [prior, ] }\n  score { fuse:  }\n  train {  }\n}\n';
   const { path } = await open('complete.dadf', text);
   const top = await request<CompletionItem[]>('textDocument/completion', path, { line: 1, character: 2 });
-  assert.deepEqual(labels(top).sort(), ['backbone', 'embed', 'flow', 'input', 'score', 'sweep', 'train', 'transformer']);
+  assert.deepEqual(labels(top).sort(), ['backbone', 'embed', 'flow', 'heads', 'input', 'score', 'sweep', 'train', 'transformer']);
 
   const normalize = await request<CompletionItem[]>('textDocument/completion', path, after(text, 'normalize: '));
   assert.deepEqual(labels(normalize), ['backbone', 'imagenet', 'tf', 'none']);
