@@ -4,6 +4,7 @@
 // the numbers, instead of growing until the process is killed (docs/limits.md).
 import { totalmem } from 'node:os';
 import type { Diagnostic, SourceRange } from '../grammar/index.ts';
+import { usesModel } from './heads.ts';
 import type { Plan } from './plan.ts';
 
 export interface MemoryEstimate {
@@ -11,6 +12,8 @@ export interface MemoryEstimate {
   parameters: number;
   /** Bytes of activations kept for the backward pass, and their gradients, for one batch. */
   activations: number;
+  /** Bytes of fitted head state with what it is fitted from (a Gaussian's transforms and scatter matrices); a knn bank grows with the data and is not counted. */
+  heads: number;
   total: number;
   batch: number;
 }
@@ -24,9 +27,10 @@ export function estimateTrainingMemory(plan: Plan): MemoryEstimate {
   for (const node of plan.nodes) elements += node.shape.reduce((a, b) => a * b, 1);
   // Attention weights of both branches in every block: heads x (T x T + L x T).
   const { tokens: T, memoryTokens: L, heads } = plan.dims;
-  elements += plan.spec.transformer.depth * heads * (T * T + L * T);
+  if (usesModel(plan.spec)) elements += plan.spec.transformer.depth * heads * (T * T + L * T);
   const activations = 2 * 4 * batch * elements;
-  return { parameters, activations, total: parameters + activations, batch };
+  const headBytes = 2 * plan.totals.headBytes;
+  return { parameters, activations, heads: headBytes, total: parameters + activations + headBytes, batch };
 }
 
 export const MEMORY_CODE = 'DADF4030';
@@ -35,7 +39,7 @@ export const SMALLER_HINT = 'make it smaller: input.size, embed.dim, transformer
 
 /** "at least 3.1 GiB (… parameters …, … activations …)" */
 export function describeNeed(plan: Plan, need = estimateTrainingMemory(plan)): string {
-  return `at least ${gib(need.total)} GiB (${gib(need.parameters)} GiB for ${plan.totals.params.toLocaleString('en-US')} parameters with gradients and optimizer state, ${gib(need.activations)} GiB of activations for a batch of ${need.batch})`;
+  return `at least ${gib(need.total)} GiB (${gib(need.parameters)} GiB for ${plan.totals.params.toLocaleString('en-US')} parameters with gradients and optimizer state, ${gib(need.activations)} GiB of activations for a batch of ${need.batch}${need.heads ? `, ${gib(need.heads)} GiB to fit the heads` : ''})`;
 }
 
 /** A warning when training the plan cannot fit in this machine's memory at all. */
