@@ -1,13 +1,13 @@
 // Per-head calibration on the validation split: the mean and standard deviation of each scored
 // head's map (at input size, after smoothing), so that heads with different ranges (a
 // likelihood, a Mahalanobis distance, a patch distance) can be combined. Test images never enter it.
-import * as tf from '@tensorflow/tfjs-core';
 import type { ModelDims } from '../../compiler/dims.ts';
 import { isModelHead, scoreHeads } from '../../compiler/heads.ts';
 import type { Spec } from '../../compiler/spec.ts';
 import { UserError } from '../../common/errors.ts';
 import type { ScaleCalibration } from '../model/index.ts';
-import { batchTensors, type ScaleFeatures } from '../train/features.ts';
+import { mapStatistics } from '../train/calibration.ts';
+import type { ScaleFeatures } from '../train/features.ts';
 import { headMaps, type Detector, type HeadCalibration } from './detector.ts';
 
 /** What a head calibration depends on besides the fitted state: which heads, and how their maps are made. */
@@ -21,24 +21,9 @@ export function computeHeadCalibration(det: Detector, features: ScaleFeatures, s
   const heads = scoreHeads(det.spec);
   const n = features[0]?.length ?? 0;
   if (n === 0) throw new UserError('combining several score.heads needs validation images, but the validation split is empty', { hint: 'set train.validation > 0 (e.g. 0.1), or score one head' });
-  const sums = heads.map(() => ({ sum: 0, squares: 0, count: 0 }));
-  for (let start = 0; start < n; start += batch) {
-    const indices = Array.from({ length: Math.min(batch, n - start) }, (_, k) => start + k);
-    const prior = batchTensors(features, indices, det.dims);
-    const maps = headMaps(det, prior, scales);
-    maps.forEach((map, k) => {
-      for (const v of map.dataSync()) {
-        sums[k].sum += v;
-        sums[k].squares += v * v;
-        sums[k].count++;
-      }
-    });
-    tf.dispose([...prior, ...maps]);
-  }
+  const stats = mapStatistics(features, det.dims, heads.length, (prior) => headMaps(det, prior, scales), batch);
   return heads.map((head, k) => {
-    const { sum, squares, count } = sums[k];
-    const mean = sum / count;
-    const std = Math.sqrt(Math.max(0, squares / count - mean * mean));
+    const { mean, std } = stats[k];
     if (!Number.isFinite(mean) || !(std > 0)) {
       throw new UserError(`head ${head} gives a constant or non-finite map on the validation split (mean ${mean}, std ${std}); it cannot be combined`, { hint: 'check that training finished without errors, or score one head' });
     }

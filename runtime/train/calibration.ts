@@ -25,28 +25,36 @@ export function calibrationKey(spec: Spec, dims: ModelDims): string {
   return JSON.stringify({ source, self_weight: source === 'reconstruction' ? self_weight : undefined, scales: dims.scoredScales.map((i) => i + 1) });
 }
 
-/** Mean and standard deviation (float64 sums) of each scored scale's map over the given features. */
-export function computeCalibration(model: DadfModel, dims: ModelDims, features: ScaleFeatures, batch = 8): ScaleCalibration {
+/** Mean and standard deviation (float64 sums over every pixel of every image) of each of `count` maps that `maps` makes from a batch. */
+export function mapStatistics(features: ScaleFeatures, dims: ModelDims, count: number, maps: (prior: tf.Tensor4D[]) => tf.Tensor3D[], batch = 8): { mean: number; std: number }[] {
   const n = features[0]?.length ?? 0;
-  if (n === 0) throw new UserError('calibration needs validation images, but the validation split is empty', { hint: 'set train.validation > 0 (e.g. 0.1), or score.calibrate: none' });
-  const sums = dims.scoredScales.map(() => ({ sum: 0, squares: 0, count: 0 }));
+  const sums = Array.from({ length: count }, () => ({ sum: 0, squares: 0, count: 0 }));
   for (let start = 0; start < n; start += batch) {
     const indices = Array.from({ length: Math.min(batch, n - start) }, (_, k) => start + k);
     const prior = batchTensors(features, indices, dims);
-    const maps = model.scaleMaps(prior);
-    maps.forEach((map, k) => {
+    const made = maps(prior);
+    made.forEach((map, k) => {
       for (const v of map.dataSync()) {
         sums[k].sum += v;
         sums[k].squares += v * v;
         sums[k].count++;
       }
     });
-    tf.dispose([...prior, ...maps]);
+    tf.dispose([...prior, ...made]);
   }
-  return dims.scoredScales.map((i, k) => {
-    const { sum, squares, count } = sums[k];
+  return sums.map(({ sum, squares, count }) => {
     const mean = sum / count;
-    const std = Math.sqrt(Math.max(0, squares / count - mean * mean));
+    return { mean, std: Math.sqrt(Math.max(0, squares / count - mean * mean)) };
+  });
+}
+
+/** Mean and standard deviation of each scored scale's map over the given features. */
+export function computeCalibration(model: DadfModel, dims: ModelDims, features: ScaleFeatures, batch = 8): ScaleCalibration {
+  const n = features[0]?.length ?? 0;
+  if (n === 0) throw new UserError('calibration needs validation images, but the validation split is empty', { hint: 'set train.validation > 0 (e.g. 0.1), or score.calibrate: none' });
+  const stats = mapStatistics(features, dims, dims.scoredScales.length, (prior) => model.scaleMaps(prior), batch);
+  return dims.scoredScales.map((i, k) => {
+    const { mean, std } = stats[k];
     if (!Number.isFinite(mean) || !(std > 0)) {
       throw new UserError(`scale ${i + 1} gives a constant or non-finite map on the validation split (mean ${mean}, std ${std}); it cannot be calibrated`, {
         hint: 'check that training finished without errors, or use score.calibrate: none',
