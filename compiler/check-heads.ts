@@ -4,7 +4,7 @@ import { modelDims } from './dims.ts';
 import { declaredHeads, headDims, isModelHead, scoreHeads } from './heads.ts';
 import { HEAD_KINDS, type Spec } from './spec.ts';
 
-export const HEAD_CODES = {
+const HEAD_CODES = {
   headUndeclared: 'DADF4023',
   headModelSource: 'DADF4024',
   headScale: 'DADF4025',

@@ -177,7 +177,7 @@ const HeadsSpec = Type.Object(
 /** What a score head's map comes from: the DADF model (by score.source) or a fitted head. */
 export const MODEL_SOURCES = ['flow', 'self', 'memory', 'reconstruction'] as const;
 export const HEAD_KINDS = ['gaussian', 'knn'] as const;
-export const SCORE_HEADS = [...MODEL_SOURCES, ...HEAD_KINDS] as const;
+const SCORE_HEADS = [...MODEL_SOURCES, ...HEAD_KINDS] as const;
 export type ScoreHead = (typeof SCORE_HEADS)[number];
 export type HeadKind = (typeof HEAD_KINDS)[number];
 

@@ -49,7 +49,7 @@ export function mapStatistics(features: ScaleFeatures, dims: ModelDims, count: n
 }
 
 /** Mean and standard deviation of each scored scale's map over the given features. */
-export function computeCalibration(model: DadfModel, dims: ModelDims, features: ScaleFeatures, batch = 8): ScaleCalibration {
+function computeCalibration(model: DadfModel, dims: ModelDims, features: ScaleFeatures, batch = 8): ScaleCalibration {
   const n = features[0]?.length ?? 0;
   if (n === 0) throw new UserError('calibration needs validation images, but the validation split is empty', { hint: 'set train.validation > 0 (e.g. 0.1), or score.calibrate: none' });
   const stats = mapStatistics(features, dims, dims.scoredScales.length, (prior) => model.scaleMaps(prior), batch);
@@ -142,7 +142,7 @@ export async function findValidation(ctx: Pick<RunWithModel, 'run' | 'meta' | 's
   return { validation, anomalies: dataset.validationAnomalies };
 }
 
-export function storeCalibration(run: RunDir, meta: RunMeta, key: string, calibration: ScaleCalibration): void {
+function storeCalibration(run: RunDir, meta: RunMeta, key: string, calibration: ScaleCalibration): void {
   meta.calibrations = { ...meta.calibrations, [key]: calibration };
   run.writeMeta(meta);
   run.log({ event: 'calibrated', key, calibration });
