@@ -4,12 +4,14 @@ import type { Command } from 'commander';
 import { UserError } from '../../common/errors.ts';
 import { initBackend } from '../../runtime/backend.ts';
 import { exportRun, ONNX_OPSET, type BatchSize } from '../../runtime/export/index.ts';
+import { collectSets } from './options.ts';
 
 interface ExportFlags {
   format: string;
   out?: string;
   batch: string;
   json?: boolean;
+  set: string[];
 }
 
 function parseBatch(value: string): BatchSize {
@@ -27,6 +29,7 @@ export function register(program: Command): void {
     .option('--format <format>', 'export format (onnx)', 'onnx')
     .option('-o, --out <file>', 'the .onnx file to write (default RUN/model.onnx)')
     .option('--batch <n>', 'a fixed batch size, or "dynamic"', 'dynamic')
+    .option('--set <score.key=value>', 'export another scoring, e.g. --set score.threshold.image=2.5 (only score.* keys; repeatable)', collectSets, [])
     .option('--json', 'print the summary as JSON')
     .action(async (runPath: string, flags: ExportFlags) => {
       if (flags.format !== 'onnx') throw new UserError(`unknown export format ${flags.format}`, { where: '--format', hint: 'formats: onnx', exitCode: 2 });
@@ -34,7 +37,7 @@ export function register(program: Command): void {
       // Export only reads weights and folds BatchNorm: the plain JS backend is enough.
       await initBackend('cpu');
       const file = flags.out ?? `${runPath.replace(/[\\/]+$/, '')}/model.onnx`;
-      const summary = await exportRun(runPath, file, { batch });
+      const summary = await exportRun(runPath, file, { batch, scoreSets: flags.set });
       if (flags.json) {
         process.stdout.write(JSON.stringify({ kind: 'export', opset: ONNX_OPSET, ...summary }) + '\n');
         return;

@@ -162,8 +162,8 @@ export function exportOpenedRun(opened: OpenedRun, file: string, options: { batc
 }
 
 /** Opens a run (a checkpoint is required) and exports it. */
-export async function exportRun(runPath: string, file: string, options: { batch?: BatchSize } = {}): Promise<ExportSummary> {
-  const opened = await openRun(runPath);
+export async function exportRun(runPath: string, file: string, options: { batch?: BatchSize; scoreSets?: string[] } = {}): Promise<ExportSummary> {
+  const opened = await openRun(runPath, { scoreSets: options.scoreSets });
   try {
     return exportOpenedRun(opened, file, options);
   } finally {

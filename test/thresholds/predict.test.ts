@@ -11,6 +11,7 @@ import sharp from 'sharp';
 import { isUserError } from '../../common/errors.ts';
 import { initBackend } from '../../runtime/backend.ts';
 import { readMap } from '../../runtime/data/index.ts';
+import { exportRun } from '../../runtime/export/index.ts';
 import { decodeModel } from '../../runtime/export/onnx-proto.ts';
 import { FeatureCache } from '../../runtime/features/index.ts';
 import { expandInputs } from '../../runtime/inference/inputs.ts';
@@ -148,6 +149,15 @@ test('the ONNX engine gives the same labels, and its graph carries the threshold
   } finally {
     await engine.dispose();
   }
+});
+
+test('export --set score.threshold.image writes the fixed threshold into the graph metadata', async () => {
+  const file = join(tempDir(), 'fixed.onnx');
+  await exportRun(runDir, file, { scoreSets: ['score.threshold.image=1e9'] });
+  const meta = Object.fromEntries((decodeModel(readFileSync(file)).metadataProps ?? []).map((m) => [m.key, m.value]));
+  assert.equal(Number(meta.image_threshold), 1e9);
+  assert.equal(meta.image_threshold_source, 'fixed by score.threshold.image');
+  assert.equal(Number(meta.pixel_threshold), opened.decision!.pixel, 'the pixel threshold stays the learned one');
 });
 
 test('a run without thresholds refuses to predict, with what to do', async () => {
