@@ -59,6 +59,28 @@ function collect(value: unknown, prefix: string, out: Map<string, TensorRef>): v
   }
 }
 
+/** Whether a pickled global is one torch.save writes for a state dict (tensor rebuilds, storages, OrderedDict). */
+function isTorchGlobal(g: PySymbol): boolean {
+  return g.module === 'torch' || g.module.startsWith('torch.') || (g.module === 'collections' && g.name === 'OrderedDict');
+}
+
+/** Every global the pickle names outside torch's own, as module.name. */
+function foreignGlobals(tree: unknown): string[] {
+  const found = new Set<string>();
+  const seen = new Set<unknown>();
+  const walk = (v: unknown): void => {
+    if (v === null || typeof v !== 'object' || seen.has(v)) return;
+    seen.add(v);
+    const g = v as PySymbol;
+    if (g.kind === 'global' && !isTorchGlobal(g)) found.add(`${g.module}.${g.name}`);
+    if (v instanceof Map) for (const [k, x] of v) (walk(k), walk(x));
+    else if (Array.isArray(v)) v.forEach(walk);
+    else for (const x of Object.values(v)) walk(x);
+  };
+  walk(tree);
+  return [...found];
+}
+
 export function openTorchZip(path: string): WeightFile {
   const fail = (why: string) =>
     new UserError(`cannot read this PyTorch file: ${why}`, {
@@ -86,6 +108,15 @@ export function openTorchZip(path: string): WeightFile {
     });
   } catch (e) {
     throw fail((e as Error).message);
+  }
+  const foreign = foreignGlobals(tree);
+  if (foreign.length > 0) {
+    // torch.load would import and call these (older torch by default): the file is refused,
+    // and the hint must not suggest loading it.
+    throw new UserError(`refused: this PyTorch file holds pickled code objects (${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', …' : ''}) that would run when it is loaded; nothing from it was run`, {
+      where: path,
+      hint: 'A weights file holds only tensors. Get the weights from a source you trust; do not open this file with torch.load.',
+    });
   }
   const tensors = new Map<string, TensorRef>();
   collect(tree, '', tensors);

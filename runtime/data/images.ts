@@ -1,9 +1,12 @@
-// Reading images and masks with sharp. Images become RGB float (0..255, HWC); masks become 0/1.
+// Reading images and masks with sharp (BMPs through bmp.ts). Images become RGB float (0..255,
+// HWC); masks become 0/1.
 // Orientation is the stored pixel order (EXIF rotation is ignored, as the MVTec tools do), so
 // images and their masks stay aligned.
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { UserError } from '../../common/errors.ts';
 import type { DefectConfig, Sample } from './types.ts';
+import { bmpSize, isBmp, sharpFromBmp } from './bmp.ts';
+import { readFile } from 'node:fs/promises';
 import type { LocoChannel } from '../metrics/spro.ts';
 
 /** Resampling filter for image resizing (sharp kernels). 'linear' is the default: bilinear,
@@ -18,12 +21,27 @@ function unreadable(path: string, error: unknown): UserError {
   return new UserError(`cannot read image: ${reason}`, { where: path, hint: BAD_IMAGE_HINT, cause: error });
 }
 
+/** A sharp pipeline over the file's pixels; decoding errors (a truncated PNG) fail it. */
+async function openImage(path: string): Promise<Sharp> {
+  return (await isBmp(path)) ? sharpFromBmp(path) : sharp(path, { failOn: 'error' });
+}
+
 /** Width and height from the file header (cheap: no decode). */
 export async function imageSize(path: string): Promise<{ width: number; height: number }> {
   try {
+    if (await isBmp(path)) return bmpSize(await readFile(path));
     const meta = await sharp(path).metadata();
     if (!meta.width || !meta.height) throw new Error('no image size in the header');
     return { width: meta.width, height: meta.height };
+  } catch (error) {
+    throw unreadable(path, error);
+  }
+}
+
+/** Decodes the whole file and drops the pixels: finds what the header alone cannot (a truncated PNG, a corrupt JPEG). */
+export async function checkDecodes(path: string): Promise<void> {
+  try {
+    await (await openImage(path)).raw().toBuffer();
   } catch (error) {
     throw unreadable(path, error);
   }
@@ -35,7 +53,7 @@ export async function imageSize(path: string): Promise<{ width: number; height: 
  */
 export async function readImageRgb(path: string, size?: number, filter: ResizeFilter = DEFAULT_FILTER): Promise<Float32Array> {
   try {
-    let pipeline = sharp(path, { failOn: 'error' }).removeAlpha().toColourspace('srgb');
+    let pipeline = (await openImage(path)).removeAlpha().toColourspace('srgb');
     if (size !== undefined) pipeline = pipeline.resize(size, size, { fit: 'fill', kernel: filter, fastShrinkOnLoad: false });
     const { data, info } = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
     if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels, expected 3`);
@@ -48,7 +66,7 @@ export async function readImageRgb(path: string, size?: number, filter: ResizeFi
 /** The first channel of a mask file at its stored size (values as stored, 8-bit). */
 async function readMaskValues(path: string): Promise<{ data: Uint8Array; width: number; height: number }> {
   try {
-    const { data, info } = await sharp(path, { failOn: 'error' }).extractChannel(0).raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    const { data, info } = await (await openImage(path)).extractChannel(0).raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
     return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height };
   } catch (error) {
     throw unreadable(path, error);

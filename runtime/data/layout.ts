@@ -1,6 +1,6 @@
 // Finding a data set's files: which layout a folder follows, and every image with its masks.
 // No pixels are decoded here; sizes come from file headers.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, type Dirent } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import { UserError } from '../../common/errors.ts';
 import type { DefectConfig, Layout } from './types.ts';
@@ -41,9 +41,22 @@ export interface FoundDataset {
 const isDir = (p: string) => existsSync(p) && statSync(p).isDirectory();
 const stem = (p: string) => basename(p, extname(p));
 
+/** What a directory entry is, following a symbolic link (subsets are often built of links). */
+export function kindOf(dir: string, e: Dirent): 'file' | 'dir' | 'other' {
+  if (e.isFile()) return 'file';
+  if (e.isDirectory()) return 'dir';
+  if (!e.isSymbolicLink()) return 'other';
+  try {
+    const target = statSync(join(dir, e.name));
+    return target.isFile() ? 'file' : target.isDirectory() ? 'dir' : 'other';
+  } catch {
+    return 'file'; // a dangling link to an image: reading it names the file
+  }
+}
+
 function subfolders(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true })
-    .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+    .filter((e) => kindOf(dir, e) === 'dir' && !e.name.startsWith('.'))
     .map((e) => e.name)
     .sort();
 }
@@ -51,7 +64,7 @@ function subfolders(dir: string): string[] {
 /** Image files directly in `dir`, sorted; an empty folder is an error naming what was expected. */
 function imagesIn(dir: string, what: string): string[] {
   const files = readdirSync(dir, { withFileTypes: true })
-    .filter((e) => e.isFile() && !e.name.startsWith('.') && IMAGE_EXTENSIONS.has(extname(e.name).toLowerCase()))
+    .filter((e) => !e.name.startsWith('.') && IMAGE_EXTENSIONS.has(extname(e.name).toLowerCase()) && kindOf(dir, e) === 'file')
     .map((e) => join(dir, e.name))
     .sort();
   if (files.length === 0) {

@@ -2,12 +2,14 @@
 // files and mismatched masks are caught before any training), and build the samples.
 import { basename, extname, relative } from 'node:path';
 import { UserError, isUserError } from '../../common/errors.ts';
-import { imageSize } from './images.ts';
+import { checkDecodes, imageSize } from './images.ts';
 import { findDataset, type FoundImage } from './layout.ts';
 import type { Dataset, Sample, SkippedFile, Split } from './types.ts';
 
 export interface LoadOptions {
-  /** List and leave out unreadable images instead of stopping at the first. */
+  /** List and leave out unreadable images instead of stopping at the first. Every image is
+   * then decoded once here, so that a file whose header is fine but whose data is not (a
+   * truncated PNG, a corrupt JPEG) is skipped too, not found later mid-training. */
   skipBad?: boolean;
 }
 
@@ -31,8 +33,10 @@ export async function loadDataset(dir: string, options: LoadOptions = {}): Promi
   const toSample = async (image: FoundImage, split: Split): Promise<Sample | null> => {
     try {
       const { width, height } = await imageSize(image.path);
+      if (options.skipBad) await checkDecodes(image.path);
       for (const maskPath of image.maskPaths) {
         const mask = await imageSize(maskPath);
+        if (options.skipBad) await checkDecodes(maskPath);
         if (mask.width !== width || mask.height !== height) {
           throw new UserError(`mask is ${mask.width}x${mask.height} but its image is ${width}x${height}`, {
             where: maskPath,

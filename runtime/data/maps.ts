@@ -17,7 +17,11 @@ export async function readMap(path: string): Promise<Plane> {
   } catch (error) {
     throw new UserError(`cannot read map: ${(error as Error).message}`, { where: path, cause: error });
   }
-  return ext === '.npy' ? decodeNpyPlane(bytes, path) : parseTiff(bytes, path);
+  const plane = ext === '.npy' ? decodeNpyPlane(bytes, path) : await parseTiff(bytes, path);
+  if (plane.width === 0 || plane.height === 0) {
+    throw new UserError(`the map is empty (${plane.width}×${plane.height}): it has no values`, { where: path, hint: 'A map has one float value per pixel of its image; write it again.' });
+  }
+  return plane;
 }
 
 /** Writes a float32 map (row-major, width x height) as .tiff/.tif or .npy, atomically. */

@@ -2,7 +2,7 @@
 // features, the missing-shard rule, and clear refusals of files that are not weights.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readdirSync, rmSync, truncateSync, writeFileSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, truncateSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -114,6 +114,25 @@ test('a torch zip (.pth) written the way torch.save does is read without executi
   // A transposed (non-contiguous) view of the same storage: shape [3, 2], stride [1, 3].
   assert.deepEqual([...file.read('fc.weight_t')], [0, 3, 1, 4, 2, 5]);
   assert.deepEqual([...file.read('fc.bias')], [4, 5]);
+});
+
+test('a .pth whose pickle calls os.system is refused as code, nothing runs, no torch.load hint', () => {
+  const marker = join(scratch, 'pwned');
+  const op = (...b: number[]) => Buffer.from(b);
+  const str = (t: string) => Buffer.concat([op(0x58), Buffer.from(Uint32Array.of(t.length).buffer), Buffer.from(t)]);
+  // posix.system("touch MARKER"), the usual payload, as torch.load would REDUCE it.
+  const pickle = Buffer.concat([op(0x80, 2), Buffer.from('cposix\nsystem\n'), op(0x28), str(`touch ${marker}`), op(0x74), op(0x52), op(0x2e)]);
+  const path = join(scratch, 'hostile.pth');
+  writeFileSync(path, zipStored([['hostile/data.pkl', pickle], ['hostile/version', Buffer.from('3\n')]]));
+  assert.throws(
+    () => openWeightFile(path),
+    (e: unknown) =>
+      isUserError(e) &&
+      /refused: this PyTorch file holds pickled code objects \(posix\.system\) that would run when it is loaded; nothing from it was run/.test(e.message) &&
+      !/torch\.load\(/.test(e.hint ?? '') &&
+      /do not open this file with torch\.load/.test(e.hint ?? ''),
+  );
+  assert.ok(!existsSync(marker), 'the payload did not run');
 });
 
 const missingShardSkip = sharedMissing('weights', 'mobilenet_v1_1.0_224');

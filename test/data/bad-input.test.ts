@@ -1,10 +1,12 @@
 // Every kind of bad input gives one clear UserError that says what was expected.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import sharp from 'sharp';
+import { encode as encodeBmp } from 'bmp-ts';
 import { join } from 'node:path';
 import { UserError } from '../../common/errors.ts';
-import { loadDataset, readImageRgb } from '../../runtime/data/index.ts';
+import { imageSize, loadDataset, readImageRgb } from '../../runtime/data/index.ts';
 import { makeLoco, makeMvtec, mask, rgb, tempDir, writeFile } from './make-fixtures.ts';
 
 async function userError(run: () => Promise<unknown>, message: RegExp, where?: RegExp): Promise<UserError> {
@@ -37,6 +39,57 @@ test('a truncated image fails at decode with the file named', async () => {
   const bytes = readFileSync(join(dir, 'ok.png'));
   writeFileSync(join(dir, 'cut.png'), bytes.subarray(0, Math.floor(bytes.length / 2)));
   await userError(() => readImageRgb(join(dir, 'cut.png'), 32), /cannot read image/, /cut\.png$/);
+});
+
+test('skipBad also skips images that fail only at decode: a truncated PNG, a corrupt JPEG', async () => {
+  const dir = tempDir();
+  await makeMvtec(dir, 64);
+  const png = readFileSync(join(dir, 'train/good/001.png'));
+  writeFileSync(join(dir, 'train/good/001.png'), png.subarray(0, Math.floor(png.length * 0.6)));
+  const jpeg = await sharp(readFileSync(join(dir, 'train/good/002.png'))).jpeg().toBuffer();
+  // The header and the start of the entropy-coded data stay; the rest is garbage.
+  const corrupt = Buffer.concat([jpeg.subarray(0, Math.floor(jpeg.length / 2)), Buffer.alloc(jpeg.length, 0x5a)]);
+  writeFileSync(join(dir, 'train/good/002.jpg'), corrupt);
+  rmSync(join(dir, 'train/good/002.png'));
+  // Their headers read fine: without skipBad the dataset loads, and the decode fails later.
+  assert.equal((await loadDataset(dir)).train.length, 3);
+  const ds = await loadDataset(dir, { skipBad: true });
+  assert.deepEqual(ds.train.map((s) => s.id), ['good/000']);
+  assert.deepEqual(ds.skipped.map((s) => s.path.split('/').pop()).sort(), ['001.png', '002.jpg']);
+  for (const s of ds.skipped) assert.match(s.reason, /cannot read image/);
+});
+
+test('a folder of symbolic links to image files is a folder of images', async () => {
+  const source = tempDir();
+  await makeMvtec(source);
+  const subset = tempDir();
+  for (const split of ['train/good', 'test/good', 'test/crack', 'ground_truth/crack']) {
+    mkdirSync(join(subset, split), { recursive: true });
+    for (const name of readdirSync(join(source, split))) symlinkSync(join(source, split, name), join(subset, split, name));
+  }
+  const ds = await loadDataset(subset);
+  assert.equal(ds.train.length, 3);
+  assert.equal(ds.test.length, 4);
+  assert.equal(ds.test.filter((s) => s.maskPaths.length === 1).length, 2);
+});
+
+test('a BMP is read like a PNG of the same pixels; a BMP header claiming a huge size is refused', async () => {
+  const dir = tempDir();
+  const [width, height] = [5, 3];
+  const rgba = Buffer.alloc(width * height * 4);
+  // bmp-ts takes ABGR by default.
+  for (let i = 0; i < width * height; i++) rgba.set([255, (i * 40) % 256, (i * 17) % 256, (i * 5) % 256], i * 4);
+  const bmp = encodeBmp({ width, height, data: rgba, bitPP: 24 }).data;
+  writeFileSync(join(dir, 'a.bmp'), bmp);
+  const pixels = await readImageRgb(join(dir, 'a.bmp'));
+  assert.equal(pixels.length, width * height * 3);
+  for (let i = 0; i < width * height; i++) assert.deepEqual([...pixels.subarray(i * 3, i * 3 + 3)], [(i * 5) % 256, (i * 17) % 256, (i * 40) % 256]);
+  assert.deepEqual(await imageSize(join(dir, 'a.bmp')), { width, height });
+  const huge = Buffer.from(bmp);
+  huge.writeInt32LE(100_000, 18);
+  huge.writeInt32LE(100_000, 22);
+  writeFileSync(join(dir, 'huge.bmp'), huge);
+  await userError(() => readImageRgb(join(dir, 'huge.bmp')), /cannot read image: BMP of 100000×100000 pixels is over the limit/, /huge\.bmp$/);
 });
 
 test('a mask whose size differs from its image', async () => {

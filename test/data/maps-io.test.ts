@@ -86,6 +86,15 @@ test('corrupt and unknown map files give a clear error naming the file', async (
   await assert.rejects(writeMap(join(dir, 'x.png'), new Float32Array(1), 1, 1), UserError);
 });
 
+test('an empty (0×0) .npy map is called empty, not a NaN value', async () => {
+  const dir = tempDir();
+  for (const shape of [[0, 0], [0, 5], [1, 0, 0]]) {
+    const path = join(dir, `empty-${shape.join('x')}.npy`);
+    writeFileSync(path, encodeNpy(new Float32Array(0), shape));
+    await assert.rejects(readMap(path), (e) => e instanceof UserError && /the map is empty \(\d×\d\): it has no values/.test(e.message) && e.where === path);
+  }
+});
+
 test('bilinear map resize: identity, constant maps, and pixel-centre alignment', () => {
   const map = Float32Array.from([0, 1, 2, 3]);
   assert.equal(resizeMapBilinear(map, 4, 1, 4, 1), map);
