@@ -1,11 +1,12 @@
 // dadfc: one binary, one verb per file in commands/. User errors become one clear message
-// and exit 1 (inputs) or 2 (usage); anything else is a bug: one line and exit 3
-// (cli/internal-error.ts), the stack trace only with DADF_DEBUG=1.
+// and exit 1 (inputs) or 2 (usage), 130 for a training stopped by Ctrl-C; anything else is a
+// bug: one line and exit 3 (cli/internal-error.ts), the stack trace only with DADF_DEBUG=1.
 import { Command, CommanderError } from 'commander';
 import { registerCommands } from './commands/index.ts';
 import { isUserError } from '../common/errors.ts';
 import { printUserError } from './output.ts';
 import { INTERNAL_ERROR_EXIT, printInternalError } from './internal-error.ts';
+import { INTERRUPTED_EXIT, isInterrupted } from '../runtime/train/interrupt.ts';
 
 export async function main(argv: string[]): Promise<number> {
   try {
@@ -31,7 +32,7 @@ export function reportError(error: unknown): number {
   }
   if (isUserError(error)) {
     printUserError(error);
-    return error.exitCode;
+    return isInterrupted(error) ? INTERRUPTED_EXIT : error.exitCode;
   }
   printInternalError(error);
   return INTERNAL_ERROR_EXIT;

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { disposeHeads } from '../../runtime/heads/index.ts';
 import { RunDir } from '../../runtime/run/rundir.ts';
+import { lockRunDir } from '../../runtime/run/lock.ts';
 import { addRuntimeFlags } from '../runtime-context.ts';
 import { addPipelineDataOptions } from './options.ts';
 import { testCommand } from './test.ts';
@@ -23,6 +24,16 @@ export function register(program: Command): void {
 export async function runCommand(file: string, flags: TrainFlags) {
   const name = existsSync(file) ? compilePipeline(file, { sets: flags.set, pipeline: flags.pipeline }).name : 'pipeline';
   const runDir = flags.out ?? defaultRunDir(name || 'pipeline', flags.data);
+  // Held from the first look at the run to the end of its test: train and test take it again.
+  const lock = lockRunDir(runDir, 'dadfc run');
+  try {
+    return await runLocked(file, flags, runDir);
+  } finally {
+    lock.release();
+  }
+}
+
+async function runLocked(file: string, flags: TrainFlags, runDir: string) {
   const run = new RunDir(runDir);
   const finished = run.exists() && run.readMeta().status === 'trained';
   const resume = run.exists() && !finished;

@@ -15,6 +15,7 @@ import { combinationSlug, combinations, parseOver } from '../batch/combinations.
 import { jobId, METRICS, type JobOutcome, type RunJob } from '../batch/job.ts';
 import { progressReport } from '../batch/report.ts';
 import { collectSets } from './options.ts';
+import { lockRunDir } from '../../runtime/run/lock.ts';
 
 export { combinations, parseOver, splitValues } from '../batch/combinations.ts';
 
@@ -52,6 +53,9 @@ export function register(program: Command): void {
   });
 }
 
+/** Runs in one sweep at most: each is a training. */
+export const MAX_SWEEP_RUNS = 1000;
+
 export async function sweepCommand(file: string, flags: SweepFlags): Promise<SweepRow[]> {
   jobCount(flags);
   const base = compilePipeline(file, { sets: flags.set, pipeline: flags.pipeline });
@@ -59,6 +63,10 @@ export async function sweepCommand(file: string, flags: SweepFlags): Promise<Swe
   if (hasErrors(base.diagnostics) || !base.spec) throw new UserError('the pipeline has errors', { where: file, hint: `dadfc check ${file}` });
   const axes = flags.over.length > 0 ? parseOver(flags.over) : Object.entries(base.spec.sweep ?? {}).map(([key, values]) => ({ key, values: values.map(valueText) }));
   if (axes.length === 0) throw new UserError('nothing to sweep over', { where: file, hint: "give --over KEY=V1,V2 or a 'sweep { key: [v1, v2] }' block in the pipeline", exitCode: 2 });
+  const count = axes.reduce((n, a) => n * a.values.length, 1);
+  if (count > MAX_SWEEP_RUNS) {
+    throw new UserError(`this sweep has ${count.toLocaleString('en-US')} combinations; a sweep runs at most ${MAX_SWEEP_RUNS}`, { where: file, hint: 'sweep fewer keys or values at a time', exitCode: 2 });
+  }
   const combos = combinations(axes);
   const outDir = flags.out ?? join('runs', `sweep-${base.spec.name}-${basename(resolve(flags.data))}`);
   // Every combination must compile before any training starts.
@@ -73,7 +81,16 @@ export async function sweepCommand(file: string, flags: SweepFlags): Promise<Swe
     return { id: jobId(runDir), pipelineFile: resolve(file), pipeline: flags.pipeline, sets, dataDir: resolve(flags.data), runDir, labels: { pipeline: c.spec.name, category: basename(resolve(flags.data)), seed: c.spec.train.seed, combination: combo } };
   });
   mkdirSync(outDir, { recursive: true });
-  const keys = axes.map((a) => a.key);
+  // Two sweeps into one folder would write each other's tables; each run inside locks its own folder.
+  const lock = lockRunDir(outDir, 'dadfc sweep');
+  try {
+    return await sweepLocked(outDir, axes.map((a) => a.key), jobs, flags);
+  } finally {
+    lock.release();
+  }
+}
+
+async function sweepLocked(outDir: string, keys: string[], jobs: RunJob[], flags: SweepFlags): Promise<SweepRow[]> {
   const finished: JobOutcome[] = [];
   const progress = createProgress({ quiet: flags.quiet, json: flags.json });
   const report = progressReport(progress, jobs.length, (outcome) => {

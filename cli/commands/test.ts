@@ -6,6 +6,7 @@ import { testRun } from '../../runtime/inference/test-run.ts';
 import type { EvalResult } from '../../runtime/metrics/index.ts';
 import type { ReportDecision } from '../../runtime/report/types.ts';
 import { parseEngine } from '../../runtime/onnx-engine/engines.ts';
+import { lockRunDir } from '../../runtime/run/lock.ts';
 import { collectSets } from './options.ts';
 import { addRuntimeFlags, startRuntime, type RuntimeContext, type RuntimeFlags } from '../runtime-context.ts';
 
@@ -41,6 +42,16 @@ export function register(program: Command): void {
 export async function testCommand(runPath: string, flags: TestFlags, ctx: RuntimeContext, timings: Record<string, number> = {}) {
   const engineName = parseEngine(flags.engine);
   const scoreSets = flags.set ?? [];
+  // Testing writes into the run (run.json, test folders) and must not read a checkpoint being trained.
+  const lock = lockRunDir(runPath, 'dadfc test', { existing: true });
+  try {
+    return await testLocked(runPath, flags, ctx, engineName, scoreSets, timings);
+  } finally {
+    lock.release();
+  }
+}
+
+async function testLocked(runPath: string, flags: TestFlags, ctx: RuntimeContext, engineName: ReturnType<typeof parseEngine>, scoreSets: string[], timings: Record<string, number>) {
   const opened = await openRun(runPath, { scoreSets, cache: ctx.cache, progress: ctx.progress });
   const engine = engineName === 'onnx' ? await (await import('../../runtime/onnx-engine/index.ts')).OnnxEngine.open(opened, { progress: ctx.progress }) : undefined;
   try {

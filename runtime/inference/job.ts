@@ -2,6 +2,7 @@
 // left as it is), then test it on the data set's test split.
 import { join } from 'node:path';
 import { disposeHeads } from '../heads/index.ts';
+import { lockRunDir } from '../run/lock.ts';
 import { train, type TrainOptions } from '../train/trainer.ts';
 import { openRun } from './open-run.ts';
 import { testRun, type TestResult } from './test-run.ts';
@@ -13,6 +14,15 @@ export interface JobResult {
 }
 
 export async function trainAndTest(options: Omit<TrainOptions, 'resume'>): Promise<JobResult> {
+  const lock = lockRunDir(options.runDir, 'dadfc job (train + test)');
+  try {
+    return await trainAndTestLocked(options);
+  } finally {
+    lock.release();
+  }
+}
+
+async function trainAndTestLocked(options: Omit<TrainOptions, 'resume'>): Promise<JobResult> {
   const started = performance.now();
   const trained = await train({ ...options, resume: true });
   trained.model?.dispose();
