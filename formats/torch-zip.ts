@@ -73,7 +73,7 @@ function foreignGlobals(tree: unknown): string[] {
     seen.add(v);
     const g = v as PySymbol;
     if (g.kind === 'global' && !isTorchGlobal(g)) found.add(`${g.module}.${g.name}`);
-    if (v instanceof Map) for (const [k, x] of v) (walk(k), walk(x));
+    if (v instanceof Map) for (const [k, x] of v) walk(k), walk(x);
     else if (Array.isArray(v)) v.forEach(walk);
     else for (const x of Object.values(v)) walk(x);
   };
@@ -113,10 +113,13 @@ export function openTorchZip(path: string): WeightFile {
   if (foreign.length > 0) {
     // torch.load would import and call these (older torch by default): the file is refused,
     // and the hint must not suggest loading it.
-    throw new UserError(`refused: this PyTorch file holds pickled code objects (${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', …' : ''}) that would run when it is loaded; nothing from it was run`, {
-      where: path,
-      hint: 'A weights file holds only tensors. Get the weights from a source you trust; do not open this file with torch.load.',
-    });
+    throw new UserError(
+      `refused: this PyTorch file holds pickled code objects (${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', …' : ''}) that would run when it is loaded; nothing from it was run`,
+      {
+        where: path,
+        hint: 'A weights file holds only tensors. Get the weights from a source you trust; do not open this file with torch.load.',
+      },
+    );
   }
   const tensors = new Map<string, TensorRef>();
   collect(tree, '', tensors);

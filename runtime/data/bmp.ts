@@ -1,16 +1,16 @@
 // BMP images, which libvips (sharp) does not read: decoded with bmp-ts into raw RGBA that sharp
 // takes from there. The header's size is checked first, against the same pixel limit sharp
 // applies to every other format, so a hostile header cannot make us allocate gigabytes.
-import { open, readFile } from 'node:fs/promises';
+import { type FileHandle, open, readFile } from 'node:fs/promises';
 import { decode } from 'bmp-ts';
 import sharp, { type Sharp } from 'sharp';
 
 /** sharp's default limitInputPixels (0x3FFF × 0x3FFF), applied to BMPs too. */
-export const MAX_IMAGE_PIXELS = 0x3fff * 0x3fff;
+const MAX_IMAGE_PIXELS = 0x3fff * 0x3fff;
 
 /** Whether the file starts with BMP's "BM" signature (whatever its name). */
 export async function isBmp(path: string): Promise<boolean> {
-  let handle;
+  let handle: FileHandle | undefined;
   try {
     handle = await open(path, 'r');
     const head = Buffer.alloc(2);

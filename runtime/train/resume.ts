@@ -7,7 +7,7 @@ import { usesModel } from '../../compiler/heads.ts';
 import { type FittedHeads, hasHeads, headsFromTensors } from '../heads/index.ts';
 import { createModel, type DadfModel } from '../model/index.ts';
 import type { StageName } from '../../compiler/spec.ts';
-import { RunDir, type EpochRecord, type RunMeta } from '../run/rundir.ts';
+import type { RunDir, EpochRecord, RunMeta } from '../run/rundir.ts';
 import { readCheckpoint, type StoredTensor } from './checkpoint.ts';
 import type { OptimizerState } from './optimizer.ts';
 import type { Prepared } from './prepare.ts';

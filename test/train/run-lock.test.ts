@@ -108,7 +108,7 @@ test('SIGKILL leaves no stuck lock: --resume takes the run over; Ctrl-C says how
   const r = await interrupted.done;
   assert.equal(r.code, 130, r.err);
   assert.match(r.err, /stopped by Ctrl-C; the run keeps its last finished epoch \(stage reconstruct, \d+ epochs? done\)/);
-  assert.match(r.err, new RegExp(`continue it with: dadfc train pipelines/tiny\\.dadf --data .* -o .*run --resume`));
+  assert.match(r.err, /continue it with: dadfc train pipelines\/tiny\.dadf --data .* -o .*run --resume/);
   assert.doesNotMatch(r.err, /\n\s+at .*:\d+:\d+/);
   assert.ok(!existsSync(join(runDir, LOCK_FILE)), 'Ctrl-C releases the lock');
   const meta = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8'));
