@@ -17,9 +17,9 @@ import type { Spec } from '../compiler/spec.ts';
 import { initBackend } from '../runtime/backend.ts';
 import { loadBackbone } from '../runtime/backbones/index.ts';
 import { createModel, type DadfModel } from '../runtime/model/index.ts';
-import { mulberry32, normalArray } from '../runtime/model/prng.ts';
 import { stockOps } from '../runtime/ops/index.ts';
 import { clipByGlobalNorm, Optimizer } from '../runtime/train/optimizer.ts';
+import { medianSeconds as time, randomFeatures as features } from './lib/timing.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -31,11 +31,6 @@ function compile(extra: string[] = []): { spec: Spec; dims: ModelDims } {
   const c = compilePipeline(join(repoRoot, 'pipelines/dadf-cpu.dadf'), { sets: [...sets, ...extra] });
   if (!c.spec) throw new Error(`dadf-cpu does not check: ${c.diagnostics.map((d) => d.message).join('; ')}`);
   return { spec: c.spec, dims: modelDims(c.spec) };
-}
-
-function features(dims: ModelDims, batch: number, seed = 1): tf.Tensor4D[] {
-  const rng = mulberry32(seed);
-  return dims.scales.map((s) => tf.tensor4d(normalArray(batch * s.size * s.size * s.channels, 0, 1, rng), [batch, s.size, s.size, s.channels]));
 }
 
 type Stage = 'reconstruct' | 'flow';
@@ -50,18 +45,6 @@ function step(model: DadfModel, prior: tf.Tensor4D[], stage: Stage, optimizer?: 
     if (clipped !== grads) tf.dispose(Object.values(clipped));
   }
   tf.dispose([value, ...Object.values(grads), ...(rec ? [...rec.self, ...rec.memory] : [])]);
-}
-
-/** Median seconds of `reps` runs after one warm-up (none when warmUp is false). */
-function time(run: () => void, reps = 3, warmUp = true): number {
-  if (warmUp) run();
-  const t: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const s = performance.now();
-    run();
-    t.push((performance.now() - s) / 1000);
-  }
-  return t.sort((a, b) => a - b)[Math.floor(t.length / 2)];
 }
 
 const fmt = (x: number, d = 2) => x.toFixed(d);
