@@ -2,7 +2,7 @@
 // step and an inference batch (model only; the backbone is measured in bench/training.ts), on
 // random features of the pipeline's sizes.
 // Usage: node --import tsx bench/profile.ts [--backend wasm] [--set key=value]... [--top 14]
-//        [--only stage1|stage2|inference]...
+//        [--only stage1|stage2|flows|inference]...
 import * as tf from '@tensorflow/tfjs-core';
 import { unitCalibration } from '../runtime/train/calibration.ts';
 import { dirname, join } from 'node:path';
@@ -74,5 +74,15 @@ const only = option('only');
 const want = (part: string) => only.length === 0 || only.includes(part);
 if (want('stage1')) await profile(`stage 1 step (reconstruct, batch ${batch})`, () => gradStep(model, 'reconstruct'));
 if (want('stage2')) await profile(`stage 2 step (flow, batch ${batch}; transformer forward included)`, () => gradStep(model, 'flow'));
+if (want('flows')) {
+  // The stage-2 step as the PyTorch reference trains it: reconstructions computed once, outside.
+  const rec = model.reconstruct(prior);
+  await profile(`stage 2 flows only (batch ${batch}; reconstructions precomputed)`, () => {
+    const g = tf.variableGrads(() => model.flowLoss(prior, rec), model.flowVariables());
+    g.value.dataSync();
+    tf.dispose([g.value, ...Object.values(g.grads)]);
+  });
+  tf.dispose([...rec.self, ...rec.memory]);
+}
 if (want('inference')) await profile(`inference (anomalyMaps, batch ${batch}, backbone excluded)`, () => inference(model));
 model.dispose();
