@@ -19,7 +19,7 @@ export type ReferenceResult = { times: ReferenceTimes } | { skipped: string };
 const PACKAGES = 'apt-get install -y python3-torch python3-numpy python3-scipy python3-sklearn python3-pil libjemalloc2';
 
 /** Whether the reference can run here; a reason to skip it when not. */
-export function referenceMissing(script: string, python: string): string | undefined {
+function referenceMissing(script: string, python: string): string | undefined {
   if (!existsSync(script)) return `no reference at ${script} (set DADF_TORCH_REFERENCE)`;
   const probe = spawnSync(python, ['-c', 'import torch, numpy, scipy, sklearn, PIL'], { encoding: 'utf8' });
   if (probe.status !== 0) return `python3-torch (or numpy, scipy, sklearn, PIL) is absent for ${python}; to run it: ${PACKAGES}`;
