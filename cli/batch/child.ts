@@ -6,6 +6,7 @@ import { initBackend } from '../../runtime/backend.ts';
 import { FeatureCache } from '../../runtime/features/index.ts';
 import type { Progress } from '../../runtime/progress.ts';
 import { isUserError, UserError } from '../../common/errors.ts';
+import { RunDirInUse } from '../../runtime/run/lock.ts';
 import { describeFailure, executeJob } from './job.ts';
 import type { ChildReply, ChildRequest } from './run-process.ts';
 
@@ -30,7 +31,8 @@ export function serveOneJob(): Promise<never> {
       const result = await executeJob(request.job, { backend, cache, progress: Object.assign(progress, { stop() {} }) });
       answer = { kind: 'done', result };
     } catch (error) {
-      answer = { kind: 'failed', userError: isUserError(error), message: describeFailure(error) };
+      // A run directory still locked by a live process is not the user's doing: try again later.
+      answer = { kind: 'failed', userError: isUserError(error) && !(error instanceof RunDirInUse), message: describeFailure(error) };
     }
     answered = true;
     reply(answer, () => process.exit(0));

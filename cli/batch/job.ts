@@ -8,6 +8,7 @@ import { compilePipeline, hasErrors } from '../../compiler/index.ts';
 import { toDadf } from '../../compiler/print.ts';
 import { UserError } from '../../common/errors.ts';
 import { trainAndTest } from '../../runtime/inference/job.ts';
+import { lockRunDir } from '../../runtime/run/lock.ts';
 import { RunDir, type RunMeta } from '../../runtime/run/rundir.ts';
 import { weightsPathFor } from '../run-helpers.ts';
 import type { RuntimeContext } from '../runtime-context.ts';
@@ -58,6 +59,16 @@ export function readResult(runDir: string): RunResult | undefined {
 
 /** Trains (resuming what was started) and tests one job in this process; writes result.json last. */
 export async function executeJob(job: RunJob, ctx: RuntimeContext): Promise<RunResult> {
+  // Held until result.json is written (trainAndTest takes it again inside: locks nest).
+  const lock = lockRunDir(job.runDir, 'dadfc batch job (train + test)');
+  try {
+    return await executeLocked(job, ctx);
+  } finally {
+    lock.release();
+  }
+}
+
+async function executeLocked(job: RunJob, ctx: RuntimeContext): Promise<RunResult> {
   // A queue may hand out a job again whose worker died between result.json and reporting it.
   const done = readResult(job.runDir);
   if (done) return done;

@@ -7,6 +7,7 @@ import { UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import { hostname } from 'node:os';
 import { allowedCpus, describeShares, shareCores } from './cores.ts';
 import { checkQueueUrl, checkReachable, connectionOf, QUEUE_NAME, redact, type QueuePayload, type QueueProgress } from './queue.ts';
+import { takeOverFromHost } from '../../runtime/run/lock.ts';
 import { jobLabel } from './report.ts';
 import { killRunProcesses, runInChildProcess, type RuntimeChoice } from './run-process.ts';
 
@@ -31,6 +32,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     QUEUE_NAME,
     async (queued, token) => {
       const { job } = queued.data;
+      takeOverFromDeadWorker(queued.progress, job.runDir, log);
       const share = free.pop()!;
       const say = (text: string) => queued.updateProgress({ worker: me, text } satisfies QueueProgress).catch(() => {});
       log(`started ${jobLabel(job)} → ${job.runDir} (attempt ${queued.attemptsMade + 1})`);
@@ -69,3 +71,17 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   await closing;
   log(`worker ${me} stopped`);
 }
+
+/**
+ * A job handed out again was given up on by its last worker (its lock expired, or its run
+ * process died). Where that worker ran on another machine, its run process may have left the
+ * run directory's lock behind, which this machine cannot check by pid: the queue's verdict
+ * settles it. A worker cut off from Redis for longer than --lock-seconds counts as gone.
+ */
+function takeOverFromDeadWorker(progress: unknown, runDir: string, log: (message: string) => void): void {
+  const previous = typeof progress === 'object' && progress !== null ? (progress as Partial<QueueProgress>).worker : undefined;
+  if (!previous) return;
+  const host = previous.slice(0, previous.lastIndexOf(':'));
+  if (host !== hostname() && takeOverFromHost(runDir, host)) log(`took over ${runDir} from ${previous}, which the queue gave up on`);
+}
+

@@ -10,7 +10,8 @@ import { addRuntimeFlags } from '../runtime-context.ts';
 import { BATCH_OPTIONS, jobCount, runBatch, type BatchFlags } from '../batch/batch.ts';
 import { planBench } from '../batch/bench-plan.ts';
 import { writeBenchTables } from '../batch/bench-tables.ts';
-import type { JobOutcome } from '../batch/job.ts';
+import type { JobOutcome, RunJob } from '../batch/job.ts';
+import { lockRunDir } from '../../runtime/run/lock.ts';
 import { progressReport } from '../batch/report.ts';
 import { collectSets } from './options.ts';
 
@@ -47,6 +48,16 @@ export async function benchCommand(files: string[], flags: BenchFlags): Promise<
   const outDir = flags.out ?? join('runs', `bench-${basename(resolve(flags.data))}`);
   const jobs = planBench({ files, data: flags.data, out: outDir, over: flags.over, set: flags.set, seeds: flags.seeds, categories: flags.categories, pipeline: flags.pipeline });
   mkdirSync(outDir, { recursive: true });
+  // Two benches into one folder would write each other's tables; each run inside locks its own folder.
+  const lock = lockRunDir(outDir, 'dadfc bench');
+  try {
+    return await benchLocked(outDir, jobs, flags);
+  } finally {
+    lock.release();
+  }
+}
+
+async function benchLocked(outDir: string, jobs: RunJob[], flags: BenchFlags): Promise<JobOutcome[]> {
   const title = `bench of ${[...new Set(jobs.map((j) => j.labels.pipeline))].join(', ')} on ${basename(resolve(flags.data))}`;
   const finished = new Map<string, JobOutcome>();
   const progress = createProgress({ quiet: flags.quiet, json: flags.json });

@@ -65,6 +65,22 @@ function readInfo(path: string): LockInfo | 'missing' | 'unreadable' {
   }
 }
 
+/** The run directory is another live process's: a queue worker retries such a job later. */
+export class RunDirInUse extends UserError {}
+
+/**
+ * Frees `dir` from a lock held by a process on `host`, another machine that the caller knows
+ * to be gone (a queue worker whose job lock expired: cli/batch/worker.ts). Locks of this
+ * machine are left to the pid check of lockRunDir. True when a lock was removed.
+ */
+export function takeOverFromHost(dir: string, host: string): boolean {
+  const path = join(dir, LOCK_FILE);
+  const owner = readInfo(path);
+  if (typeof owner !== 'object' || owner.host !== host || host === hostname()) return false;
+  takeOver(path, owner);
+  return !existsSync(path);
+}
+
 /**
  * Takes the run directory `dir` for `what` ("dadfc train"), or says who has it. The folder is
  * created, unless `existing` is set: then a missing folder is left for the caller to report.
@@ -97,7 +113,7 @@ export function lockRunDir(dir: string, what: string, options: { existing?: bool
       continue;
     }
     if (isAlive(owner)) {
-      throw new UserError(`this run directory is in use by another dadfc process (${owner.what}, pid ${owner.pid}${owner.host !== info.host ? ` on ${owner.host}` : ''}, since ${owner.since})`, {
+      throw new RunDirInUse(`this run directory is in use by another dadfc process (${owner.what}, pid ${owner.pid}${owner.host !== info.host ? ` on ${owner.host}` : ''}, since ${owner.since})`, {
         where: dir,
         hint: `wait for it to finish, or use another run directory (-o). If no such process runs, delete ${path}`,
       });

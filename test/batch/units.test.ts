@@ -2,13 +2,15 @@
 // how a bench table averages, which queue URLs are accepted and how they are printed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { parseCpuList, shareCores } from '../../cli/batch/cores.ts';
 import { findCategories, parseSeeds } from '../../cli/batch/bench-plan.ts';
 import { benchTables, benchMarkdown } from '../../cli/batch/bench-tables.ts';
 import { checkQueueUrl, redact } from '../../cli/batch/queue.ts';
 import type { JobOutcome } from '../../cli/batch/job.ts';
+import { LOCK_FILE, lockRunDir, RunDirInUse, takeOverFromHost } from '../../runtime/run/lock.ts';
 import { tempDir } from '../compiler/helpers.ts';
 
 test('cores are divided into contiguous slices, or shared one each when there are more processes than cores', () => {
@@ -67,4 +69,16 @@ test('only redis URLs are queues, and passwords never reach a message', () => {
   assert.throws(() => checkQueueUrl('http://host'), (e: Error) => /not a Redis URL/.test(e.message));
   assert.throws(() => checkQueueUrl('redis://:hunter2@'), (e: Error) => !e.message.includes('hunter2'));
   assert.equal(checkQueueUrl('redis://127.0.0.1:6379'), 'redis://127.0.0.1:6379');
+});
+
+test("a run locked on another machine is refused as in use (retried later), and freed once the queue gave up on that machine's worker", () => {
+  const dir = tempDir();
+  const lockFile = join(dir, LOCK_FILE);
+  writeFileSync(lockFile, JSON.stringify({ pid: 1, host: 'gone-machine', start: null, what: 'dadfc batch job', since: '2026-01-01T00:00:00Z' }));
+  assert.throws(() => lockRunDir(dir, 'test'), (e: Error) => e instanceof RunDirInUse && /on gone-machine/.test(e.message));
+  assert.equal(takeOverFromHost(dir, hostname()), false, 'this machine is never taken over from by name');
+  assert.equal(takeOverFromHost(dir, 'another-machine'), false, 'only the named machine');
+  assert.ok(existsSync(lockFile));
+  assert.equal(takeOverFromHost(dir, 'gone-machine'), true);
+  lockRunDir(dir, 'test').release();
 });
