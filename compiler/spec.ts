@@ -89,8 +89,7 @@ const LeakyRelu = Type.Object(
   { type: Type.Literal('leaky_relu'), slope: Type.Number({ exclusiveMinimum: 0, maximum: 10, default: 0.1 }) },
   { additionalProperties: false, ...doc('LeakyReLU activation: leaky_relu(0.1).') },
 );
-export const SubnetLayer = Type.Union([Enum(SUBNET_LAYERS, 'A subnet layer.'), Enum(['relu', 'gelu'] as const, 'An activation.'), LeakyRelu]);
-export type SubnetLayer = Static<typeof SubnetLayer>;
+const SubnetLayer = Type.Union([Enum(SUBNET_LAYERS, 'A subnet layer.'), Enum(['relu', 'gelu'] as const, 'An activation.'), LeakyRelu]);
 
 const FlowSpec = Type.Object(
   {

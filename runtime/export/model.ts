@@ -1,20 +1,18 @@
 // The DADF model as ONNX nodes: patch embeddings, positions, memory tokens, dual-attention
 // blocks, heads, unpatchify, flows, per-scale maps, upsampling, fusion, smoothing and the image
-// score. It mirrors runtime/model (transformer.ts, flow.ts, score.ts) step for step, in NCHW
-// where convolutions are involved (ONNX's layout) and [N, T, W] for tokens.
+// score. It emits the same steps as the tfjs forward (runtime/model), in NCHW where
+// convolutions are involved (ONNX's layout) and [N, T, W] for tokens; parameter names, subnet
+// layers, splits and constants come from the block declarations in compiler/blocks.
 import type { ModelDims } from '../../compiler/dims.ts';
-import type { Spec, SubnetLayer } from '../../compiler/spec.ts';
+import type { Spec } from '../../compiler/spec.ts';
 import { UserError } from '../../common/errors.ts';
-import { FLOW_NORM_EPS } from '../model/flow.ts';
+import { FLOW_NORM_EPS, GLOBAL_SCALE_BETA, splitSizes, subnetLayers } from '../../compiler/blocks/flow.ts';
+import { gaussianTaps } from '../../compiler/blocks/score.ts';
+import { TOKEN_NORM_EPS } from '../../compiler/blocks/transformer.ts';
 import type { ScaleCalibration } from '../model/index.ts';
 import type { NamedWeight } from '../model/params.ts';
 import { sincos2d } from '../model/posembed.ts';
-import { gaussianTaps } from '../model/score.ts';
-import { TOKEN_NORM_EPS } from '../model/transformer.ts';
 import type { GraphBuilder } from './graph.ts';
-
-/** g = 0.1·softplus_β(γ), β = 0.5, as the runtime computes it (float32 steps). */
-const GLOBAL_SCALE_BETA = 0.5;
 
 /** tfjs' Softplus kernel: x above −log(ε)−2 passes through, below log(ε)+2 is exp(x). */
 function softplusF32(x: number): number {
@@ -178,20 +176,20 @@ class ModelEmitter {
     return this.g.weight(name, data, [data.length, 1, 1]);
   }
 
-  /** The coupling subnet; kernel sizes come from the weights (1×1 on alternate steps). */
+  /** The coupling subnet of one step, layer by layer as the flow block declares it. */
   private subnet(x1: string, scale: number, step: number): string {
     const g = this.g;
+    const channels = this.dims.scales[scale].flowChannels;
     let h = this.withPosition(x1, scale, `flow.${scale}.step${step}`);
-    this.spec.flow.subnet.forEach((layer: SubnetLayer, i) => {
-      const node = `flow.${scale}.step${step}.subnet.${i}`;
-      if (typeof layer === 'object') {
-        if (layer.type !== 'leaky_relu') cannot(node, `activation ${String((layer as { type: string }).type)} has no ONNX form here`);
-        h = g.node('LeakyRelu', [h], { alpha: { float: layer.slope } }, node);
-      } else if (layer === 'relu') h = g.node('Relu', [h], {}, node);
-      else if (layer === 'gelu') h = this.gelu(h, node);
-      else if (layer === 'dwconv3x3' || layer === 'dwconv1x1') {
+    for (const layer of subnetLayers(this.spec.flow, scale, step, channels)) {
+      const node = layer.name;
+      if (layer.kind === 'act') {
+        if (layer.act === 'leaky_relu') h = g.node('LeakyRelu', [h], { alpha: { float: layer.slope } }, node);
+        else if (layer.act === 'relu') h = g.node('Relu', [h], {}, node);
+        else h = this.gelu(h, node);
+      } else if (layer.kind === 'dw') {
         const w = this.w(`${node}.w`); // [k, k, C]
-        const [k, , c] = w.shape;
+        const { k, cin: c } = layer;
         if (k === 1) {
           h = g.add(g.mul(h, this.perChannel(`${node}.w`, w.data), `${node}.scale`), this.perChannel(`${node}.b`, this.w(`${node}.b`).data), node);
         } else {
@@ -200,17 +198,17 @@ class ModelEmitter {
           const r = (k - 1) / 2;
           h = g.node('Conv', [h, g.weight(`${node}.w`, oihw, [c, 1, k, k]), this.init(`${node}.b`)], { kernel_shape: [k, k], group: c, pads: [r, r, r, r] }, node);
         }
-      } else if (layer === 'conv1x1' || layer === 'conv3x3') {
+      } else {
         const w = this.w(`${node}.w`); // [k, k, Cin, Cout]
-        const [k, , cin, cout] = w.shape;
+        const { k, cin, cout } = layer;
         const oihw = new Float32Array(w.data.length);
         for (let a = 0; a < k; a++)
           for (let b = 0; b < k; b++)
             for (let ci = 0; ci < cin; ci++) for (let co = 0; co < cout; co++) oihw[((co * cin + ci) * k + a) * k + b] = w.data[((a * k + b) * cin + ci) * cout + co];
         const r = (k - 1) / 2;
         h = g.node('Conv', [h, g.weight(`${node}.w`, oihw, [cout, cin, k, k]), this.init(`${node}.b`)], { kernel_shape: [k, k], pads: [r, r, r, r] }, node);
-      } else cannot(node, `subnet layer ${String(layer)} has no ONNX form here`);
-    });
+      }
+    }
     return h;
   }
 
@@ -236,9 +234,8 @@ class ModelEmitter {
   private flow(input: string, scale: number): string {
     const g = this.g;
     const s = this.dims.scales[scale];
-    const channels = s.flowChannels;
-    const moving = Math.floor(channels / 2);
-    const split = [channels - moving, moving];
+    const split = splitSizes(s.flowChannels);
+    const moving = split[1];
     const hwcToChw = (w: NamedWeight) => {
       const [h, wd, c] = w.shape;
       const out = new Float32Array(w.data.length);

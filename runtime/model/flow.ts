@@ -1,19 +1,15 @@
-// One discriminative normalizing flow per scale: LayerNorm over (H, W, C) with a per-element
-// affine, then `steps` all-in-one coupling steps (affine coupling with a soft clamp, a learned
-// global per-channel affine, a fixed channel permutation). NHWC throughout.
+// The forward (and inverse) in tfjs of one scale's discriminative normalizing flow: LayerNorm
+// over (H, W, C) with a per-element affine, then `steps` all-in-one coupling steps (affine
+// coupling with a soft clamp, a learned global per-channel affine, a fixed channel
+// permutation). NHWC throughout. Parameters, subnet layers, constants and counts are declared
+// in compiler/blocks/flow.ts; this class creates its variables from those declarations.
 import * as tf from '@tensorflow/tfjs-core';
-import type { Spec, SubnetLayer } from '../../compiler/spec.ts';
+import { FLOW_NORM_EPS, flowNormParams, GLOBAL_SCALE_BETA, splitSizes, stepName, stepParams, subnetLayers, type SubnetLayerPlan } from '../../compiler/blocks/flow.ts';
+import type { Spec } from '../../compiler/spec.ts';
 import { layerNorm, permuteChannels, type Ops } from '../ops/index.ts';
 import type { ParamStore } from './params.ts';
 import { sincos2d } from './posembed.ts';
 import { permutation, rngFor } from './prng.ts';
-
-/** PyTorch nn.LayerNorm's default eps, used for the flow's input norm. */
-export const FLOW_NORM_EPS = 1e-5;
-/** g = 0.1·softplus_β(γ), β = 0.5 (FrEIA's all-in-one global scale). */
-const GLOBAL_SCALE_BETA = 0.5;
-/** γ such that g = 1: softplus_0.5(γ) = 10 ⇒ γ = 2·ln(e⁵ − 1). */
-const GAMMA_FOR_UNIT_SCALE = 2 * Math.log(Math.exp(5) - 1);
 
 type Layer =
   | { kind: 'dw'; k: number; w: tf.Variable; b: tf.Variable }
@@ -32,12 +28,6 @@ export interface FlowOutput {
   z: tf.Tensor4D;
   /** log|det J| of the coupling chain per sample, [N]. */
   logdet: tf.Tensor1D;
-}
-
-/** Channels of the halves: x1 (conditioning) = first ⌈C/2⌉, x2 (transformed) = the rest. */
-export function splitSizes(channels: number): [number, number] {
-  const moving = Math.floor(channels / 2);
-  return [channels - moving, moving];
 }
 
 export class ScaleFlow {
@@ -60,7 +50,6 @@ export class ScaleFlow {
     private readonly ops: Ops,
     seed: number,
   ) {
-    const prefix = `flow.${scale}`;
     this.channels = channels;
     this.clamp = spec.flow.clamp;
     this.subnetScale = spec.flow.subnet_scale;
@@ -68,17 +57,18 @@ export class ScaleFlow {
     if (this.split[1] < 1) throw new Error(`flow of scale ${scale + 1} needs at least 2 channels`);
     const p = spec.flow.position;
     this.position = p > 0 ? tf.tensor4d(sincos2d(p, size), [1, size, size, p]) : null;
-    this.normG = store.add(`${prefix}.norm.g`, 'flow', [size, size, channels], { kind: 'ones' });
-    this.normB = store.add(`${prefix}.norm.b`, 'flow', [size, size, channels], { kind: 'zeros' });
+    const norm = store.declare(flowNormParams(scale, size, channels));
+    this.normG = norm.get(`flow.${scale}.norm.g`)!;
+    this.normB = norm.get(`flow.${scale}.norm.b`)!;
     this.steps = Array.from({ length: spec.flow.steps }, (_, k) => {
-      const name = `${prefix}.step${k}`;
-      const small = spec.flow.alternate && k % 2 === 1;
+      const name = stepName(scale, k);
       const permName = spec.flow.permute === 'fixed' ? `${name}.perm` : undefined;
       if (permName) store.addBuffer(permName, permutation(channels, rngFor(seed, permName)));
+      const vars = store.declare(stepParams(spec.flow, scale, k, channels));
       return {
-        subnet: buildSubnet(spec.flow.subnet, small, [this.split[0] + p, this.split[1]], `${name}.subnet`, store),
-        gamma: store.add(`${name}.gamma`, 'flow', [channels], { kind: 'constant', value: GAMMA_FOR_UNIT_SCALE }),
-        offset: store.add(`${name}.offset`, 'flow', [channels], { kind: 'zeros' }),
+        subnet: subnetLayers(spec.flow, scale, k, channels).map((l) => subnetLayer(l, vars)),
+        gamma: vars.get(`${name}.gamma`)!,
+        offset: vars.get(`${name}.offset`)!,
         permName,
       };
     });
@@ -163,41 +153,13 @@ export class ScaleFlow {
   }
 }
 
-/** [c1, c2]: the subnet's input channels (x1, plus the position code) and the moving half's. */
-function buildSubnet(layers: SubnetLayer[], small: boolean, [c1, c2]: [number, number], name: string, store: ParamStore): Layer[] {
-  const convs = layers.map((l, i) => (typeof l === 'string' && l.includes('conv') ? i : -1)).filter((i) => i >= 0);
-  const last = convs[convs.length - 1];
-  if (last === undefined) throw new Error('a flow subnet needs at least one conv layer');
-  let channels = c1;
-  return layers.map((layer, i): Layer => {
-    if (typeof layer === 'object') {
-      const slope = layer.slope;
-      return { kind: 'act', fn: (x) => tf.leakyRelu(x, slope) };
-    }
-    if (layer === 'relu') return { kind: 'act', fn: (x) => tf.relu(x) };
-    if (layer === 'gelu') return { kind: 'act', fn: (x) => tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1)) };
-    const k = small || layer.endsWith('1x1') ? 1 : 3;
-    const pname = `${name}.${i}`;
-    if (layer.startsWith('dw')) {
-      if (i === last && channels !== 2 * c2) throw new Error(`the last subnet layer must map to ${2 * c2} channels; a depthwise conv cannot`);
-      // PyTorch's default conv init: U(±1/√fan_in), fan_in = k·k for a depthwise kernel.
-      const limit = 1 / Math.sqrt(k * k);
-      return {
-        kind: 'dw',
-        k,
-        w: store.add(`${pname}.w`, 'flow', [k, k, channels], { kind: 'uniform', limit }),
-        b: store.add(`${pname}.b`, 'flow', [channels], { kind: 'uniform', limit }),
-      };
-    }
-    const out = i === last ? 2 * c2 : channels;
-    const limit = 1 / Math.sqrt(k * k * channels);
-    const conv: Layer = {
-      kind: 'conv',
-      k,
-      w: store.add(`${pname}.w`, 'flow', [k, k, channels, out], { kind: 'uniform', limit }),
-      b: store.add(`${pname}.b`, 'flow', [out], { kind: 'uniform', limit }),
-    };
-    channels = out;
-    return conv;
-  });
+/** One declared subnet layer with its variables, or its activation as a function. */
+function subnetLayer(l: SubnetLayerPlan, vars: Map<string, tf.Variable>): Layer {
+  if (l.kind === 'act') {
+    if (l.act === 'relu') return { kind: 'act', fn: (x) => tf.relu(x) };
+    if (l.act === 'gelu') return { kind: 'act', fn: (x) => tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1)) };
+    const slope = l.slope;
+    return { kind: 'act', fn: (x) => tf.leakyRelu(x, slope) };
+  }
+  return { kind: l.kind, k: l.k, w: vars.get(`${l.name}.w`)!, b: vars.get(`${l.name}.b`)! };
 }

@@ -2,24 +2,14 @@
 // plus fixed buffers (the flows' channel permutations) that checkpoints also carry.
 import * as tf from '@tensorflow/tfjs-core';
 import { UserError } from '../../common/errors.ts';
+import type { Init, ParamDecl, ParamGroup } from '../../compiler/blocks/params.ts';
 import { normalArray, rngFor, uniformArray } from './prng.ts';
-
-export type ParamGroup = 'transformer' | 'flow';
 
 /** One tensor's values for checkpoints: row-major data and its shape. */
 export interface NamedWeight {
   shape: number[];
   data: Float32Array;
 }
-
-export type Init =
-  | { kind: 'zeros' }
-  | { kind: 'ones' }
-  | { kind: 'constant'; value: number }
-  | { kind: 'normal'; std: number }
-  | { kind: 'uniform'; limit: number }
-  /** Glorot/Xavier uniform: limit √(6 / (fanIn + fanOut)). */
-  | { kind: 'xavier'; fanIn: number; fanOut: number };
 
 let nextModelId = 0;
 
@@ -38,6 +28,11 @@ export class ParamStore {
     const variable = tf.variable(tf.tensor(values, shape), true, this.prefix + name);
     this.params.set(name, { variable, group });
     return variable;
+  }
+
+  /** Creates the variables a block declares (compiler/blocks), by name. */
+  declare(decls: ParamDecl[]): Map<string, tf.Variable> {
+    return new Map(decls.map((d) => [d.name, this.add(d.name, d.group, d.shape, d.init)]));
   }
 
   /** A fixed (never trained) array stored with the weights, e.g. a permutation. */

@@ -1,5 +1,6 @@
 // From per-scale maps to anomaly maps at input size and image scores.
 import * as tf from '@tensorflow/tfjs-core';
+import { gaussianTaps } from '../../compiler/blocks/score.ts';
 import type { Spec } from '../../compiler/spec.ts';
 
 type ScoreSpec = Spec['score'];
@@ -40,14 +41,6 @@ export function fuse(maps: tf.Tensor3D[], how: ScoreSpec['fuse'], negativeLikeli
             ? tf.neg(tf.prod(tf.neg(stacked), 0))
             : tf.prod(stacked, 0);
   return fused as tf.Tensor3D;
-}
-
-/** 1-D Gaussian taps, radius ⌈4σ⌉ (scipy's default truncation), normalised to sum 1. */
-export function gaussianTaps(sigma: number): number[] {
-  const radius = Math.max(1, Math.ceil(4 * sigma));
-  const taps = Array.from({ length: 2 * radius + 1 }, (_, i) => Math.exp(-0.5 * ((i - radius) / sigma) ** 2));
-  const total = taps.reduce((a, b) => a + b, 0);
-  return taps.map((t) => t / total);
 }
 
 /** Separable Gaussian smoothing with mirrored borders (scipy 'reflect'). */

@@ -1,16 +1,19 @@
-// The dual-attention transformer: patch embeddings per scale → tokens of width E·scales,
-// fixed 2-D sin-cos positions, learned memory tokens, pre-norm blocks whose weights are shared
-// by the self branch (feature stream) and the memorial branch (memory stream), a final norm,
-// and one projection head per scale shared by both branches.
+// The dual-attention transformer's forward in tfjs: patch embeddings per scale → tokens of
+// width E·scales, fixed 2-D sin-cos positions, learned memory tokens, pre-norm blocks whose
+// weights are shared by the self branch (feature stream) and the memorial branch (memory
+// stream), a final norm, and one projection head per scale shared by both branches. The
+// parameters, shapes and counts of these blocks are declared in compiler/blocks (embed,
+// transformer, heads); this class creates its variables from those declarations.
 import * as tf from '@tensorflow/tfjs-core';
+import { embedParams } from '../../compiler/blocks/embed.ts';
+import { headParams } from '../../compiler/blocks/heads.ts';
+import type { ParamDecl } from '../../compiler/blocks/params.ts';
+import { blockParams, finalNormParams, memoryParams, TOKEN_NORM_EPS } from '../../compiler/blocks/transformer.ts';
 import type { ModelDims } from '../../compiler/dims.ts';
 import type { Spec } from '../../compiler/spec.ts';
 import { gelu, layerNorm, unpatchify, type Ops } from '../ops/index.ts';
 import type { ParamStore } from './params.ts';
 import { sincos2d } from './posembed.ts';
-
-/** LayerNorm eps of the transformer (MAE's norm layer). */
-export const TOKEN_NORM_EPS = 1e-6;
 
 interface Linear {
   w: tf.Variable;
@@ -46,37 +49,34 @@ export class DualTransformer {
     store: ParamStore,
     private readonly ops: Ops,
   ) {
-    const { width, embedDim, mlpHidden, tokens, memoryTokens } = dims;
+    const { width, tokens, memoryTokens } = dims;
     if (memoryTokens !== tokens) throw new Error(`memory tokens (${memoryTokens}) must equal the token count (${tokens})`);
     this.memoryQuery = spec.transformer.memory.query;
-    const linear = (name: string, fanIn: number, fanOut: number, bias = true): Linear => ({
-      w: store.add(`${name}.w`, 'transformer', [fanIn, fanOut], { kind: 'xavier', fanIn, fanOut }),
-      b: bias ? store.add(`${name}.b`, 'transformer', [fanOut], { kind: 'zeros' }) : undefined,
-    });
-    const norm = (name: string, size: number): Norm => ({
-      g: store.add(`${name}.g`, 'transformer', [size], { kind: 'ones' }),
-      b: store.add(`${name}.b`, 'transformer', [size], { kind: 'zeros' }),
-    });
-    // Patch embedding: conv kernel = stride = p, weight [p, p, C, E]; xavier over (p·p·C, E) as MAE.
-    this.embeds = dims.scales.map((s) => {
-      const fanIn = s.patch * s.patch * s.channels;
+    const declared = (decls: ParamDecl[]) => {
+      const vars = store.declare(decls);
       return {
-        w: store.add(`embed.${s.index}.w`, 'transformer', [s.patch, s.patch, s.channels, embedDim], { kind: 'xavier', fanIn, fanOut: embedDim }),
-        b: store.add(`embed.${s.index}.b`, 'transformer', [embedDim], { kind: 'zeros' }),
+        linear: (name: string): Linear => ({ w: vars.get(`${name}.w`)!, b: vars.get(`${name}.b`) }),
+        norm: (name: string): Norm => ({ g: vars.get(`${name}.g`)!, b: vars.get(`${name}.b`)! }),
+        one: (name: string) => vars.get(name)!,
+      };
+    };
+    this.embeds = dims.scales.map((s) => declared(embedParams(s, dims.embedDim)).linear(`embed.${s.index}`));
+    this.memory = declared(memoryParams(spec, dims)).one('memory');
+    this.pos = tf.tensor2d(sincos2d(width, dims.grid), [tokens, width]);
+    this.blocks = Array.from({ length: spec.transformer.depth }, (_, i) => {
+      const block = declared(blockParams(spec, dims, i));
+      const name = `blocks.${i}`;
+      return {
+        norm1: block.norm(`${name}.norm1`),
+        qkv: block.linear(`${name}.qkv`),
+        proj: block.linear(`${name}.proj`),
+        norm2: block.norm(`${name}.norm2`),
+        fc1: block.linear(`${name}.fc1`),
+        fc2: block.linear(`${name}.fc2`),
       };
     });
-    this.memory = store.add('memory', 'transformer', [memoryTokens, width], { kind: 'normal', std: spec.transformer.memory.init_std });
-    this.pos = tf.tensor2d(sincos2d(width, dims.grid), [tokens, width]);
-    this.blocks = Array.from({ length: spec.transformer.depth }, (_, i) => ({
-      norm1: norm(`blocks.${i}.norm1`, width),
-      qkv: linear(`blocks.${i}.qkv`, width, 3 * width, spec.transformer.qkv_bias),
-      proj: linear(`blocks.${i}.proj`, width, width),
-      norm2: norm(`blocks.${i}.norm2`, width),
-      fc1: linear(`blocks.${i}.fc1`, width, mlpHidden),
-      fc2: linear(`blocks.${i}.fc2`, mlpHidden, width),
-    }));
-    this.norm = norm('norm', width);
-    this.heads = dims.scales.map((s) => linear(`head.${s.index}`, width, s.patch * s.patch * s.channels));
+    this.norm = declared(finalNormParams(dims)).norm('norm');
+    this.heads = dims.scales.map((s) => declared(headParams(s, dims)).linear(`head.${s.index}`));
   }
 
   private dense(x: tf.Tensor, l: Linear): tf.Tensor {

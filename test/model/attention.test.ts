@@ -8,7 +8,8 @@ import { initBackend } from '../../runtime/backend.ts';
 import { fastOps, stockOps } from '../../runtime/ops/index.ts';
 import { ParamStore } from '../../runtime/model/params.ts';
 import { mulberry32, normalArray } from '../../runtime/model/prng.ts';
-import { DualTransformer, TOKEN_NORM_EPS } from '../../runtime/model/transformer.ts';
+import { TOKEN_NORM_EPS } from '../../compiler/blocks/transformer.ts';
+import { DualTransformer } from '../../runtime/model/transformer.ts';
 import { tinySpec } from './tiny-spec.ts';
 
 type M = number[][];
