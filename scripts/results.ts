@@ -37,15 +37,22 @@ export function readRunResult(run: string, testDir = 'test'): RunResult {
   return {
     run,
     seed: meta.seed,
-    over: `[${(spec.flow.over as string[]).join(', ')}]`,
+    over: scoredLabel(spec),
     overall: m.overall,
     perType: m.perType,
     images,
-    trainSeconds: (timings.features ?? 0) + (timings.reconstruct ?? 0) + (timings.flow ?? 0),
+    trainSeconds: (timings.features ?? 0) + (timings.reconstruct ?? 0) + (timings.flow ?? 0) + (timings.heads ?? 0),
     // metrics.json keeps timings in seconds; this one is seconds per image.
     msPerImage: typeof m.timings?.['ms per image (test)'] === 'number' ? 1000 * m.timings['ms per image (test)'] : null,
     peakRssMiB: peaks.length ? Math.max(...peaks) : null,
   };
+}
+
+/** What the map comes from: the flows' input (`[prior, self]`), or the scored heads (`flow[prior, self] + gaussian`). */
+function scoredLabel(spec: { flow: { over: string[] }; score?: { heads?: string[] } }): string {
+  const over = `[${spec.flow.over.join(', ')}]`;
+  const heads = spec.score?.heads;
+  return heads ? heads.map((h) => (h === 'flow' ? `flow${over}` : h)).join(' + ') : over;
 }
 
 const pct = (v: number | null | undefined) => (v === null || v === undefined ? '–' : (100 * v).toFixed(2));
@@ -59,7 +66,7 @@ export function meanAndSpread(values: number[]): { mean: number; std: number; n:
 }
 
 export function summaryTable(results: RunResult[]): string {
-  const head = ['run', 'seed', 'flow input', ...HEADS, 'train s', 'test ms/img', 'peak RSS MiB'];
+  const head = ['run', 'seed', 'flow input / heads', ...HEADS, 'train s', 'test ms/img', 'peak RSS MiB'];
   const rows = results.map((r) => [
     r.run.split('/').filter(Boolean).pop() ?? r.run,
     String(r.seed),

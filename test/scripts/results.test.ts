@@ -39,6 +39,15 @@ test('a run is read from its own files', () => {
   assert.match(perTypeTable(r), /\| \*\*overall\*\* \| 3 \| \*\*97\.50\*\* \|/);
 });
 
+test('runs that score heads: the heads named, their fitting time counted as training', () => {
+  const dir = fakeRun(0, 0.99);
+  writeFileSync(join(dir, 'spec.json'), JSON.stringify({ flow: { over: ['prior'] }, score: { heads: ['flow', 'gaussian'] } }));
+  writeFileSync(join(dir, 'run.json'), JSON.stringify({ seed: 0, timings: { features: 1, reconstruct: 10, flow: 20, heads: 4 } }));
+  const r = readRunResult(dir);
+  assert.equal(r.over, 'flow[prior] + gaussian');
+  assert.equal(r.trainSeconds, 35);
+});
+
 test('the spread over seeds is the sample standard deviation', () => {
   assert.deepEqual(meanAndSpread([1, 2, 3]), { mean: 2, std: 1, n: 3 });
   assert.equal(meanAndSpread([5]).std, 0);
