@@ -35,7 +35,8 @@ export function readRunResult(run: string, testDir = 'test'): RunResult {
   const memory = m.memory as { trainPeakRssMiB?: number; testPeakRssMiB?: number } | null;
   const peaks = [meta.peakRssMiB, memory?.trainPeakRssMiB, memory?.testPeakRssMiB].filter((v): v is number => typeof v === 'number');
   return {
-    run,
+    // A run scored another way (dadfc test --set score.…) is named with its test folder.
+    run: testDir === 'test' ? run : `${run}@${testDir}`,
     seed: meta.seed,
     over: scoredLabel(spec),
     overall: m.overall,
