@@ -39,7 +39,8 @@ function parsePlainFloatTiff(bytes: Uint8Array): Plane | null {
   const one = (tag: number, fallback?: number) => tags.get(tag)?.[0] ?? fallback;
   const width = one(256);
   const height = one(257);
-  if (!width || !height) return null;
+  // Uncompressed float32: the pixels must be in the file; checked before allocating them.
+  if (!width || !height || width * height * 4 > bytes.length) return null;
   if (one(259, 1) !== 1 || one(258) !== 32 || one(339) !== 3 || one(277, 1) !== 1 || one(284, 1) !== 1) return null;
   const offsets = tags.get(273);
   const counts = tags.get(279);
@@ -54,6 +55,9 @@ function parsePlainFloatTiff(bytes: Uint8Array): Plane | null {
   return pixel === out.length ? { data: out, width, height } : null;
 }
 
+/** 8192 × 8192 float32 values (256 MiB): far above any anomaly map, checked before decoding. */
+const MAX_MAP_PIXELS = 8192 * 8192;
+
 export async function parseTiff(bytes: Uint8Array, where: string): Promise<Plane> {
   const plain = parsePlainFloatTiff(bytes);
   if (plain) return plain;
@@ -63,6 +67,7 @@ export async function parseTiff(bytes: Uint8Array, where: string): Promise<Plane
     const image = await tiff.getImage(0);
     const width = image.getWidth();
     const height = image.getHeight();
+    if (width * height > MAX_MAP_PIXELS) throw new Error(`a ${width}×${height} map is over the limit of ${MAX_MAP_PIXELS} pixels`);
     const rasters = await image.readRasters({ samples: [0] });
     const band = (rasters as unknown as ArrayLike<number>[])[0];
     if (!band || band.length !== width * height) throw new Error('raster size does not match the image size');

@@ -7,7 +7,7 @@ import sharp from 'sharp';
 import { fromArrayBuffer } from 'geotiff';
 import { UserError } from '../../common/errors.ts';
 import { readMap, resizeMapBilinear, writeMap } from '../../runtime/data/index.ts';
-import { decodeNpy, decodeNpyPlane, encodeNpy } from '../../formats/index.ts';
+import { decodeNpy, decodeNpyPlane, encodeNpy, formatTiff } from '../../formats/index.ts';
 import { tempDir } from './make-fixtures.ts';
 
 const sample = () => Float32Array.from({ length: 5 * 3 }, (_, i) => (i - 7) * 0.37 + (i === 4 ? 1e-30 : 0));
@@ -93,6 +93,18 @@ test('an empty (0×0) .npy map is called empty, not a NaN value', async () => {
     writeFileSync(path, encodeNpy(new Float32Array(0), shape));
     await assert.rejects(readMap(path), (e) => e instanceof UserError && /the map is empty \(\d×\d\): it has no values/.test(e.message) && e.where === path);
   }
+});
+
+test('a TIFF map whose header claims 70000×70000 pixels is refused before anything that size is allocated', async () => {
+  const dir = tempDir();
+  const bytes = Buffer.from(formatTiff(new Float32Array(6), 3, 2));
+  const ifd = bytes.readUInt32LE(4);
+  for (let k = 0; k < bytes.readUInt16LE(ifd); k++) {
+    const at = ifd + 2 + 12 * k;
+    if (bytes.readUInt16LE(at) === 256 || bytes.readUInt16LE(at) === 257) bytes.writeUInt32LE(70000, at + 8);
+  }
+  writeFileSync(join(dir, 'huge.tiff'), bytes);
+  await assert.rejects(readMap(join(dir, 'huge.tiff')), (e) => e instanceof UserError && /cannot read TIFF map/.test(e.message));
 });
 
 test('bilinear map resize: identity, constant maps, and pixel-centre alignment', () => {
