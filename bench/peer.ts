@@ -46,6 +46,8 @@ const SIZES: Record<Size, { title: string; alpha: string; sets: string[] }> = {
 };
 const chosen = (option('only').length ? option('only') : Object.keys(SIZES)) as Size[];
 const load = () => loadavg()[0].toFixed(2);
+// Progress on stderr: at α1.0 under load one size takes tens of minutes.
+const progress = (what: string) => process.stderr.write(`  … ${what} (load ${load()})\n`);
 
 interface Times {
   stage1: number;
@@ -73,6 +75,7 @@ async function measureDadfc(size: Size): Promise<Times | string> {
     };
     const seconds = medianSeconds(step, reps);
     optimizer.dispose();
+    progress(`${size}: dadfc step ${(1000 * seconds).toFixed(0)} ms`);
     return 1000 * seconds;
   };
   const lr = spec.train.optimizer.lr;
@@ -118,6 +121,7 @@ for (const size of chosen) {
     continue;
   }
   const loadDadfc = load();
+  progress(`${size}: running the reference`);
   const reference = runReference(script, python, shared, size);
   const peer: ReferenceTimes | undefined = 'times' in reference ? reference.times : undefined;
   if (!peer) console.log(`  reference skipped: ${'skipped' in reference ? reference.skipped : ''}`);
