@@ -18,6 +18,7 @@ import { loadDataset, readImageRgb, readMask } from '../runtime/data/index.ts';
 import { FeatureCache, imageKeyOfFile } from '../runtime/features/index.ts';
 import { evaluate, type EvalImage } from '../runtime/metrics/index.ts';
 import { smooth, upsample } from '../runtime/model/score.ts';
+import { percent } from '../common/format.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const shared = process.env.DADF_SHARED ?? resolve(root, '../shared');
@@ -59,7 +60,7 @@ function toMaps(perPosition: Float32Array[], name: string): void {
     return { id: s.id, defect: s.defect, label: s.label, map, mask: masks[i], width: size, height: size };
   });
   const m = evaluate({ images, defectTypes: dataset.defectTypes });
-  const pct = (v: number | null) => (v === null ? '–' : (100 * v).toFixed(2));
+  const pct = (v: number | null) => percent(v);
   console.log(`${name.padEnd(10)}\n           image AUROC ${pct(m.image_auroc)}  pixel AUROC ${pct(m.pixel_auroc)}  AUPRO ${pct(m.aupro)}  F1 img ${pct(m.f1_max_image)}  F1 px ${pct(m.f1_max_pixel)}`);
 }
 

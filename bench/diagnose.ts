@@ -15,6 +15,7 @@ import { evaluate, type EvalImage } from '../runtime/metrics/index.ts';
 import { createModel } from '../runtime/model/index.ts';
 import { ensureCalibration } from '../runtime/train/calibration.ts';
 import { batchTensors, extractFeatures } from '../runtime/train/features.ts';
+import { percent } from '../common/format.ts';
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { data: { type: 'string' }, backend: { type: 'string' } } });
 const runPath = positionals[0];
@@ -51,7 +52,7 @@ async function score(name: string, patch: Partial<Spec['score']>): Promise<void>
   }
   model.dispose();
   const r = evaluate({ images, defectTypes: dataset.defectTypes });
-  const pct = (v: number | null) => (v === null ? '  –  ' : (100 * v).toFixed(2).padStart(6));
+  const pct = (v: number | null) => percent(v).padStart(6);
   console.log(`${name.padEnd(34)} image ${pct(r.image_auroc)}  pixel ${pct(r.pixel_auroc)}  AUPRO ${pct(r.aupro)}`);
 }
 

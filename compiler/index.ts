@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { compiledPlanPath, planAsPipeline } from './compiled-plan.ts';
 import type { Diagnostic, SourceRange } from '../grammar/index.ts';
-import { checkSpec } from './check.ts';
+import { checkSpec } from './rules/index.ts';
 import { appendAll, mergePipeline, pipelineNames, type ParsedFiles, type ResolveOptions } from './resolve.ts';
 import { buildPlan, type Plan } from './plan.ts';
 import { validate } from './validate.ts';
@@ -24,7 +24,6 @@ export type { SourceMap, SourceEntry, Json, JsonObject } from './lower.ts';
 export type { ResolveOptions } from './resolve.ts';
 export { pipelineNames, isPipelinePath } from './resolve.ts';
 export { locateWeights, type WeightsLocation } from './weights-path.ts';
-export { CHECK_CODES } from './check.ts';
 export { upgradeStoredSpec } from './validate.ts';
 export { estimateTrainingMemory, memoryDiagnostic, describeNeed, MEMORY_CODE, SMALLER_HINT, gib } from './memory.ts';
 

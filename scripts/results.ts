@@ -7,6 +7,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { percent } from '../common/format.ts';
+import { METRICS } from '../runtime/metrics/names.ts';
 
 export interface RunResult {
   run: string;
@@ -20,7 +22,6 @@ export interface RunResult {
   peakRssMiB: number | null;
 }
 
-const METRICS = ['image_auroc', 'pixel_auroc', 'aupro', 'f1_max_image', 'f1_max_pixel'] as const;
 const HEADS = ['image AUROC', 'pixel AUROC', 'AUPRO', 'F1 image', 'F1 pixel'];
 
 export function readRunResult(run: string, testDir = 'test'): RunResult {
@@ -43,8 +44,7 @@ export function readRunResult(run: string, testDir = 'test'): RunResult {
     perType: m.perType,
     images,
     trainSeconds: (timings.features ?? 0) + (timings.reconstruct ?? 0) + (timings.flow ?? 0) + (timings.heads ?? 0),
-    // metrics.json keeps timings in seconds; this one is seconds per image.
-    msPerImage: typeof m.timings?.['ms per image (test)'] === 'number' ? 1000 * m.timings['ms per image (test)'] : null,
+    msPerImage: msPerImage(m.timings),
     peakRssMiB: peaks.length ? Math.max(...peaks) : null,
   };
 }
@@ -56,7 +56,11 @@ function scoredLabel(spec: { flow: { over: string[] }; score?: { heads?: string[
   return heads ? heads.map((h) => (h === 'flow' ? `flow${over}` : h)).join(' + ') : over;
 }
 
-const pct = (v: number | null | undefined) => (v === null || v === undefined ? '–' : (100 * v).toFixed(2));
+/** metrics.json keeps timings in seconds (runs tested before the key was renamed call it 'ms per image (test)'); this is ms. */
+function msPerImage(timings: Record<string, number> | undefined): number | null {
+  const seconds = timings?.['seconds per image (test)'] ?? timings?.['ms per image (test)'];
+  return typeof seconds === 'number' ? 1000 * seconds : null;
+}
 
 /** Mean and sample standard deviation (n − 1) of the finite values. */
 export function meanAndSpread(values: number[]): { mean: number; std: number; n: number } {
@@ -72,7 +76,7 @@ export function summaryTable(results: RunResult[]): string {
     r.run.split('/').filter(Boolean).pop() ?? r.run,
     String(r.seed),
     `\`${r.over}\``,
-    ...METRICS.map((k) => pct(r.overall[k])),
+    ...METRICS.map((k) => percent(r.overall[k])),
     r.trainSeconds.toFixed(0),
     r.msPerImage === null ? '–' : r.msPerImage.toFixed(1),
     r.peakRssMiB === null ? '–' : r.peakRssMiB.toFixed(0),
@@ -91,8 +95,8 @@ export function spreadRow(results: RunResult[]): string {
 
 export function perTypeTable(r: RunResult): string {
   const types = Object.keys(r.perType).sort();
-  const rows = types.map((t) => [t, String(r.images[t] ?? ''), ...METRICS.map((k) => pct(r.perType[t][k]))]);
-  rows.push(['**overall**', String(Object.values(r.images).reduce((a, b) => a + b, 0)), ...METRICS.map((k) => `**${pct(r.overall[k])}**`)]);
+  const rows = types.map((t) => [t, String(r.images[t] ?? ''), ...METRICS.map((k) => percent(r.perType[t][k]))]);
+  rows.push(['**overall**', String(Object.values(r.images).reduce((a, b) => a + b, 0)), ...METRICS.map((k) => `**${percent(r.overall[k])}**`)]);
   // Each type is scored together with the good test images; 'images' counts the type's own.
   return table(['defect type', 'images', ...HEADS], rows);
 }

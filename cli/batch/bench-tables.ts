@@ -7,6 +7,7 @@ import { escapeHtml } from '../../runtime/report/escape.ts';
 import { writeFileAtomic } from '../files.ts';
 import { combinationSlug } from './combinations.ts';
 import type { JobOutcome } from './job.ts';
+import { csvText } from '../../common/format.ts';
 
 const COLUMNS = [
   { key: 'image_auroc', label: 'image AUROC', percent: true },
@@ -106,8 +107,6 @@ export function benchMarkdown(tables: VariantTable[]): string {
     .join('\n\n') + '\n';
 }
 
-const csvCell = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
-const csvText = (rows: string[][]) => rows.map((r) => r.map(csvCell).join(',')).join('\n') + '\n';
 const num = (v: number | undefined) => (v === undefined ? '' : String(v));
 
 function benchCsv(tables: VariantTable[]): string {

@@ -12,8 +12,8 @@ import { lockRunDir } from '../../runtime/run/lock.ts';
 import { RunDir, type RunMeta } from '../../runtime/run/rundir.ts';
 import { weightsPathFor } from '../run-helpers.ts';
 import type { RuntimeContext } from '../runtime-context.ts';
+import { METRICS } from '../../runtime/metrics/names.ts';
 
-export const METRICS = ['image_auroc', 'pixel_auroc', 'aupro', 'f1_max_image', 'f1_max_pixel'] as const;
 
 export interface RunJob {
   /** Derived from the run directory: the same run is the same job (the queue dedupes on it). */

@@ -7,6 +7,8 @@ import type { Command } from 'commander';
 import { UserError } from '../../common/errors.ts';
 import { loadDataset, readMap, readMask, readMaskChannels, resizeMapBilinear, summarize, MAP_EXTENSIONS, type Dataset, type Sample } from '../../runtime/data/index.ts';
 import { Evaluator, SPRO_FPR_LIMITS, type EvalResult, type ScopeMetrics } from '../../runtime/metrics/index.ts';
+import { csvNumber, csvText, percent } from '../../common/format.ts';
+import { METRICS } from '../../runtime/metrics/names.ts';
 
 export interface EvalOptions {
   maps: string;
@@ -80,7 +82,7 @@ export async function evaluateMaps(dataset: Dataset, mapsDir: string, log: (line
   return evaluator.finish();
 }
 
-const pct = (v: number | null | undefined) => (typeof v === 'number' ? (100 * v).toFixed(2) : '-');
+const pct = (v: number | null | undefined) => percent(v, 2, '-');
 
 function scopes(result: EvalResult): Array<[string, ScopeMetrics]> {
   return [...Object.entries(result.per_type), ['overall', result]];
@@ -105,14 +107,13 @@ export function formatTable(result: EvalResult): string {
 
 export function formatCsv(result: EvalResult): string {
   const loco = result.spro !== undefined;
-  const cols = ['image_auroc', 'pixel_auroc', 'aupro', 'f1_max_image', 'f1_max_pixel'] as const;
-  const header = ['scope', 'n_images', 'n_good', 'n_anomalous', ...cols, ...(loco ? SPRO_FPR_LIMITS.map((l) => `auspro_${l}`) : [])];
-  const cell = (v: number | null | undefined) => (typeof v === 'number' ? String(v) : '');
-  const lines = scopes(result).map(([name, m]) => {
+  const header = ['scope', 'n_images', 'n_good', 'n_anomalous', ...METRICS, ...(loco ? SPRO_FPR_LIMITS.map((l) => `auspro_${l}`) : [])];
+  const rows = scopes(result).map(([name, m]) => {
     const spro = name === 'overall' ? result.spro?.mean : m.auspro;
-    return [name, m.n_images, m.n_good, m.n_anomalous, ...cols.map((c) => cell(m[c])), ...(loco ? SPRO_FPR_LIMITS.map((l) => cell(spro?.[String(l)])) : [])].join(',');
+    const counts = [m.n_images, m.n_good, m.n_anomalous].map(String);
+    return [name, ...counts, ...METRICS.map((c) => csvNumber(m[c])), ...(loco ? SPRO_FPR_LIMITS.map((l) => csvNumber(spro?.[String(l)])) : [])];
   });
-  return [header.join(','), ...lines].join('\n') + '\n';
+  return csvText([header, ...rows]);
 }
 
 /** What --json writes: every number as a fraction in [0, 1]; curves are left to the report. */

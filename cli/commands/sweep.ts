@@ -12,7 +12,9 @@ import { createProgress } from '../progress.ts';
 import { addRuntimeFlags } from '../runtime-context.ts';
 import { BATCH_OPTIONS, jobCount, runBatch, type BatchFlags } from '../batch/batch.ts';
 import { combinationSlug, combinations, parseOver } from '../batch/combinations.ts';
-import { jobId, METRICS, type JobOutcome, type RunJob } from '../batch/job.ts';
+import { jobId, type JobOutcome, type RunJob } from '../batch/job.ts';
+import { METRICS } from '../../runtime/metrics/names.ts';
+import { csvNumber, csvText, percent } from '../../common/format.ts';
 import { progressReport } from '../batch/report.ts';
 import { collectSets } from './options.ts';
 import { lockRunDir } from '../../runtime/run/lock.ts';
@@ -128,29 +130,27 @@ function valueText(v: unknown): string {
   return String(v);
 }
 
-const pct = (v: number | null | undefined) => (v === null || v === undefined || Number.isNaN(v) ? '–' : (100 * v).toFixed(2));
 const fixed = (v: number, digits: number) => (Number.isNaN(v) ? '–' : v.toFixed(digits));
 
 export function writeTables(outDir: string, keys: string[], rows: SweepRow[]): { markdown: string; csv: string } {
   const head = [...keys, ...METRICS, 'train s', 'test ms/img', 'status'];
   const cells = rows.map((r) => [
     ...keys.map((k) => r.combination[k] ?? ''),
-    ...METRICS.map((m) => pct(r.metrics[m])),
+    ...METRICS.map((m) => percent(r.metrics[m])),
     fixed(r.trainSeconds, 1),
     fixed(r.testMsPerImage, 1),
     r.status === 'ok' ? 'ok' : `failed: ${r.error ?? ''}`,
   ]);
   const markdown = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...cells.map((c) => `| ${c.map((x) => x.replace(/\|/g, '\\|')).join(' | ')} |`)].join('\n') + '\n';
-  const csvCell = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
   const csvRows = rows.map((r) => [
     ...keys.map((k) => r.combination[k] ?? ''),
-    ...METRICS.map((m) => (r.metrics[m] === null || r.metrics[m] === undefined ? '' : String(r.metrics[m]))),
+    ...METRICS.map((m) => csvNumber(r.metrics[m])),
     Number.isNaN(r.trainSeconds) ? '' : r.trainSeconds.toFixed(3),
     Number.isNaN(r.testMsPerImage) ? '' : r.testMsPerImage.toFixed(3),
     r.status,
     r.error ?? '',
   ]);
-  const csv = [[...keys, ...METRICS, 'train_seconds', 'test_ms_per_image', 'status', 'error'], ...csvRows].map((r) => r.map(csvCell).join(',')).join('\n') + '\n';
+  const csv = csvText([[...keys, ...METRICS, 'train_seconds', 'test_ms_per_image', 'status', 'error'], ...csvRows]);
   writeFileAtomic(join(outDir, 'results.md'), markdown);
   writeFileAtomic(join(outDir, 'results.csv'), csv);
   return { markdown, csv };

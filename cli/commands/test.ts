@@ -9,6 +9,7 @@ import { parseEngine } from '../../runtime/onnx-engine/engines.ts';
 import { lockRunDir } from '../../runtime/run/lock.ts';
 import { collectSets } from './options.ts';
 import { addRuntimeFlags, startRuntime, type RuntimeContext, type RuntimeFlags } from '../runtime-context.ts';
+import { percent } from '../../common/format.ts';
 
 interface TestFlags extends RuntimeFlags {
   data?: string;
@@ -89,7 +90,7 @@ export function withoutCurves(m: EvalResult) {
   return rest;
 }
 
-const pct = (v: number | null | undefined) => (v === null || v === undefined ? '   –  ' : (100 * v).toFixed(2).padStart(6));
+const pct = (v: number | null | undefined) => percent(v).padStart(6);
 
 /** The thresholds and what they give on the test split (counts only; nothing is chosen here). */
 export function decisionLines(d: ReportDecision): string {

@@ -17,6 +17,8 @@ import { peakRssMiB } from '../run/rundir.ts';
 import { resizeFilter } from '../train/features.ts';
 import type { OpenedRun } from './open-run.ts';
 import { scoreImages, type ScoredImage } from './score.ts';
+import { csvText } from '../../common/format.ts';
+import { METRICS } from '../metrics/names.ts';
 
 export interface TestOptions {
   dataDir: string;
@@ -42,8 +44,6 @@ export interface TestResult {
   /** The thresholds and their confusion counts on this test split (absent when the run has no thresholds). */
   decision?: ReportDecision;
 }
-
-const METRIC_KEYS = ['image_auroc', 'pixel_auroc', 'aupro', 'f1_max_image', 'f1_max_pixel'] as const;
 
 export async function testRun(opened: OpenedRun, options: TestOptions): Promise<TestResult> {
   const { spec, dims, meta } = opened;
@@ -80,7 +80,7 @@ export async function testRun(opened: OpenedRun, options: TestOptions): Promise<
   writeFileSync(join(options.outDir, 'scores.csv'), scoresCsv(samples, scored, decision));
   const testSeconds = (performance.now() - started) / 1000;
 
-  const pick = (m: ScopeMetrics) => Object.fromEntries(METRIC_KEYS.filter((k) => m[k] !== null).map((k) => [k, m[k] as number]));
+  const pick = (m: ScopeMetrics) => Object.fromEntries(METRICS.filter((k) => m[k] !== null).map((k) => [k, m[k] as number]));
   const report = await writeReport(options.outDir, {
     title: `${spec.name} on ${dataset.root.split(/[\\/]/).filter(Boolean).pop()}`,
     generatedAt: new Date().toISOString(),
@@ -100,7 +100,7 @@ export async function testRun(opened: OpenedRun, options: TestOptions): Promise<
     },
     cases,
     decision: decided,
-    timings: { ...(options.timings ?? {}), test: testSeconds, 'ms per image (test)': msPerImage / 1000 },
+    timings: { ...(options.timings ?? {}), test: testSeconds, 'seconds per image (test)': msPerImage / 1000 },
     memory: { trainPeakRssMiB: meta.peakRssMiB, testPeakRssMiB: peakRssMiB() },
     notes: [
       `Metrics at the model's input size ${size}×${size} (masks resized by nearest neighbour). For the official full-resolution protocol: dadfc eval --maps ${join(options.outDir, 'maps')} --data ${dataset.root}`,
@@ -112,13 +112,13 @@ export async function testRun(opened: OpenedRun, options: TestOptions): Promise<
 
 /** One row per test image; with thresholds, also its normalised score and the label they give (1 = defective). */
 function scoresCsv(samples: Dataset['test'], scored: ScoredImage[], decision: Decision | undefined): string {
-  const head = decision ? 'id,defect,label,score,normalised,predicted' : 'id,defect,label,score';
+  const head = ['id', 'defect', 'label', 'score', ...(decision ? ['normalised', 'predicted'] : [])];
   const rows = samples.map((s, i) => {
     const { score } = scored[i];
-    const decided = decision ? `,${normalise(score, decision.image, decision.imageSpread)},${isDefective(score, decision.image) ? 1 : 0}` : '';
-    return `${s.id},${s.defect},${s.label},${score}${decided}`;
+    const decided = decision ? [String(normalise(score, decision.image, decision.imageSpread)), isDefective(score, decision.image) ? '1' : '0'] : [];
+    return [s.id, s.defect, String(s.label), String(score), ...decided];
   });
-  return [head, ...rows].join('\n') + '\n';
+  return csvText([head, ...rows]);
 }
 
 /** Metrics need labelled test images; a good-only folder can train and predict but not test. */

@@ -9,6 +9,7 @@ import type { ShownCase } from './select.ts';
 import { REPORT_CSS } from './style.ts';
 import { colourBarSvg, linePlotSvg, type PlotSeries } from './svg.ts';
 import type { Confusion, ReportInput } from './types.ts';
+import { percent } from '../../common/format.ts';
 
 export interface RenderedCase extends ShownCase {
   image: EncodedPng;
@@ -46,9 +47,7 @@ function metricLabel(key: string): string {
 }
 
 /** A fraction as a percentage with one decimal; '—' when absent or not finite. */
-function percent(v: number | undefined): string {
-  return v !== undefined && Number.isFinite(v) ? (v * 100).toFixed(1) : '—';
-}
+const pct = (v: number | undefined) => percent(v, 1, '—');
 
 function formatSeconds(s: number): string {
   if (!Number.isFinite(s)) return '—';
@@ -67,7 +66,7 @@ function formatScore(v: number): string {
 function header(input: ReportInput, sections: Array<[string, string]>): string {
   const kpis = ['image_auroc', 'pixel_auroc', 'aupro']
     .filter((k) => k in input.metrics.overall)
-    .map((k) => `<div class="kpi"><div class="v">${percent(input.metrics.overall[k])}</div><div class="k">${esc(metricLabel(k))} %</div></div>`)
+    .map((k) => `<div class="kpi"><div class="v">${pct(input.metrics.overall[k])}</div><div class="k">${esc(metricLabel(k))} %</div></div>`)
     .join('');
   const generated = input.generatedAt ? ` · ${esc(input.generatedAt)}` : '';
   return `<header class="top" id="summary"><div class="wrap">
@@ -92,7 +91,7 @@ function metricsSection(input: ReportInput, counts: Map<string, number>): string
   const keys = metricKeys(input);
   const head = `<tr><th>Type</th><th class="num">Images</th>${keys.map((k) => `<th class="num">${esc(metricLabel(k))}</th>`).join('')}</tr>`;
   const cell = (v: number | undefined) => {
-    const text = percent(v);
+    const text = pct(v);
     return `<td class="num${text === '—' ? ' na' : ''}">${text}</td>`;
   };
   const rows = Object.keys(input.metrics.perType)
@@ -112,7 +111,7 @@ ${overall}
 function decisionSection(input: ReportInput): string {
   const d = input.decision;
   if (!d) return '';
-  const rate = (a: number, b: number) => (a + b > 0 ? percent(a / (a + b)) : '—');
+  const rate = (a: number, b: number) => (a + b > 0 ? pct(a / (a + b)) : '—');
   const row = (name: string, t: { threshold: number; source: string; confusion: Confusion | null }) => {
     const c = t.confusion;
     const counts = c
@@ -132,7 +131,7 @@ function curvesSection(input: ReportInput, proFprLimit: number): string {
   const { roc, pixelRoc, pro } = input.curves;
   const overall = input.metrics.overall;
   const rocSeries: PlotSeries[] = [];
-  const withValue = (name: string, key: string) => (Number.isFinite(overall[key]) ? `${name} (${percent(overall[key])})` : name);
+  const withValue = (name: string, key: string) => (Number.isFinite(overall[key]) ? `${name} (${pct(overall[key])})` : name);
   if (roc?.length) rocSeries.push({ name: withValue('image', 'image_auroc'), colour: '#2f6fde', points: roc.map((p) => [p.fpr, p.tpr]) });
   if (pixelRoc?.length) rocSeries.push({ name: withValue('pixel', 'pixel_auroc'), colour: '#e8590c', points: pixelRoc.map((p) => [p.fpr, p.tpr]) });
   const rocFigure = rocSeries.length

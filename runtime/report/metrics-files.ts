@@ -1,10 +1,12 @@
 // metrics.json (everything numeric the report shows, plus each image's score) and
 // metrics.csv (one row per defect type and one 'overall' row; fractions, not percent).
+import { csvCell, csvNumber } from '../../common/format.ts';
+import { METRICS } from '../metrics/names.ts';
 import type { MapRange } from './colormap.ts';
 import type { ReportInput } from './types.ts';
 
 /** Known metrics first in this order, then any others alphabetically. */
-const METRIC_ORDER = ['image_auroc', 'pixel_auroc', 'aupro', 'f1_max_image', 'f1_max_pixel'];
+const METRIC_ORDER: readonly string[] = METRICS;
 
 export function metricKeys(input: ReportInput): string[] {
   const keys = new Set<string>(Object.keys(input.metrics.overall));
@@ -36,15 +38,11 @@ export function metricsJson(input: ReportInput, range: MapRange): string {
   return JSON.stringify(body, null, 2) + '\n';
 }
 
-function csvField(text: string): string {
-  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
-
 export function metricsCsv(input: ReportInput): string {
   const keys = metricKeys(input);
   const row = (name: string, values: Record<string, number>) =>
-    [csvField(name), ...keys.map((k) => (Number.isFinite(values[k]) ? String(values[k]) : ''))].join(',');
-  const lines = [['type', ...keys].map(csvField).join(',')];
+    [csvCell(name), ...keys.map((k) => csvNumber(values[k]))].join(',');
+  const lines = [['type', ...keys].map(csvCell).join(',')];
   for (const type of Object.keys(input.metrics.perType).sort()) lines.push(row(type, input.metrics.perType[type]));
   lines.push(row('overall', input.metrics.overall));
   return lines.join('\n') + '\n';

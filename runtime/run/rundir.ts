@@ -9,47 +9,11 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../../common/errors.ts';
-import type { Spec, StageName } from '../../compiler/spec.ts';
-import type { LearnedThresholds } from '../thresholds/rules.ts';
+import type { Spec } from '../../compiler/spec.ts';
+import { checkRunMeta, type RunMeta } from './meta.ts';
 import { upgradeStoredSpec } from '../../compiler/validate.ts';
 
-export interface EpochRecord {
-  stage: StageName;
-  epoch: number;
-  loss: number;
-  valLoss: number | null;
-  seconds: number;
-  imagesPerSec: number;
-}
-
-export interface RunMeta {
-  format: 'dadf-run';
-  version: 1;
-  name: string;
-  created: string;
-  updated: string;
-  pipelineFile?: string;
-  backbone: { id: string; label: string; pretrained: boolean; arch: string; alpha: number; weights?: string };
-  data: { root: string; layout: string; fingerprint: string; train: number; validation: number; validationIds: string[] };
-  backend: string;
-  seed: number;
-  status: 'training' | 'trained' | 'failed';
-  /** The next thing to do: the stage and how many of its epochs are finished. */
-  progress: { stage: StageName | 'done'; epochsDone: number };
-  history: EpochRecord[];
-  timings: Record<string, number>;
-  /** Peak resident memory (MiB) of the process that finished training. */
-  peakRssMiB?: number;
-  failure?: string;
-  /** Per-scale map statistics on the validation split, keyed by the score settings they depend on (see inference/calibration.ts). */
-  calibrations?: Record<string, { scale: number; mean: number; std: number }[]>;
-  /** Image and pixel thresholds learned on the validation split, keyed by the score settings (see thresholds/learn.ts). */
-  thresholds?: Record<string, LearnedThresholds>;
-  /** Per scored head, its map's statistics on the validation split, when score.heads combines several (see heads/detector.ts). */
-  headCalibrations?: Record<string, { head: string; mean: number; std: number }[]>;
-  /** What fitting each head cost (seconds, bytes of its state). */
-  heads?: Record<string, { seconds: number; bytes: number; shrinkage?: number; entries?: number; patches?: number }>;
-}
+export type { EpochRecord, RunMeta } from './meta.ts';
 
 export const RUN_FILES = { meta: 'run.json', pipeline: 'pipeline.dadf', spec: 'spec.json', checkpoint: 'checkpoint.bin', log: 'log.jsonl', result: 'result.json' } as const;
 
@@ -79,13 +43,17 @@ export class RunDir {
     if (!this.exists()) {
       throw new UserError(`not a run directory (no ${RUN_FILES.meta})`, { where: this.path, hint: 'give the directory that dadfc train wrote (-o RUN)' });
     }
+    let parsed: unknown;
     try {
-      const meta = JSON.parse(readFileSync(this.file('meta'), 'utf8')) as RunMeta;
-      if (meta.format !== 'dadf-run') throw new Error('format');
-      return meta;
+      parsed = JSON.parse(readFileSync(this.file('meta'), 'utf8'));
     } catch {
-      throw new UserError(`${RUN_FILES.meta} is corrupt`, { where: this.file('meta'), hint: 'retrain this run' });
+      throw new UserError(`${RUN_FILES.meta} is corrupt (not JSON)`, { where: this.file('meta'), hint: 'retrain this run' });
     }
+    const checked = checkRunMeta(parsed);
+    if ('problem' in checked) {
+      throw new UserError(`${RUN_FILES.meta} is corrupt (${checked.problem})`, { where: this.file('meta'), hint: 'retrain this run' });
+    }
+    return checked.meta;
   }
 
   /** The run's Spec, with defaults for keys added to the language since it was trained. */

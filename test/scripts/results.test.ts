@@ -18,7 +18,7 @@ function fakeRun(seed: number, imageAuroc: number): string {
     JSON.stringify({
       overall,
       perType: { crack: overall, good: { ...overall, pixel_auroc: null, aupro: null } },
-      timings: { 'ms per image (test)': 0.05 },
+      timings: { 'seconds per image (test)': 0.05 },
       memory: { trainPeakRssMiB: 1000, testPeakRssMiB: 1100 },
       images: [{ type: 'crack' }, { type: 'crack' }, { type: 'good' }],
     }),
