@@ -53,7 +53,7 @@ const RunMetaSchema = Type.Object({
   /** Peak resident memory (MiB) of the process that finished training. */
   peakRssMiB: Type.Optional(Type.Number()),
   failure: Type.Optional(Type.String()),
-  /** Per-scale map statistics on the validation split, keyed by the score settings they depend on (see inference/calibration.ts). */
+  /** Per-scale map statistics on the validation split, keyed by the score settings they depend on (see train/calibration.ts). */
   calibrations: Type.Optional(Type.Record(Type.String(), ScaleCalibration)),
   /** Image and pixel thresholds learned on the validation split, keyed by the score settings (see thresholds/learn.ts). */
   thresholds: Type.Optional(Type.Record(Type.String(), LearnedThresholdsSchema)),
