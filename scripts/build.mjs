@@ -6,7 +6,6 @@
 //    (one file to load instead of hundreds; chevrotain alone is ~1,000 small modules).
 //    Heavy or native packages stay external and load only for the verbs that need them.
 import { spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -18,7 +17,8 @@ const tsc = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin
 const tolerateTypeErrors = process.argv.includes('--tolerate-type-errors');
 if (tsc.status !== 0 && !tolerateTypeErrors) process.exit(tsc.status ?? 1);
 
-rmSync(join(root, 'dist/bin'), { recursive: true, force: true });
+// dist/bin is not emptied first: a dadfc process already running keeps loading its chunks
+// lazily, and chunk names are content hashes, so the chunks it needs are still there.
 await build({
   entryPoints: [join(root, 'cli/main.ts')],
   outdir: join(root, 'dist/bin'),
