@@ -42,7 +42,7 @@ const isDir = (p: string) => existsSync(p) && statSync(p).isDirectory();
 const stem = (p: string) => basename(p, extname(p));
 
 /** What a directory entry is, following a symbolic link (subsets are often built of links). */
-function kindOf(dir: string, e: Dirent): 'file' | 'dir' | 'other' {
+export function kindOf(dir: string, e: Dirent): 'file' | 'dir' | 'other' {
   if (e.isFile()) return 'file';
   if (e.isDirectory()) return 'dir';
   if (!e.isSymbolicLink()) return 'other';

@@ -5,7 +5,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { glob, isDynamicPattern } from 'tinyglobby';
 import { UserError } from '../../common/errors.ts';
-import { IMAGE_EXTENSIONS } from '../data/layout.ts';
+import { IMAGE_EXTENSIONS, kindOf } from '../data/layout.ts';
 
 export interface PredictInput {
   path: string;
@@ -18,7 +18,7 @@ const IMAGE_LIST = [...IMAGE_EXTENSIONS].join(', ');
 
 function imagesUnder(dir: string): string[] {
   return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile() && !e.name.startsWith('.') && isImage(e.name))
+    .filter((e) => !e.name.startsWith('.') && isImage(e.name) && kindOf(e.parentPath, e) === 'file')
     .map((e) => join(e.parentPath, e.name));
 }
 

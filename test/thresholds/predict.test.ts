@@ -5,8 +5,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import sharp from 'sharp';
 import { isUserError } from '../../common/errors.ts';
 import { initBackend } from '../../runtime/backend.ts';
@@ -77,6 +77,11 @@ test('inputs: folders recursively, files and globs, ids mirroring the tree; wron
   const empty = join(tempDir(), 'empty');
   mkdirSync(empty);
   await reject([empty], /folder has no images/);
+  // A folder of symbolic links to images (a common way to build a subset) is a folder of images.
+  const links = join(tempDir(), 'links');
+  mkdirSync(links);
+  for (const i of globbed) symlinkSync(i.path, join(links, basename(i.path)));
+  assert.equal((await expandInputs([links])).length, globbed.length);
 });
 
 test('a corrupt image in the folder is reported and skipped; every other image is scored and labelled by the threshold', async () => {
