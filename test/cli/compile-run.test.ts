@@ -7,11 +7,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateSyntheticDataset } from '../../runtime/synth/index.ts';
 import { repoRoot, tempDir } from '../compiler/helpers.ts';
+import { cliRunner } from './helpers.ts';
 
-function dadfc(...args: string[]) {
-  const r = spawnSync(process.execPath, [join(repoRoot, 'bin/dadfc.js'), ...args], { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', DADF_BACKEND: 'cpu' } });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const dadfc = cliRunner({ DADF_BACKEND: 'cpu' });
 
 let data = '';
 let build = '';

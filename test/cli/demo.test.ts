@@ -2,15 +2,12 @@
 // it must make its data, train, test, and reach the quality of a working detector.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot, tempDir } from '../compiler/helpers.ts';
+import { tempDir } from '../compiler/helpers.ts';
+import { cliRunner } from './helpers.ts';
 
-function dadfc(...args: string[]) {
-  const r = spawnSync(process.execPath, [join(repoRoot, 'bin/dadfc.js'), ...args], { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const dadfc = cliRunner();
 
 test('dadfc demo runs end to end on the bundled pretrained backbone and finds the defects', () => {
   const out = tempDir();

@@ -2,16 +2,13 @@
 // run: the training --set must not leak into the test, and rescoring writes its own folder.
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateSyntheticDataset } from '../../runtime/synth/index.ts';
-import { repoRoot, tempDir } from '../compiler/helpers.ts';
+import { tempDir } from '../compiler/helpers.ts';
+import { cliRunner } from './helpers.ts';
 
-function dadfc(...args: string[]) {
-  const r = spawnSync(process.execPath, [join(repoRoot, 'bin/dadfc.js'), ...args], { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', DADF_BACKEND: 'cpu' } });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const dadfc = cliRunner({ DADF_BACKEND: 'cpu' });
 
 let data = '';
 let run = '';

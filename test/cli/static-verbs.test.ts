@@ -1,16 +1,13 @@
 // The static verbs as a person runs them: exit codes, tsc-style output, files written.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { keyReference, schemaJson } from '../../scripts/docs-content.ts';
 import { BASE, repoRoot, tempDir } from '../compiler/helpers.ts';
+import { cliRunner } from './helpers.ts';
 
-function dadfc(...args: string[]) {
-  const r = spawnSync(process.execPath, [join(repoRoot, 'bin/dadfc.js'), ...args], { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const dadfc = cliRunner();
 
 test('check: every pipeline file passes with exit 0', () => {
   const r = dadfc('check', 'pipelines/dadf.dadf', 'pipelines/tiny.yaml', 'pipelines/ablations/phi-pm.dadf');

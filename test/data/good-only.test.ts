@@ -2,18 +2,14 @@
 // needs, and `run` trains then points at predict instead of failing.
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findDataset, loadDataset } from '../../runtime/data/index.ts';
 import { generateSyntheticDataset } from '../../runtime/synth/index.ts';
-import { repoRoot } from '../compiler/helpers.ts';
 import { rgb, tempDir } from './make-fixtures.ts';
+import { cliRunner } from '../cli/helpers.ts';
 
-function dadfc(...args: string[]) {
-  const r = spawnSync(process.execPath, [join(repoRoot, 'bin/dadfc.js'), ...args], { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', DADF_BACKEND: 'cpu' } });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const dadfc = cliRunner({ DADF_BACKEND: 'cpu' });
 
 test('good-only layouts: train/good/, good/, and a plain folder of images', async () => {
   for (const sub of ['train/good', 'good', '.']) {
