@@ -94,7 +94,12 @@ async function child(backend: string, threads: number): Promise<void> {
     if (backend === 'cpu' && !net.arch.startsWith('mobilenet')) continue; // minutes per image on pure JS
     const folder = net.folder ? join(weightsDir, net.folder) : undefined;
     const pretrained = folder !== undefined && existsSync(folder);
-    const backbone = await loadBackbone({ arch: net.arch, alpha: net.alpha, taps: net.taps, ...(pretrained ? { weights: folder } : { random: true, seed: 0 }) });
+    const backbone = await loadBackbone({
+      arch: net.arch,
+      alpha: net.alpha,
+      taps: net.taps,
+      ...(pretrained ? { weights: folder } : { random: true, seed: 0 }),
+    });
     const line = await measure(backbone, count, batch);
     console.log(`  ${(net.label + (pretrained || !net.folder ? '' : ' (random)')).padEnd(22)} ${line}`);
     backbone.dispose();
@@ -111,9 +116,13 @@ if (childArg >= 0) {
   for (const s of SETTINGS) {
     if (quick && s.label === 'wasm 1 thread') continue;
     console.log(`\n${s.label}`);
-    const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', s.backend, String(s.threads), ...process.argv.slice(2)], {
-      stdio: 'inherit',
-    });
+    const r = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', s.backend, String(s.threads), ...process.argv.slice(2)],
+      {
+        stdio: 'inherit',
+      },
+    );
     if (r.status !== 0) console.log(`  (failed with status ${r.status})`);
   }
 }

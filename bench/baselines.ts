@@ -46,7 +46,13 @@ const dataset = await loadDataset(args.data!);
 const cache = FeatureCache.open();
 const started = performance.now();
 const features = async (paths: string[]) =>
-  (await cache.getOrCompute(paths.map((p) => ({ key: `${imageKeyOfFile(p)}-linear`, load: () => readImageRgb(p, size) })), backbone, size))[backbone.taps[0]];
+  (
+    await cache.getOrCompute(
+      paths.map((p) => ({ key: `${imageKeyOfFile(p)}-linear`, load: () => readImageRgb(p, size) })),
+      backbone,
+      size,
+    )
+  )[backbone.taps[0]];
 const train = await features(dataset.train.map((s) => s.path));
 const test = await features(dataset.test.map((s) => s.path));
 const [, h, w, c] = cache.shapeOf(backbone, size, backbone.taps[0])!;
@@ -61,7 +67,9 @@ function toMaps(perPosition: Float32Array[], name: string): void {
   });
   const m = evaluate({ images, defectTypes: dataset.defectTypes });
   const pct = (v: number | null) => percent(v);
-  console.log(`${name.padEnd(10)}\n           image AUROC ${pct(m.image_auroc)}  pixel AUROC ${pct(m.pixel_auroc)}  AUPRO ${pct(m.aupro)}  F1 img ${pct(m.f1_max_image)}  F1 px ${pct(m.f1_max_pixel)}`);
+  console.log(
+    `${name.padEnd(10)}\n           image AUROC ${pct(m.image_auroc)}  pixel AUROC ${pct(m.pixel_auroc)}  AUPRO ${pct(m.aupro)}  F1 img ${pct(m.f1_max_image)}  F1 px ${pct(m.f1_max_pixel)}`,
+  );
 }
 
 // Gaussian per position: mean and covariance (+0.01·I) of the training features.
@@ -79,7 +87,10 @@ function toMaps(perPosition: Float32Array[], name: string): void {
   const dData = d.dataSync() as Float32Array;
   tf.dispose([X, mean, cov, d]);
   const data = mahalanobis(covData, dData, P, test.length, c); // [M, P]
-  toMaps(test.map((_, i) => data.slice(i * h * w, (i + 1) * h * w)), 'gaussian');
+  toMaps(
+    test.map((_, i) => data.slice(i * h * w, (i + 1) * h * w)),
+    'gaussian',
+  );
   console.log(`           (${((performance.now() - t) / 1000).toFixed(1)} s)`);
 }
 
@@ -98,7 +109,10 @@ function toMaps(perPosition: Float32Array[], name: string): void {
   const dData = d.dataSync() as Float32Array;
   tf.dispose([X, mean, cov, d]);
   const data = mahalanobis(covData, dData, 1, test.length * h * w, c);
-  toMaps(test.map((_, i) => data.slice(i * h * w, (i + 1) * h * w)), 'gaussian, shared by all positions');
+  toMaps(
+    test.map((_, i) => data.slice(i * h * w, (i + 1) * h * w)),
+    'gaussian, shared by all positions',
+  );
   console.log(`           (${((performance.now() - t) / 1000).toFixed(1)} s)`);
 }
 
@@ -110,7 +124,7 @@ function toMaps(perPosition: Float32Array[], name: string): void {
   const keep = Math.min(Number(args.memory), total);
   const chosen = new Uint32Array(keep);
   let state = 12345;
-  const rnd = () => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 4294967296);
+  const rnd = () => (state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 4294967296;
   const order = Array.from({ length: total }, (_, i) => i);
   for (let i = 0; i < keep; i++) {
     const j = i + Math.floor(rnd() * (total - i));

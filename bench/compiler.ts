@@ -9,7 +9,9 @@ import { readFileSync } from 'node:fs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const files = (function walk(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : /\.(dadf|yaml)$/.test(e.name) ? [join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? walk(join(dir, e.name)) : /\.(dadf|yaml)$/.test(e.name) ? [join(dir, e.name)] : [],
+  );
 })(join(root, 'pipelines'));
 
 function median(f: () => void, warmup = 20, runs = 200): number {

@@ -25,7 +25,15 @@ const opened = await openRun(runPath);
 const dataset = await loadDataset(values.data ?? opened.meta.data.root);
 const size = opened.dims.inputSize;
 const cache = FeatureCache.open();
-const { features } = await extractFeatures(dataset.test.map((s) => s.path), opened.spec, opened.dims, opened.backbone, cache, () => {}, 'test');
+const { features } = await extractFeatures(
+  dataset.test.map((s) => s.path),
+  opened.spec,
+  opened.dims,
+  opened.backbone,
+  cache,
+  () => {},
+  'test',
+);
 const masks = await Promise.all(dataset.test.map((s) => (s.maskPaths.length ? readMask(s, size) : Promise.resolve(null))));
 const weights = opened.model!.getWeights();
 console.log(`run ${runPath}: ${opened.meta.name}, backbone ${opened.backbone.label}`);
@@ -46,7 +54,16 @@ async function score(name: string, patch: Partial<Spec['score']>): Promise<void>
     const s = scores.dataSync() as Float32Array;
     idx.forEach((i, b) => {
       const sample = dataset.test[i];
-      images.push({ id: sample.id, defect: sample.defect, label: sample.label, map: m.slice(b * size * size, (b + 1) * size * size), mask: masks[i], width: size, height: size, score: s[b] });
+      images.push({
+        id: sample.id,
+        defect: sample.defect,
+        label: sample.label,
+        map: m.slice(b * size * size, (b + 1) * size * size),
+        mask: masks[i],
+        width: size,
+        height: size,
+        score: s[b],
+      });
     });
     tf.dispose([maps, scores, ...prior]);
   }

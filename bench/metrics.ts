@@ -12,7 +12,7 @@ const types = ['broken_large', 'broken_small', 'contamination'];
 const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 
 let seed = 12345;
-const random = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+const random = () => (seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32;
 
 function synthetic(i: number) {
   const good = i < Math.round((count * 20) / 83);
@@ -78,12 +78,14 @@ const pixels = count * size * size;
 console.log(`metrics bench: ${count} images x ${size}x${size} = ${(pixels / 1e6).toFixed(2)} M pixels, ${types.length} defect types`);
 console.log(`  fill tables (components, packing):  ${(t1 - t0).toFixed(0)} ms`);
 console.log(`  sort + sweep (all scopes, all metrics): ${(t2 - t1).toFixed(0)} ms`);
-console.log(`  total evaluate:                     ${(t2 - t0).toFixed(0)} ms  (${((pixels / (t2 - t0)) * 1e3 / 1e6).toFixed(1)} M pixels/s)`);
+console.log(`  total evaluate:                     ${(t2 - t0).toFixed(0)} ms  (${(((pixels / (t2 - t0)) * 1e3) / 1e6).toFixed(1)} M pixels/s)`);
 console.log(`  plain index-sort pixel AUROC alone: ${(t4 - t3).toFixed(0)} ms  (ratio ${((t4 - t3) / (t2 - t0)).toFixed(2)}x the full evaluation)`);
 console.log(`  maps themselves:                    ${mb(mapBytes)}`);
 console.log(`  peak array buffers:                 ${mb(peakBuffers)} (before: ${mb(base.arrayBuffers)}; +${mb(peakBuffers - base.arrayBuffers)})`);
 console.log(`  peak RSS:                           ${mb(peakRss)} (before: ${mb(base.rss)})`);
-console.log(`  image AUROC ${result.image_auroc?.toFixed(4)}, pixel AUROC ${result.pixel_auroc?.toFixed(6)} (index sort: ${plain?.toFixed(6)}), AUPRO ${result.aupro?.toFixed(4)}`);
+console.log(
+  `  image AUROC ${result.image_auroc?.toFixed(4)}, pixel AUROC ${result.pixel_auroc?.toFixed(6)} (index sort: ${plain?.toFixed(6)}), AUPRO ${result.aupro?.toFixed(4)}`,
+);
 if (Math.abs((result.pixel_auroc ?? 0) - (plain ?? 0)) > 1e-12) {
   console.error('pixel AUROC differs between the two implementations');
   process.exitCode = 1;

@@ -70,12 +70,17 @@ async function child(name: string): Promise<void> {
   const { batch, images } = setting;
   const calls = Math.max(1, Math.round(images / batch));
   const input = pixels(batch, S);
-  console.log(`${name}: ${spec.backbone.arch}${spec.backbone.arch.startsWith('mobilenet') ? ` α${spec.backbone.alpha}` : ''} at ${S} px, width ${dims.width}, depth ${spec.transformer.depth}, ${spec.flow.steps} flow steps; batch ${batch}, ${calls * batch} images timed per engine (random weights, built in ${setup.toFixed(1)} s)`);
+  console.log(
+    `${name}: ${spec.backbone.arch}${spec.backbone.arch.startsWith('mobilenet') ? ` α${spec.backbone.alpha}` : ''} at ${S} px, width ${dims.width}, depth ${spec.transformer.depth}, ${spec.flow.steps} flow steps; batch ${batch}, ${calls * batch} images timed per engine (random weights, built in ${setup.toFixed(1)} s)`,
+  );
 
   const tfjsSeconds = await seconds(calls, async () => {
     const [maps, scores] = tf.tidy(() => {
       const feats = backbone.extract(tf.tensor4d(input, [batch, S, S, 3]));
-      const out = model.anomalyMaps(dims.scales.map((s) => feats[s.tap]), unitCalibration(dims));
+      const out = model.anomalyMaps(
+        dims.scales.map((s) => feats[s.tap]),
+        unitCalibration(dims),
+      );
       return [out.maps, out.scores];
     });
     await maps.data();
@@ -104,8 +109,13 @@ async function child(name: string): Promise<void> {
   const onnxSeconds = await seconds(calls, async () => void (await session.run(feeds)));
   const onnxRate = (calls * batch) / onnxSeconds;
   console.log(`  onnx  ${`onnxruntime-node ${ort.env.versions.common} CPU EP`.padEnd(44)} ${onnxRate.toFixed(3).padStart(9)} images/s`);
-  if (S === 256) console.log(`  issue #7 target (≥ 10 images/s at 256 px, backbone included): tfjs ${(tfjsRate / 10).toFixed(2)}× of it, onnx ${(onnxRate / 10).toFixed(2)}× of it`);
-  console.log(`  onnx / tfjs: ${(onnxRate / tfjsRate).toFixed(2)}×   (export ${exportSeconds.toFixed(1)} s, ${(built.bytes.byteLength / 2 ** 20).toFixed(1)} MiB, ${built.nodes} nodes; session load ${sessionSeconds.toFixed(1)} s)`);
+  if (S === 256)
+    console.log(
+      `  issue #7 target (≥ 10 images/s at 256 px, backbone included): tfjs ${(tfjsRate / 10).toFixed(2)}× of it, onnx ${(onnxRate / 10).toFixed(2)}× of it`,
+    );
+  console.log(
+    `  onnx / tfjs: ${(onnxRate / tfjsRate).toFixed(2)}×   (export ${exportSeconds.toFixed(1)} s, ${(built.bytes.byteLength / 2 ** 20).toFixed(1)} MiB, ${built.nodes} nodes; session load ${sessionSeconds.toFixed(1)} s)`,
+  );
   await session.release();
 }
 
@@ -117,7 +127,11 @@ if (childArg >= 0) {
   console.log('end-to-end inference (pixels → maps + scores, backbone included), images/s per engine');
   // The paper-size pipeline takes many minutes per image on tfjs here: only when named.
   for (const s of SETTINGS.filter((x) => (names.length === 0 ? x.name !== 'dadf' : names.includes(x.name)))) {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', s.name, ...process.argv.slice(2).filter((a) => a.startsWith('-'))], { stdio: 'inherit' });
+    const r = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', s.name, ...process.argv.slice(2).filter((a) => a.startsWith('-'))],
+      { stdio: 'inherit' },
+    );
     if (r.status !== 0) console.log(`  ${s.name}: failed with status ${r.status}`);
   }
 }

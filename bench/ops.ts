@@ -33,7 +33,15 @@ const SETTINGS: Setting[] = [
 
 /** Model configs from pipelines/tiny.dadf: `tiny` as it is; `small` a dadf-cpu-like model at 128 px. */
 function config(name: string): { spec: Spec; batch: number } {
-  const small = ['input.size=128', 'backbone.alpha=1', 'embed.dim=64', 'transformer.depth=2', 'transformer.heads=4', 'transformer.memory.tokens=64', 'flow.steps=4'];
+  const small = [
+    'input.size=128',
+    'backbone.alpha=1',
+    'embed.dim=64',
+    'transformer.depth=2',
+    'transformer.heads=4',
+    'transformer.memory.tokens=64',
+    'flow.steps=4',
+  ];
   const sets = ['train.optimizer=adam(lr: 1e-3, weight_decay: 0)', ...(name === 'tiny' ? [] : small), `name=${name}`];
   const compiled = compilePipeline(fileURLToPath(new URL('../pipelines/tiny.dadf', import.meta.url)), { sets });
   if (!compiled.spec) throw new Error(`bench config ${name} does not check: ${compiled.diagnostics.map((d) => d.message).join('; ')}`);
@@ -84,7 +92,9 @@ function stepTimes(name: string, ops: Ops, reps: number): StepTimes {
     try {
       return time(fn, reps);
     } catch (error) {
-      return `fails: ${String((error as Error).message ?? error).split('\n')[0].slice(0, 70)}`;
+      return `fails: ${String((error as Error).message ?? error)
+        .split('\n')[0]
+        .slice(0, 70)}`;
     }
   };
   const result: StepTimes = {
@@ -123,7 +133,11 @@ function main(): void {
   const self = fileURLToPath(import.meta.url);
   console.log('dadf bench: ops and model steps (median of repeated runs; batch 4)');
   // Other processes on the machine skew wall times; say how busy it was.
-  console.log(`load average at start: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  console.log(
+    `load average at start: ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
   for (const setting of SETTINGS) {
     const run = spawnSync(process.execPath, ['--import', 'tsx', self, '--child', JSON.stringify(setting)], { encoding: 'utf8' });
     const line = run.stdout.trim().split('\n').pop() ?? '';

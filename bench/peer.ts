@@ -105,8 +105,14 @@ async function measureDadfc(size: Size): Promise<Times | string> {
 }
 
 const info = await initBackend('wasm', { threads: 2 });
-console.log(`dadfc on ${info.description}; reference ${script} run by ${python}; ${reps} timed runs after a warm-up on the dadfc side (the reference: 10, inference after 2 warm-ups)`);
-console.log(`load average at start ${loadavg().map((l) => l.toFixed(2)).join(' ')} (2 cores: above ~2 the absolute times are inflated and the ratios only indicative)`);
+console.log(
+  `dadfc on ${info.description}; reference ${script} run by ${python}; ${reps} timed runs after a warm-up on the dadfc side (the reference: 10, inference after 2 warm-ups)`,
+);
+console.log(
+  `load average at start ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')} (2 cores: above ~2 the absolute times are inflated and the ratios only indicative)`,
+);
 const summary: string[] = [];
 for (const size of chosen) {
   if (!SIZES[size]) {
@@ -134,7 +140,9 @@ for (const size of chosen) {
   console.log(`  ${'step'.padEnd(32)} ${'dadfc'.padStart(10)} ${'reference'.padStart(10)}  dadfc/reference`);
   for (const [label, key] of rows) {
     const ratio = peer ? (dadfc[key] / peer[key]).toFixed(2) : '—';
-    console.log(`  ${label.padEnd(32)} ${`${dadfc[key].toFixed(0)} ms`.padStart(10)} ${peer ? `${peer[key].toFixed(0)} ms`.padStart(10) : '—'.padStart(10)}  ${ratio}`);
+    console.log(
+      `  ${label.padEnd(32)} ${`${dadfc[key].toFixed(0)} ms`.padStart(10)} ${peer ? `${peer[key].toFixed(0)} ms`.padStart(10) : '—'.padStart(10)}  ${ratio}`,
+    );
     if (peer) summary.push(`${size} ${key} ${ratio}`);
   }
   console.log(`  load average after dadfc ${loadDadfc}, after the reference ${load()}`);

@@ -26,11 +26,21 @@ const backend = await initBackend();
 const root = tempDir();
 const data = join(root, 'synth');
 await generateSyntheticDataset({ dir: data, seed: 1, category: 'bottle', size, trainCount: 12, testGoodCount: 2, testPerDefect: 1 });
-const compiled = compilePipeline(join(pipelinesDir, 'tiny.dadf'), { sets: ['train.stages.reconstruct.epochs=1', 'train.stages.flow.epochs=1', 'train.validation=0.25'] });
+const compiled = compilePipeline(join(pipelinesDir, 'tiny.dadf'), {
+  sets: ['train.stages.reconstruct.epochs=1', 'train.stages.flow.epochs=1', 'train.validation=0.25'],
+});
 if (!compiled.spec) throw new Error('tiny.dadf does not compile');
 const runDir = join(root, 'run');
 const cache = FeatureCache.open({ dir: null });
-const trained = await train({ spec: compiled.spec, pipelineText: toDadf(compiled.spec as never), dataDir: data, runDir, backendName: backend.name, cache, progress: silentProgress });
+const trained = await train({
+  spec: compiled.spec,
+  pipelineText: toDadf(compiled.spec as never),
+  dataDir: data,
+  runDir,
+  backendName: backend.name,
+  cache,
+  progress: silentProgress,
+});
 trained.model?.dispose();
 trained.backbone.dispose();
 
@@ -40,7 +50,9 @@ const random = mulberry32(7);
 for (let i = 0; i < count; i++) {
   const pixels = Buffer.alloc(size * size * 3);
   for (let k = 0; k < pixels.length; k++) pixels[k] = Math.floor(random() * 256);
-  await sharp(pixels, { raw: { width: size, height: size, channels: 3 } }).png().toFile(join(inputs, `${String(i).padStart(5, '0')}.png`));
+  await sharp(pixels, { raw: { width: size, height: size, channels: 3 } })
+    .png()
+    .toFile(join(inputs, `${String(i).padStart(5, '0')}.png`));
 }
 
 const opened = await openRun(runDir, { cache });
@@ -55,7 +67,9 @@ for await (const result of predictStream(opened, await expandInputs([inputs]), j
   if (done % Math.max(1, Math.round(count / 10)) === 0 || done === 1) {
     const m = process.memoryUsage();
     const rate = done / ((performance.now() - started) / 1000);
-    console.log(`${String(done).padStart(6)}  ${mib(m.rss)}    ${mib(m.heapUsed)}  ${String(tf.memory().numTensors).padStart(7)}  ${rate.toFixed(1).padStart(8)}`);
+    console.log(
+      `${String(done).padStart(6)}  ${mib(m.rss)}    ${mib(m.heapUsed)}  ${String(tf.memory().numTensors).padStart(7)}  ${rate.toFixed(1).padStart(8)}`,
+    );
   }
 }
 opened.dispose();

@@ -35,5 +35,7 @@ run();
 const profile = await tf.profile(run);
 const byKernel = new Map<string, number>();
 for (const k of profile.kernels) byKernel.set(k.name, (byKernel.get(k.name) ?? 0) + (k.kernelTimeMs as number));
-console.log(`${info.description}; flows of a 128 px, batch ${batch} model, ${mode}; kernel ms (custom-gradient ops show as "unnamed scope", which nests kernels also listed):`);
+console.log(
+  `${info.description}; flows of a 128 px, batch ${batch} model, ${mode}; kernel ms (custom-gradient ops show as "unnamed scope", which nests kernels also listed):`,
+);
 for (const [name, ms] of [...byKernel.entries()].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(`  ${name.padEnd(24)} ${ms.toFixed(0)}`);

@@ -65,7 +65,11 @@ async function profile(label: string, run: () => void): Promise<void> {
 }
 
 const s = dims.scales;
-console.log(`${info.description}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} (2 cores: above ~2, times are inflated)`);
+console.log(
+  `${info.description}; load average ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')} (2 cores: above ~2, times are inflated)`,
+);
 console.log(
   `dadf-cpu ${args.filter((a) => !a.startsWith('--')).length ? '' : ''}at ${dims.inputSize} px, batch ${batch}: width ${dims.width}, depth ${spec.transformer.depth}, heads ${dims.heads}, ` +
     `${dims.tokens} tokens, flow ${spec.flow.steps} steps on ${s.map((x) => `${x.size}²×${x.flowChannels}`).join(', ')}`,

@@ -36,7 +36,12 @@ function timeProcess(args: string[], mode: Mode): Sample {
     : spawnSync(process.execPath, [bin, ...args], { cwd: root, env: envOf(mode), encoding: 'utf8' });
   const wall = (performance.now() - started) / 1000;
   const line = r.stderr.split('\n').find((l) => l.startsWith('DADF_CPU '));
-  const cpu = line ? line.split(' ').slice(1, 3).reduce((a, b) => a + Number(b), 0) : null;
+  const cpu = line
+    ? line
+        .split(' ')
+        .slice(1, 3)
+        .reduce((a, b) => a + Number(b), 0)
+    : null;
   return { wall, cpu };
 }
 
@@ -50,7 +55,9 @@ async function timeLsp(mode: Mode): Promise<Sample> {
   connection.listen();
   await connection.sendRequest('initialize', { processId: process.pid, rootUri: pathToFileURL(root).href, capabilities: {} });
   await connection.sendNotification('initialized', {});
-  await connection.sendNotification('textDocument/didOpen', { textDocument: { uri: pathToFileURL(file).href, languageId: 'dadf', version: 1, text: readFileSync(file, 'utf8') } });
+  await connection.sendNotification('textDocument/didOpen', {
+    textDocument: { uri: pathToFileURL(file).href, languageId: 'dadf', version: 1, text: readFileSync(file, 'utf8') },
+  });
   await first;
   const wall = (performance.now() - started) / 1000;
   child.kill();
@@ -70,7 +77,9 @@ async function measure(what: string, once: (mode: Mode) => Sample | Promise<Samp
   console.log(`${what.padEnd(34)}${cell('source').padEnd(26)}${cell('compiled').padEnd(26)}${(result.source.wall / result.compiled.wall).toFixed(1)}×`);
   if (what.startsWith('dadfc check')) {
     const ok = result.compiled.wall <= GOAL_CHECK_S;
-    console.log(`  goal: check ≤ ${GOAL_CHECK_S} s wall → ${result.compiled.wall.toFixed(2)} s (${ok ? 'met' : 'missed'}; the wall time includes whatever else the machine is doing)`);
+    console.log(
+      `  goal: check ≤ ${GOAL_CHECK_S} s wall → ${result.compiled.wall.toFixed(2)} s (${ok ? 'met' : 'missed'}; the wall time includes whatever else the machine is doing)`,
+    );
   }
 }
 

@@ -75,7 +75,9 @@ if (part(1)) {
     // One run each: the cpu backend has no warm-up cost worth a second (slow) run.
     const tFast = time(() => step(fast, prior, stage), 1, false);
     const tStock = time(() => step(stock, prior, stage), 1, false);
-    console.log(`[1] cpu backend, 64 px, batch ${smallBatch}, ${stage} step: fast ${fmt(tFast)} s, stock ${fmt(tStock)} s → fast is ${fmt(tStock / tFast, 1)}× the stock speed`);
+    console.log(
+      `[1] cpu backend, 64 px, batch ${smallBatch}, ${stage} step: fast ${fmt(tFast)} s, stock ${fmt(tStock)} s → fast is ${fmt(tStock / tFast, 1)}× the stock speed`,
+    );
   }
   fast.dispose();
   stock.dispose();
@@ -108,7 +110,9 @@ if (part(1)) {
   };
   const tFast = time(forward(fast), 2);
   const tStock = time(forward(stock), 2);
-  console.log(`[1] wasm, ${s.inputSize} px, batch ${batch}, transformer forward: fast ${fmt(tFast)} s, stock ${fmt(tStock)} s → ${fmt(tStock / tFast, 1)}×; stock flow step ${stockTrains}`);
+  console.log(
+    `[1] wasm, ${s.inputSize} px, batch ${batch}, transformer forward: fast ${fmt(tFast)} s, stock ${fmt(tStock)} s → ${fmt(tStock / tFast, 1)}×; stock flow step ${stockTrains}`,
+  );
   stock.dispose();
 }
 
@@ -149,7 +153,14 @@ if (part(3)) {
   const alpha = full.spec.backbone.alpha;
   const weights = join(process.env.DADF_SHARED ?? resolve(repoRoot, '../shared'), `weights/mobilenet_v1_${alpha.toFixed(alpha === 1 ? 1 : 2)}_224/model.json`);
   const pretrained = existsSync(weights);
-  const backbone = await loadBackbone({ arch: full.spec.backbone.arch, alpha, weights: pretrained ? weights : undefined, random: !pretrained, seed: 0, taps: s.scales.map((x) => x.tap) });
+  const backbone = await loadBackbone({
+    arch: full.spec.backbone.arch,
+    alpha,
+    weights: pretrained ? weights : undefined,
+    random: !pretrained,
+    seed: 0,
+    taps: s.scales.map((x) => x.tap),
+  });
   const images = tf.randomUniform([batch, s.inputSize, s.inputSize, 3], 0, 255) as tf.Tensor4D;
   const infer = () => {
     const taps = backbone.extract(images);
@@ -159,7 +170,9 @@ if (part(3)) {
     tf.dispose([...Object.values(taps), out.maps, out.scores]);
   };
   const sec = time(infer, 2);
-  console.log(`[3] inference at ${s.inputSize} px, batch ${batch}, backbone (${pretrained ? 'ImageNet weights' : 'random weights'}) included: ${fmt(batch / sec, 1)} images/s on 2 threads; ${loadNote()}`);
+  console.log(
+    `[3] inference at ${s.inputSize} px, batch ${batch}, backbone (${pretrained ? 'ImageNet weights' : 'random weights'}) included: ${fmt(batch / sec, 1)} images/s on 2 threads; ${loadNote()}`,
+  );
   tf.dispose(images);
   backbone.dispose();
 }

@@ -26,6 +26,8 @@ export function printInternalError(error: unknown): void {
     const frames = error.stack.split('\n').filter((l) => /^\s+at /.test(l));
     for (const frame of frames) process.stderr.write(`${frame.length > MAX_LINE ? frame.slice(0, MAX_LINE) + '…' : frame}\n`);
   } else {
-    process.stderr.write('  this is a bug in dadfc: please open an issue with the command you ran and what it printed with DADF_DEBUG=1 (which adds the stack trace)\n');
+    process.stderr.write(
+      '  this is a bug in dadfc: please open an issue with the command you ran and what it printed with DADF_DEBUG=1 (which adds the stack trace)\n',
+    );
   }
 }

@@ -33,7 +33,12 @@ export function createProgress(mode: ProgressMode = {}): Progress & { stop(): vo
         if (tty) {
           stopBar();
           bar = new cliProgress.SingleBar(
-            { format: `${e.label.padEnd(28)} {bar} {value}/{total} ${e.unit} | {rate} | ETA {eta_formatted} {info}`, hideCursor: true, clearOnComplete: true, stream: process.stderr },
+            {
+              format: `${e.label.padEnd(28)} {bar} {value}/{total} ${e.unit} | {rate} | ETA {eta_formatted} {info}`,
+              hideCursor: true,
+              clearOnComplete: true,
+              stream: process.stderr,
+            },
             cliProgress.Presets.shades_classic,
           );
           bar.start(e.total, 0, { info: '', rate: '' });
@@ -41,7 +46,11 @@ export function createProgress(mode: ProgressMode = {}): Progress & { stop(): vo
         break;
       case 'tick':
         if (bar) {
-          const info = e.info ? Object.entries(e.info).map(([k, v]) => `${k} ${v}`).join(' ') : '';
+          const info = e.info
+            ? Object.entries(e.info)
+                .map(([k, v]) => `${k} ${v}`)
+                .join(' ')
+            : '';
           bar.update(e.done, { info });
         }
         break;

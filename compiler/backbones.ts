@@ -3,15 +3,7 @@
 // Channels and strides are those of the published architectures (Keras MobileNets,
 // torchvision ResNets and VGGs); a tap's spatial size is ceil(inputSize / stride).
 
-export type BackboneArch =
-  | 'mobilenet_v1'
-  | 'mobilenet_v2'
-  | 'resnet18'
-  | 'resnet34'
-  | 'resnet50'
-  | 'wide_resnet50_2'
-  | 'vgg16'
-  | 'vgg19';
+export type BackboneArch = 'mobilenet_v1' | 'mobilenet_v2' | 'resnet18' | 'resnet34' | 'resnet50' | 'wide_resnet50_2' | 'vgg16' | 'vgg19';
 
 export const BACKBONE_ARCHS: readonly BackboneArch[] = [
   'mobilenet_v1',
@@ -73,8 +65,19 @@ export function makeDivisible(value: number, divisor = 8): number {
 function mobilenetV1(alpha: number): BackboneInfo {
   // conv_pw_N: pointwise conv N after BN + ReLU6. Stride doubles at dw 2, 4, 6, 12.
   const spec: Array<[number, number]> = [
-    [64, 2], [128, 4], [128, 4], [256, 8], [256, 8], [512, 16], [512, 16],
-    [512, 16], [512, 16], [512, 16], [512, 16], [1024, 32], [1024, 32],
+    [64, 2],
+    [128, 4],
+    [128, 4],
+    [256, 8],
+    [256, 8],
+    [512, 16],
+    [512, 16],
+    [512, 16],
+    [512, 16],
+    [512, 16],
+    [512, 16],
+    [1024, 32],
+    [1024, 32],
   ];
   return {
     arch: 'mobilenet_v1',
@@ -89,8 +92,23 @@ function mobilenetV1(alpha: number): BackboneInfo {
 function mobilenetV2(alpha: number): BackboneInfo {
   // block_0 is Keras' "expanded_conv"; block_N the output of inverted residual N (its add where it has one).
   const spec: Array<[number, number]> = [
-    [16, 2], [24, 4], [24, 4], [32, 8], [32, 8], [32, 8], [64, 16], [64, 16], [64, 16],
-    [64, 16], [96, 16], [96, 16], [96, 16], [160, 32], [160, 32], [160, 32], [320, 32],
+    [16, 2],
+    [24, 4],
+    [24, 4],
+    [32, 8],
+    [32, 8],
+    [32, 8],
+    [64, 16],
+    [64, 16],
+    [64, 16],
+    [64, 16],
+    [96, 16],
+    [96, 16],
+    [96, 16],
+    [160, 32],
+    [160, 32],
+    [160, 32],
+    [320, 32],
   ];
   return {
     arch: 'mobilenet_v2',

@@ -21,10 +21,16 @@ export function planAsPipeline(planPath: string, readFile: (path: string) => str
   try {
     plan = JSON.parse(readFileSync(planPath, 'utf8'));
   } catch (error) {
-    throw new UserError(`cannot read the compiled plan: ${(error as Error).message}`, { where: planPath, hint: 'write it again with dadfc compile PIPELINE -o DIR' });
+    throw new UserError(`cannot read the compiled plan: ${(error as Error).message}`, {
+      where: planPath,
+      hint: 'write it again with dadfc compile PIPELINE -o DIR',
+    });
   }
   if (plan.format !== 'dadf-plan' || typeof plan.spec !== 'object' || plan.spec === null) {
-    throw new UserError('not a plan written by dadfc compile (no "format": "dadf-plan" with a spec)', { where: planPath, hint: 'give a .dadf or .yaml pipeline, or a DIR/<name>.plan.json from dadfc compile' });
+    throw new UserError('not a plan written by dadfc compile (no "format": "dadf-plan" with a spec)', {
+      where: planPath,
+      hint: 'give a .dadf or .yaml pipeline, or a DIR/<name>.plan.json from dadfc compile',
+    });
   }
   const file = planPath.slice(0, -PLAN_SUFFIX.length) + '.plan.yaml';
   const text = `# the resolved pipeline of ${planPath}\n${toYaml(plan.spec as JsonObject)}`;

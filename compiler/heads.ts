@@ -54,7 +54,17 @@ export function headDims(spec: Spec, dims: ModelDims, kind: HeadKind): HeadDims 
     const g = spec.heads.gaussian!;
     const channels = g.channels > 0 ? Math.min(g.channels, inputChannels) : inputChannels;
     const gaussians = g.per_position ? positions : 1;
-    return { kind, scales, grid, inputChannels, channels, aggregate: 1, stateBytes: gaussians * (channels * channels + channels) * FLOAT, bytesPerImage: 0, buildBytesPerImage: 0 };
+    return {
+      kind,
+      scales,
+      grid,
+      inputChannels,
+      channels,
+      aggregate: 1,
+      stateBytes: gaussians * (channels * channels + channels) * FLOAT,
+      bytesPerImage: 0,
+      buildBytesPerImage: 0,
+    };
   }
   const k = spec.heads.knn!;
   const projected = k.projection > 0 && k.projection < inputChannels ? k.projection : inputChannels;

@@ -51,13 +51,32 @@ export function buildPlan(spec: Spec): Plan {
     const streamInput = (stream: Stream, i: number) => (stream === 'prior' ? taps[i] : heads[i]);
     const maps = d.scales.map((s, i) =>
       spec.score.source === 'flow'
-        ? scaleMapNode(spec, d, i, [flowNodes(spec, d, s, d.streams.map((st) => streamInput(st, i)), list)], list)
+        ? scaleMapNode(
+            spec,
+            d,
+            i,
+            [
+              flowNodes(
+                spec,
+                d,
+                s,
+                d.streams.map((st) => streamInput(st, i)),
+                list,
+              ),
+            ],
+            list,
+          )
         : scaleMapNode(spec, d, i, [taps[i], heads[i]], list),
     );
     headMaps[spec.score.source] = modelMapNodes(spec, d, maps, list);
   }
   Object.assign(headMaps, fittedHeadNodes(spec, d, taps, list));
-  scoreNodes(spec, d, scoreHeads(spec).map((h) => headMaps[h]), list);
+  scoreNodes(
+    spec,
+    d,
+    scoreHeads(spec).map((h) => headMaps[h]),
+    list,
+  );
 
   const nodes = list.nodes;
   const sum = (f: (n: PlanNode) => boolean, k: 'params' | 'flops') => nodes.filter(f).reduce((a, n) => a + n[k], 0);
@@ -86,26 +105,38 @@ export function buildPlan(spec: Spec): Plan {
 
 /** A short human summary: one line per node kind with counts. */
 export function describePlan(plan: Plan): string {
-  const fmt = (n: number) => (n >= 1e9 ? `${(n / 1e9).toFixed(2)} G` : n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} k` : String(n));
+  const fmt = (n: number) =>
+    n >= 1e9 ? `${(n / 1e9).toFixed(2)} G` : n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} k` : String(n);
   const d = plan.dims;
   const header = `pipeline ${plan.name}: ${d.backbone.arch}${d.backbone.arch.startsWith('mobilenet') ? ` α${d.backbone.alpha}` : ''} at ${d.inputSize} px`;
   const modelLines = usesModel(plan.spec)
     ? [
-        ...d.scales.map((s) => `  scale ${s.index + 1}: ${s.tap} ${s.size}×${s.size}×${s.channels} (stride ${s.stride}) → patch ${s.patch} → ${s.grid}×${s.grid} tokens; flow over ${d.streams.join('+')} = ${s.flowChannels} ch`),
+        ...d.scales.map(
+          (s) =>
+            `  scale ${s.index + 1}: ${s.tap} ${s.size}×${s.size}×${s.channels} (stride ${s.stride}) → patch ${s.patch} → ${s.grid}×${s.grid} tokens; flow over ${d.streams.join('+')} = ${s.flowChannels} ch`,
+        ),
         `  transformer: ${plan.spec.transformer.depth} dual-attention blocks, width ${d.width}, ${d.heads} heads, ${d.memoryTokens} memory tokens (query from ${plan.spec.transformer.memory.query})`,
         `  parameters: ${fmt(plan.totals.params)} trainable (transformer ${fmt(plan.totals.transformerParams)}, flows ${fmt(plan.totals.flowParams)}); backbone frozen`,
         `  forward FLOPs per image (after the backbone): ${fmt(plan.totals.flops)} (transformer ${fmt(plan.totals.transformerFlops)}, flows ${fmt(plan.totals.flowFlops)})`,
         `  ${plan.nodes.length} nodes; score: ${plan.spec.score.source} → ${plan.spec.score.fuse} of scales ${d.scoredScales.map((s) => s + 1).join(',')} → image ${plan.spec.score.image}`,
       ]
-    : [...d.scales.map((s) => `  scale ${s.index + 1}: ${s.tap} ${s.size}×${s.size}×${s.channels} (stride ${s.stride})`), '  the DADF model is not built: no scored head uses it'];
+    : [
+        ...d.scales.map((s) => `  scale ${s.index + 1}: ${s.tap} ${s.size}×${s.size}×${s.channels} (stride ${s.stride})`),
+        '  the DADF model is not built: no scored head uses it',
+      ];
   const headLines = plan.nodes
     .filter((n) => n.op === 'gaussian_head' || n.op === 'knn_head')
     .map((n) => {
-      const state = n.bytes !== undefined ? `fitted state ${bytes(n.bytes)}` : `memory bank ${bytes(n.bytesPerTrainingImage ?? 0)} per training image (building holds ${bytes(Number(n.attrs?.buildBytesPerTrainingImage ?? 0))} per image)`;
+      const state =
+        n.bytes !== undefined
+          ? `fitted state ${bytes(n.bytes)}`
+          : `memory bank ${bytes(n.bytesPerTrainingImage ?? 0)} per training image (building holds ${bytes(Number(n.attrs?.buildBytesPerTrainingImage ?? 0))} per image)`;
       return `  head ${n.id}: ${n.shape[0]}×${n.shape[1]} map from ${n.inputs.join('+')}; ${state}`;
     });
   const scored = plan.spec.score.heads;
-  const scoreLine = scored ? [`  heads scored: ${scored.join(', ')}${scored.length > 1 ? ` (each standardised on the validation split, combined by ${plan.spec.score.combine})` : ''}`] : [];
+  const scoreLine = scored
+    ? [`  heads scored: ${scored.join(', ')}${scored.length > 1 ? ` (each standardised on the validation split, combined by ${plan.spec.score.combine})` : ''}`]
+    : [];
   const lines = [header, ...modelLines, ...headLines, ...scoreLine];
   return lines.join('\n');
 }

@@ -81,5 +81,7 @@ function inline(value: Json, path: string[]): string {
     const parts = ordered.map(([k, v]) => (positional.includes(k) ? '' : `${k}: `) + inline(v, [...path, k]));
     return `${String(type)}(${parts.join(', ')})`;
   }
-  return `{ ${Object.entries(value).map(([k, v]) => `${k}: ${inline(v, [...path, k])}`).join(', ')} }`;
+  return `{ ${Object.entries(value)
+    .map(([k, v]) => `${k}: ${inline(v, [...path, k])}`)
+    .join(', ')} }`;
 }

@@ -77,9 +77,7 @@ export function mergePipeline(file: string, options: ResolveOptions = {}): Merge
       name: options.pipeline ?? '',
       raw: {},
       sources: new Map(),
-      diagnostics: hasErrors
-        ? loader.diagnostics
-        : [...loader.diagnostics, emptyFileDiagnostic(abs)],
+      diagnostics: hasErrors ? loader.diagnostics : [...loader.diagnostics, emptyFileDiagnostic(abs)],
       texts: loader.texts,
     };
   }
@@ -213,7 +211,7 @@ function lowerSet(loader: Loader, set: string): { raw: JsonObject; sources: Sour
   if (!/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/.test(key) || value === '') {
     throw new UserError(`--set expects KEY=VALUE with a dotted key, got '${set}'`, {
       where: '--set',
-      hint: "e.g. --set flow.over=[prior,self] --set train.batch=4 --set 'backbone.weights=\"w.safetensors\"'",
+      hint: 'e.g. --set flow.over=[prior,self] --set train.batch=4 --set \'backbone.weights="w.safetensors"\'',
       exitCode: 2,
     });
   }
@@ -227,7 +225,7 @@ function lowerSet(loader: Loader, set: string): { raw: JsonObject; sources: Sour
   if (syntaxErrors.length > 0 || !decl) {
     throw new UserError(`cannot read the value of --set ${key}: ${syntaxErrors[0]?.message ?? 'syntax error'}`, {
       where: '--set',
-      hint: "values use the pipeline syntax: 3, 1e-4, true, bilinear, \"a string\", [prior, self], adamw(lr: 1e-3)",
+      hint: 'values use the pipeline syntax: 3, 1e-4, true, bilinear, "a string", [prior, self], adamw(lr: 1e-3)',
       exitCode: 2,
     });
   }

@@ -44,17 +44,30 @@ const BackboneSpec = Type.Object(
     arch: Enum(BACKBONE_ARCHS, 'Backbone architecture (frozen, pretrained).'),
     alpha: Type.Number({ exclusiveMinimum: 0, maximum: 4, default: 1, ...doc('Width multiplier (MobileNets only).') }),
     weights: Type.Optional(
-      Type.Union([Type.String({ minLength: 1, maxLength: 4096 }), EnvRef], doc('Pretrained weights: a path relative to the pipeline file, or env("VAR", "default").')),
+      Type.Union(
+        [Type.String({ minLength: 1, maxLength: 4096 }), EnvRef],
+        doc('Pretrained weights: a path relative to the pipeline file, or env("VAR", "default").'),
+      ),
     ),
     random: Type.Boolean({ default: false, ...doc('Use a seeded random initialisation instead of pretrained weights (tests only: features are far worse).') }),
-    taps: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { minItems: 1, maxItems: 16, ...doc('Layers whose outputs are the multi-scale features, shallow to deep.') })),
+    taps: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 200 }), {
+        minItems: 1,
+        maxItems: 16,
+        ...doc('Layers whose outputs are the multi-scale features, shallow to deep.'),
+      }),
+    ),
   },
   { additionalProperties: false, ...doc('The frozen feature extractor.') },
 );
 
 const EmbedSpec = Type.Object(
   {
-    patch: Type.Array(PositiveInt('Patch size for one scale.', 64), { minItems: 1, maxItems: 16, ...doc('Patch size per tap (kernel = stride of the patch embedding).') }),
+    patch: Type.Array(PositiveInt('Patch size for one scale.', 64), {
+      minItems: 1,
+      maxItems: 16,
+      ...doc('Patch size per tap (kernel = stride of the patch embedding).'),
+    }),
     dim: PositiveInt('Embedding width E per scale; tokens are E x scales wide.', 4096, 480),
   },
   { additionalProperties: false, ...doc('Patch embedding of each scale into tokens.') },
@@ -114,7 +127,9 @@ const FlowSpec = Type.Object(
       minimum: 0,
       maximum: 1024,
       default: 0,
-      ...doc("Channels of a fixed 2-D sine-cosine position code appended to every coupling subnet's input, so the flow models a feature given where it is (as CFlow-AD conditions its flows); a multiple of 4. 0 = none, the paper's flows."),
+      ...doc(
+        "Channels of a fixed 2-D sine-cosine position code appended to every coupling subnet's input, so the flow models a feature given where it is (as CFlow-AD conditions its flows); a multiple of 4. 0 = none, the paper's flows.",
+      ),
     }),
   },
   { additionalProperties: false, ...doc('Discriminative normalizing flows, one per scale.') },
@@ -126,12 +141,22 @@ const ThresholdSpec = Type.Object(
       exclusiveMinimum: 0,
       maximum: 1,
       default: 0.99,
-      ...doc('With good-only validation images: the image threshold is this quantile of their image scores, the pixel threshold this quantile of their maps\' maxima (docs/thresholds.md).'),
+      ...doc(
+        "With good-only validation images: the image threshold is this quantile of their image scores, the pixel threshold this quantile of their maps' maxima (docs/thresholds.md).",
+      ),
     }),
-    image: Type.Optional(Type.Number({ minimum: -1e30, maximum: 1e30, ...doc('A fixed image threshold on the raw score instead of the one learned on the validation split.') })),
-    pixel: Type.Optional(Type.Number({ minimum: -1e30, maximum: 1e30, ...doc('A fixed pixel threshold on the raw map instead of the one learned on the validation split.') })),
+    image: Type.Optional(
+      Type.Number({ minimum: -1e30, maximum: 1e30, ...doc('A fixed image threshold on the raw score instead of the one learned on the validation split.') }),
+    ),
+    pixel: Type.Optional(
+      Type.Number({ minimum: -1e30, maximum: 1e30, ...doc('A fixed pixel threshold on the raw map instead of the one learned on the validation split.') }),
+    ),
   },
-  { additionalProperties: false, default: {}, ...doc('Good/defective decisions: thresholds learned on the validation split (never the test split), or fixed here.') },
+  {
+    additionalProperties: false,
+    default: {},
+    ...doc('Good/defective decisions: thresholds learned on the validation split (never the test split), or fixed here.'),
+  },
 );
 
 const HeadScales = Type.Optional(
@@ -139,7 +164,7 @@ const HeadScales = Type.Optional(
     minItems: 1,
     maxItems: 16,
     uniqueItems: true,
-    ...doc("Scales whose features the head models, concatenated at the grid of the first one listed (give the finest first); default: all."),
+    ...doc('Scales whose features the head models, concatenated at the grid of the first one listed (give the finest first); default: all.'),
   }),
 );
 
@@ -152,7 +177,12 @@ const GaussianHeadSpec = Type.Object(
       ...doc('Covariance shrinkage towards a scaled identity: (1 − δ)·Σ + δ·(tr Σ / C)·I, with δ a number in [0, 1] or ledoit_wolf.'),
     }),
     ridge: Type.Number({ minimum: 0, maximum: 1e6, default: 0.01, ...doc("Added to the covariance's diagonal after shrinkage (PaDiM's 0.01·I).") }),
-    channels: Type.Integer({ minimum: 0, maximum: 65536, default: 0, ...doc('Model this many channels, drawn at random once (seeded by train.seed), as PaDiM does; 0 = all.') }),
+    channels: Type.Integer({
+      minimum: 0,
+      maximum: 65536,
+      default: 0,
+      ...doc('Model this many channels, drawn at random once (seeded by train.seed), as PaDiM does; 0 = all.'),
+    }),
   },
   { additionalProperties: false, ...doc('A Gaussian of the good features, scored by Mahalanobis distance (PaDiM).') },
 );
@@ -160,8 +190,18 @@ const GaussianHeadSpec = Type.Object(
 const KnnHeadSpec = Type.Object(
   {
     scales: HeadScales,
-    coreset: Type.Number({ exclusiveMinimum: 0, maximum: 1, default: 0.1, ...doc('Fraction of the training patches kept in the memory bank, chosen by greedy k-center coreset (1 = all).') }),
-    projection: Type.Integer({ minimum: 0, maximum: 65536, default: 128, ...doc('Dimensions of the seeded random projection the coreset selection measures distances in (0 = the full features).') }),
+    coreset: Type.Number({
+      exclusiveMinimum: 0,
+      maximum: 1,
+      default: 0.1,
+      ...doc('Fraction of the training patches kept in the memory bank, chosen by greedy k-center coreset (1 = all).'),
+    }),
+    projection: Type.Integer({
+      minimum: 0,
+      maximum: 65536,
+      default: 128,
+      ...doc('Dimensions of the seeded random projection the coreset selection measures distances in (0 = the full features).'),
+    }),
     k: PositiveInt('Nearest memory entries whose mean distance is a patch’s score.', 1024, 1),
     aggregate: PositiveInt('Side of the neighbourhood each patch feature is averaged over before entering the memory (odd; 1 = none).', 63, 3),
   },
@@ -170,7 +210,11 @@ const KnnHeadSpec = Type.Object(
 
 const HeadsSpec = Type.Object(
   { gaussian: Type.Optional(GaussianHeadSpec), knn: Type.Optional(KnnHeadSpec) },
-  { additionalProperties: false, default: {}, ...doc('Detectors fitted on the same frozen features without gradient training; score.heads chooses which enter the map.') },
+  {
+    additionalProperties: false,
+    default: {},
+    ...doc('Detectors fitted on the same frozen features without gradient training; score.heads chooses which enter the map.'),
+  },
 );
 
 /** What a score head's map comes from: the DADF model (by score.source) or a fitted head. */
@@ -184,11 +228,13 @@ const ScoreSpec = Type.Object(
   {
     source: Enum(
       MODEL_SOURCES,
-      "What the anomaly map is computed from: flow likelihood, or reconstruction error of the self branch, the memory branch, or their weighted fusion.",
+      'What the anomaly map is computed from: flow likelihood, or reconstruction error of the self branch, the memory branch, or their weighted fusion.',
       'flow',
     ),
     self_weight: Type.Number({ minimum: 0, maximum: 1, default: 0.5, ...doc('Weight of the self branch when source is reconstruction.') }),
-    scales: Type.Optional(Type.Array(PositiveInt('A scale, 1-based.', 16), { minItems: 1, maxItems: 16, uniqueItems: true, ...doc('Scales that enter the map (default: all).') })),
+    scales: Type.Optional(
+      Type.Array(PositiveInt('A scale, 1-based.', 16), { minItems: 1, maxItems: 16, uniqueItems: true, ...doc('Scales that enter the map (default: all).') }),
+    ),
     upsample: Enum(['bilinear', 'nearest'] as const, 'How per-scale maps reach the input size.', 'bilinear'),
     fuse: Enum(['mean', 'sum', 'max', 'product'] as const, 'How per-scale maps are combined.', 'mean'),
     smooth: Type.Number({ minimum: 0, maximum: 256, default: 0, ...doc('Gaussian smoothing sigma in pixels (0 = none).') }),
@@ -204,7 +250,9 @@ const ScoreSpec = Type.Object(
         minItems: 1,
         maxItems: SCORE_HEADS.length,
         uniqueItems: true,
-        ...doc('Heads whose maps make the anomaly map (default: [score.source], the DADF model alone). With several, each map is standardised by its mean and standard deviation on the validation split, then they are combined by score.combine.'),
+        ...doc(
+          'Heads whose maps make the anomaly map (default: [score.source], the DADF model alone). With several, each map is standardised by its mean and standard deviation on the validation split, then they are combined by score.combine.',
+        ),
       }),
     ),
     combine: Enum(['mean', 'max', 'sum'] as const, 'How the standardised maps of several heads are combined, pixel by pixel.', 'mean'),
@@ -236,7 +284,9 @@ const stageSpec = <Loss extends string>() =>
     {
       epochs: PositiveInt('Epochs of this stage.', 100_000),
       lr: Type.Optional(PositiveNumber('Learning rate for this stage (overrides the optimizer).', 10)),
-      loss: Type.Optional(Type.Unsafe<Loss>(Type.String({ minLength: 1, maxLength: 64, ...doc('Loss of this stage: reconstruct: mse | l1 | cosine; flow: nll.') }))),
+      loss: Type.Optional(
+        Type.Unsafe<Loss>(Type.String({ minLength: 1, maxLength: 64, ...doc('Loss of this stage: reconstruct: mse | l1 | cosine; flow: nll.') })),
+      ),
       batch: Type.Optional(PositiveInt('Batch size for this stage (overrides train.batch).', 4096)),
     },
     { additionalProperties: false },
@@ -247,7 +297,12 @@ const TrainSpec = Type.Object(
     optimizer: Optimizer,
     batch: PositiveInt('Batch size.', 4096, 8),
     seed: Type.Integer({ minimum: 0, maximum: 4294967295, default: 0, ...doc('Seed for initialisation, shuffling and the validation split.') }),
-    validation: Type.Number({ minimum: 0, exclusiveMaximum: 1, default: 0.1, ...doc('Fraction of train/good held out for validation (never the test split).') }),
+    validation: Type.Number({
+      minimum: 0,
+      exclusiveMaximum: 1,
+      default: 0.1,
+      ...doc('Fraction of train/good held out for validation (never the test split).'),
+    }),
     grad_clip: Type.Number({ minimum: 0, maximum: 1e6, default: 0, ...doc('Global gradient-norm clip (0 = off).') }),
     stages: Type.Object(
       {
@@ -291,22 +346,24 @@ export function pipelineFileSchema(): TSchema {
   return Type.Object(
     {
       pipeline: Type.String({ minLength: 1, ...doc('Pipeline name.') }),
-      extends: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String(), { minItems: 1 })], doc('Pipeline file(s) this one builds on, relative to it.'))),
+      extends: Type.Optional(
+        Type.Union([Type.String(), Type.Array(Type.String(), { minItems: 1 })], doc('Pipeline file(s) this one builds on, relative to it.')),
+      ),
       ...optional,
     },
     {
       additionalProperties: false,
       // Dotted overrides at the top level, e.g. `flow.over: [prior]` in an ablation.
       patternProperties: { '^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)+$': {} },
-      title: 'dadf pipeline file', description: 'A dadf pipeline (YAML form). Sections may be partial when the pipeline extends another.' },
+      title: 'dadf pipeline file',
+      description: 'A dadf pipeline (YAML form). Sections may be partial when the pipeline extends another.',
+    },
   );
 }
 
 function partialDeep(schema: TSchema): TSchema {
   if (schema.type === 'object' && schema.properties) {
-    const props = Object.fromEntries(
-      Object.entries(schema.properties as Record<string, TSchema>).map(([k, v]) => [k, Type.Optional(partialDeep(v))]),
-    );
+    const props = Object.fromEntries(Object.entries(schema.properties as Record<string, TSchema>).map(([k, v]) => [k, Type.Optional(partialDeep(v))]));
     const { properties: _p, required: _r, ...rest } = schema;
     return Type.Object(props, rest);
   }

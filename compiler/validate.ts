@@ -57,9 +57,7 @@ export function upgradeStoredSpec(stored: unknown): Spec | undefined {
 function toDiagnostics(errors: ErrorObject[], raw: JsonObject, where: Located): Diagnostic[] {
   // Branch errors of a union are noise once the union itself is reported.
   const unionPaths = errors.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath);
-  const kept = errors.filter(
-    (e) => e.keyword === 'anyOf' || !unionPaths.some((p) => e.instancePath === p || e.instancePath.startsWith(p + '/')),
-  );
+  const kept = errors.filter((e) => e.keyword === 'anyOf' || !unionPaths.some((p) => e.instancePath === p || e.instancePath.startsWith(p + '/')));
   const seen = new Set<string>();
   const out: Diagnostic[] = [];
   for (const e of kept) {
@@ -198,7 +196,12 @@ function show(value: Json | undefined): string {
 }
 
 function splitPointer(p: string): string[] {
-  return p === '' ? [] : p.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  return p === ''
+    ? []
+    : p
+        .slice(1)
+        .split('/')
+        .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
 function valueAt(raw: Json, path: string[]): Json | undefined {

@@ -47,19 +47,37 @@ export function weightsDiagnostics(spec: Spec, located: WeightsLocation, range: 
   if (spec.backbone.random) return [];
   const loc = { ...located, path: located.path && relative(process.cwd(), located.path) };
   if (loc.origin === 'pipeline' && !loc.exists) {
-    return [{ severity: 'error', code: 'DADF4017', message: `weights file not found: ${loc.path}`, range, hint: 'paths are relative to the pipeline file that names them; see docs/backbones.md for how to get weights' }];
+    return [
+      {
+        severity: 'error',
+        code: 'DADF4017',
+        message: `weights file not found: ${loc.path}`,
+        range,
+        hint: 'paths are relative to the pipeline file that names them; see docs/backbones.md for how to get weights',
+      },
+    ];
   }
   if (loc.origin === 'env' && !loc.exists) {
-    return [{ severity: 'error', code: 'DADF4017', message: `weights file not found: ${loc.path} (from $${loc.envName})`, range, hint: `point ${loc.envName} at the weights file` }];
+    return [
+      {
+        severity: 'error',
+        code: 'DADF4017',
+        message: `weights file not found: ${loc.path} (from $${loc.envName})`,
+        range,
+        hint: `point ${loc.envName} at the weights file`,
+      },
+    ];
   }
   if ((loc.origin === 'default' || loc.origin === 'none') && !loc.exists) {
-    return [{
-      severity: 'warning',
-      code: 'DADF4018',
-      message: `weights not found: $${loc.envName} is not set${loc.path ? ` and the default ${loc.path} does not exist` : ''}; training will need them`,
-      range,
-      hint: `export ${loc.envName}=path/to/weights (see docs/backbones.md), or use random: true for a quick try with random features`,
-    }];
+    return [
+      {
+        severity: 'warning',
+        code: 'DADF4018',
+        message: `weights not found: $${loc.envName} is not set${loc.path ? ` and the default ${loc.path} does not exist` : ''}; training will need them`,
+        range,
+        hint: `export ${loc.envName}=path/to/weights (see docs/backbones.md), or use random: true for a quick try with random features`,
+      },
+    ];
   }
   return [];
 }

@@ -1,7 +1,23 @@
 // The .dadf front end: text -> tokens -> AST plus every diagnostic of the file. Never throws.
 import { EOF, type ILexingError, type IRecognitionException, type IToken } from 'chevrotain';
 import type { Block, Diagnostic, PipelineFile, Property, SourceRange, Value } from './ast.ts';
-import { Colon, DashedName, EqualsSlip, Identifier, SemicolonSlip, LCurly, LParen, LSquare, lexDadf, Pipeline, RCurly, RParen, RSquare, UnterminatedBlockComment, UnterminatedString } from './lexer.ts';
+import {
+  Colon,
+  DashedName,
+  EqualsSlip,
+  Identifier,
+  SemicolonSlip,
+  LCurly,
+  LParen,
+  LSquare,
+  lexDadf,
+  Pipeline,
+  RCurly,
+  RParen,
+  RSquare,
+  UnterminatedBlockComment,
+  UnterminatedString,
+} from './lexer.ts';
 import { LineIndex } from './positions.ts';
 import { dadfParser } from './parser.ts';
 
@@ -42,19 +58,42 @@ function unterminatedDiagnostics(tokens: IToken[], comments: IToken[], lines: Li
   for (const t of tokens) {
     if (t.tokenType !== UnterminatedString) continue;
     const quote = t.image[0];
-    out.push(error(codes.unterminatedString, `unterminated string: add the closing ${quote} before the end of the line`, lines.range(file, t.startOffset, t.endOffset! + 1)));
+    out.push(
+      error(
+        codes.unterminatedString,
+        `unterminated string: add the closing ${quote} before the end of the line`,
+        lines.range(file, t.startOffset, t.endOffset! + 1),
+      ),
+    );
   }
   for (const t of tokens) {
-    if (t.tokenType === EqualsSlip) out.push(error(codes.unexpectedToken, "unexpected '=': write 'key: value' with a ':'", lines.range(file, t.startOffset, t.startOffset + 1)));
+    if (t.tokenType === EqualsSlip)
+      out.push(error(codes.unexpectedToken, "unexpected '=': write 'key: value' with a ':'", lines.range(file, t.startOffset, t.startOffset + 1)));
     if (t.tokenType === DashedName) {
       const fixed = t.image.replace(/-/g, '_');
-      out.push(error(codes.unexpectedToken, `'${t.image}' is not a name: names use '_', not '-'`, lines.range(file, t.startOffset, t.endOffset! + 1), `did you mean '${fixed}'?`));
+      out.push(
+        error(
+          codes.unexpectedToken,
+          `'${t.image}' is not a name: names use '_', not '-'`,
+          lines.range(file, t.startOffset, t.endOffset! + 1),
+          `did you mean '${fixed}'?`,
+        ),
+      );
     }
-    if (t.tokenType === SemicolonSlip) out.push(error(codes.unexpectedToken, "unexpected ';': separate entries and items with ',' or a newline", lines.range(file, t.startOffset, t.startOffset + 1)));
+    if (t.tokenType === SemicolonSlip)
+      out.push(
+        error(codes.unexpectedToken, "unexpected ';': separate entries and items with ',' or a newline", lines.range(file, t.startOffset, t.startOffset + 1)),
+      );
   }
   for (const t of comments) {
     if (t.tokenType !== UnterminatedBlockComment) continue;
-    out.push(error(codes.unexpectedEnd, "unterminated comment: the '/*' here has no closing '*/' before the end of the file", lines.range(file, t.startOffset, t.startOffset + 2)));
+    out.push(
+      error(
+        codes.unexpectedEnd,
+        "unterminated comment: the '/*' here has no closing '*/' before the end of the file",
+        lines.range(file, t.startOffset, t.startOffset + 2),
+      ),
+    );
   }
   return out;
 }
@@ -181,7 +220,12 @@ function dedupe(diagnostics: Diagnostic[]): Diagnostic[] {
 
 function internalError(e: unknown, lines: LineIndex, file: string): Diagnostic {
   const what = e instanceof Error ? e.message : String(e);
-  return error(codes.unexpectedToken, `the parser failed on this file (${what})`, lines.range(file, 0, 0), 'this is a bug in dadf; please report it with the file');
+  return error(
+    codes.unexpectedToken,
+    `the parser failed on this file (${what})`,
+    lines.range(file, 0, 0),
+    'this is a bug in dadf; please report it with the file',
+  );
 }
 
 /**

@@ -49,7 +49,8 @@ export function parseFile(path: string): ParseResult {
     text = readFileSync(path, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const what = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'this is a directory, not a pipeline file' : `cannot read the file (${code ?? String(e)})`;
+    const what =
+      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'this is a directory, not a pipeline file' : `cannot read the file (${code ?? String(e)})`;
     throw new UserError(what, { where: path, hint: 'give the path of a .dadf or .yaml pipeline, e.g. pipelines/dadf.dadf', cause: e });
   }
   return parseText(text, path);

@@ -15,12 +15,22 @@ export const StringLiteral = createToken({ name: 'StringLiteral', pattern: Lexer
 const DoubleQuoted = createToken({ name: 'DoubleQuoted', pattern: /"(?:[^"\\\n\r]|\\[^\n\r])*"/, categories: [StringLiteral], label: 'a string' });
 const SingleQuoted = createToken({ name: 'SingleQuoted', pattern: /'(?:[^'\\\n\r]|\\[^\n\r])*'/, categories: [StringLiteral], label: 'a string' });
 /** A string cut off by the end of its line: reported as DADF1002, parsed as a string. */
-export const UnterminatedString = createToken({ name: 'UnterminatedString', pattern: /"(?:[^"\\\n\r]|\\[^\n\r])*\\?|'(?:[^'\\\n\r]|\\[^\n\r])*\\?/, categories: [StringLiteral], label: 'a string' });
+export const UnterminatedString = createToken({
+  name: 'UnterminatedString',
+  pattern: /"(?:[^"\\\n\r]|\\[^\n\r])*\\?|'(?:[^'\\\n\r]|\\[^\n\r])*\\?/,
+  categories: [StringLiteral],
+  label: 'a string',
+});
 
 export const NumberLiteral = createToken({ name: 'NumberLiteral', pattern: /[+-]?(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][+-]?\d+)?/, label: 'a number' });
 export const Identifier = createToken({ name: 'Identifier', pattern: /[A-Za-z_][A-Za-z0-9_]*/, label: 'a name' });
 /** `mlp-ratio`: a name with dashes, read as a name and reported once (DADF1001) with the `_` spelling. */
-export const DashedName = createToken({ name: 'DashedName', pattern: /[A-Za-z_][A-Za-z0-9_]*(?:-[A-Za-z_][A-Za-z0-9_]*)+/, categories: [Identifier], label: 'a name' });
+export const DashedName = createToken({
+  name: 'DashedName',
+  pattern: /[A-Za-z_][A-Za-z0-9_]*(?:-[A-Za-z_][A-Za-z0-9_]*)+/,
+  categories: [Identifier],
+  label: 'a name',
+});
 
 /** Names are Identifier tokens or the DashedName slip. */
 export function isName(token: IToken): boolean {
@@ -28,7 +38,12 @@ export function isName(token: IToken): boolean {
 }
 
 function keyword(word: string): TokenType {
-  return createToken({ name: word[0].toUpperCase() + word.slice(1), pattern: new RegExp(word + '(?![A-Za-z0-9_])'), longer_alt: [DashedName, Identifier], label: `'${word}'` });
+  return createToken({
+    name: word[0].toUpperCase() + word.slice(1),
+    pattern: new RegExp(word + '(?![A-Za-z0-9_])'),
+    longer_alt: [DashedName, Identifier],
+    label: `'${word}'`,
+  });
 }
 export const Pipeline = keyword('pipeline');
 export const Extends = keyword('extends');

@@ -28,7 +28,7 @@ const ruleExpectations: Record<string, string> = {
   value: 'a value (a number, a string, a name, true/false/null, a list [...] or an object {...})',
   singleValue: 'a value (a number, a string, a name, true/false/null, a list [...] or an object {...})',
   arg: 'an argument (a value, or name: value)',
-  ref: "a pipeline name or a quoted file path",
+  ref: 'a pipeline name or a quoted file path',
   entry: "an entry ('key: value' or 'name { ... }')",
   object: "a property ('key: value') or '}'",
 };

@@ -113,7 +113,9 @@ export class DadfParser extends EmbeddedActionsParser {
   }
 
   private report(message: string, range: SourceRange, hint?: string): void {
-    this.reported.push(hint === undefined ? { severity: 'error', code: 'DADF1001', message, range } : { severity: 'error', code: 'DADF1001', message, range, hint });
+    this.reported.push(
+      hint === undefined ? { severity: 'error', code: 'DADF1001', message, range } : { severity: 'error', code: 'DADF1001', message, range, hint },
+    );
   }
 
   /**
@@ -149,10 +151,12 @@ export class DadfParser extends EmbeddedActionsParser {
     });
     this.OPTION(() => {
       this.CONSUME(Extends);
-      this.AT_LEAST_ONE_SEP(separated(Comma, () => {
-        const parent = this.SUBRULE(this.ref);
-        this.ACTION(() => parent && parents.push(parent));
-      }));
+      this.AT_LEAST_ONE_SEP(
+        separated(Comma, () => {
+          const parent = this.SUBRULE(this.ref);
+          this.ACTION(() => parent && parents.push(parent));
+        }),
+      );
     });
     this.CONSUME(LCurly);
     this.MANY2(() => {
@@ -180,7 +184,10 @@ export class DadfParser extends EmbeddedActionsParser {
       IGNORE_AMBIGUITIES: true,
       DEF: [
         alt(() => this.CONSUME(Comma)),
-        gatedAlt(() => this.blockAhead(), () => this.SUBRULE(this.block, { ARGS: [body] })),
+        gatedAlt(
+          () => this.blockAhead(),
+          () => this.SUBRULE(this.block, { ARGS: [body] }),
+        ),
         alt(() => this.SUBRULE(this.property, { ARGS: [body] })),
       ],
     });
@@ -244,7 +251,8 @@ export class DadfParser extends EmbeddedActionsParser {
       this.report(`expected a value after '${key}:', found ${describeToken(next)}`, this.tokenRange(next), hint);
       return;
     }
-    const found = next.tokenType === EOF ? 'the end of the file' : isName(next) ? `the key '${next.image}' on the next line` : `${describeToken(next)} on the next line`;
+    const found =
+      next.tokenType === EOF ? 'the end of the file' : isName(next) ? `the key '${next.image}' on the next line` : `${describeToken(next)} on the next line`;
     this.report(`missing value after '${key}:' (found ${found})`, this.tokenRange(colon), hint);
   }
 
@@ -366,7 +374,11 @@ export class DadfParser extends EmbeddedActionsParser {
 
   private reportMissingComma(before: Value, after: Value, what: string): void {
     const at: SourceRange = { file: this.fileName, start: after.range.start, end: after.range.start };
-    this.report(`expected ',' between ${what}`, { ...at, end: after.range.end }, `add a ',' after ${before.kind === 'ident' ? `'${before.value}'` : 'the previous item'}`);
+    this.report(
+      `expected ',' between ${what}`,
+      { ...at, end: after.range.end },
+      `add a ',' after ${before.kind === 'ident' ? `'${before.value}'` : 'the previous item'}`,
+    );
   }
 
   /** object := '{' (property | ',')* '}' */

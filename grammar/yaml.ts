@@ -42,7 +42,9 @@ class YamlConverter {
   }
 
   report(message: string, range: SourceRange, hint?: string): void {
-    this.diagnostics.push(hint === undefined ? { severity: 'error', code: yamlCodes.shape, message, range } : { severity: 'error', code: yamlCodes.shape, message, range, hint });
+    this.diagnostics.push(
+      hint === undefined ? { severity: 'error', code: yamlCodes.shape, message, range } : { severity: 'error', code: yamlCodes.shape, message, range, hint },
+    );
   }
 
   /** A key as a dotted path, or undefined (reported) when it is not a plain scalar. */
@@ -60,7 +62,13 @@ class YamlConverter {
     const key = this.keyOf(pair, fallback);
     if (key === undefined) return undefined;
     const value = this.value(pair.value as YamlNode | null, key.range.end.offset, depth);
-    return { kind: 'property', key: key.key, keyRange: key.range, value, range: { file: this.file, start: key.range.start, end: value.range.end.offset >= key.range.end.offset ? value.range.end : key.range.end } };
+    return {
+      kind: 'property',
+      key: key.key,
+      keyRange: key.range,
+      value,
+      range: { file: this.file, start: key.range.start, end: value.range.end.offset >= key.range.end.offset ? value.range.end : key.range.end },
+    };
   }
 
   value(node: YamlNode | null | undefined, fallback: number, depth: number): Value {
@@ -144,7 +152,14 @@ class YamlConverter {
       this.report("a YAML pipeline is a mapping: 'pipeline: NAME', optional 'extends', then its sections", range);
       return undefined;
     }
-    const decl: PipelineDecl = { kind: 'pipeline', name: '', nameRange: { file: this.file, start: range.start, end: range.start }, extends: [], body: [], range };
+    const decl: PipelineDecl = {
+      kind: 'pipeline',
+      name: '',
+      nameRange: { file: this.file, start: range.start, end: range.start },
+      extends: [],
+      body: [],
+      range,
+    };
     let named = false;
     let badName = false;
     for (const pair of contents.items) {
@@ -209,7 +224,13 @@ export function parseYaml(text: string, file: string): { ast: PipelineFile; diag
     }
   } catch (e) {
     const what = e instanceof Error ? e.message : String(e);
-    diagnostics.push({ severity: 'error', code: yamlCodes.syntax, message: `the YAML reader failed on this file (${what})`, range: lines.range(file, 0, 0), hint: 'this is a bug in dadf; please report it with the file' });
+    diagnostics.push({
+      severity: 'error',
+      code: yamlCodes.syntax,
+      message: `the YAML reader failed on this file (${what})`,
+      range: lines.range(file, 0, 0),
+      hint: 'this is a bug in dadf; please report it with the file',
+    });
   }
   diagnostics.sort((a, b) => a.range.start.offset - b.range.start.offset);
   return { ast, diagnostics };

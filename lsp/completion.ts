@@ -20,7 +20,13 @@ export function complete(doc: TextDocument, path: string, offset: number, worksp
     case 'value':
       return valueItems(ctx, path, workspace);
     case 'label':
-      return ctx.keyword === 'backbone' ? backboneItems() : keysAt(['train', 'stages']).map(({ key, schema }) => ({ label: key, kind: CompletionItemKind.EnumMember, documentation: markdown(keyDocumentation(['train', 'stages', key], schema)) }));
+      return ctx.keyword === 'backbone'
+        ? backboneItems()
+        : keysAt(['train', 'stages']).map(({ key, schema }) => ({
+            label: key,
+            kind: CompletionItemKind.EnumMember,
+            documentation: markdown(keyDocumentation(['train', 'stages', key], schema)),
+          }));
     case 'top':
       return [{ label: 'pipeline', kind: CompletionItemKind.Keyword, detail: 'pipeline NAME [extends PARENT] { ... }' }];
     case 'none':
@@ -42,7 +48,13 @@ function keyItems(path: string[], options: { yaml: boolean; yamlTop: boolean; in
     };
   });
   if (!options.yaml && !options.inCall && path.length === 1 && path[0] === 'train') {
-    items.push({ label: 'stage', kind: CompletionItemKind.Keyword, detail: 'stage reconstruct { ... } | stage flow { ... }', insertText: 'stage ', documentation: markdown(keyDocumentation(['train', 'stages'], schemaAt(['train', 'stages'])!)) });
+    items.push({
+      label: 'stage',
+      kind: CompletionItemKind.Keyword,
+      detail: 'stage reconstruct { ... } | stage flow { ... }',
+      insertText: 'stage ',
+      documentation: markdown(keyDocumentation(['train', 'stages'], schemaAt(['train', 'stages'])!)),
+    });
   }
   return items;
 }

@@ -39,7 +39,12 @@ const docPath = (path: string[]) => path.map((p) => (/^\d+$/.test(p) ? '*' : p))
 
 function keyDoc(path: string[]): string | undefined {
   const schema = schemaAt(docPath(path));
-  return schema ? keyDocumentation(path.filter((p) => !/^\d+$/.test(p)), schema) : undefined;
+  return schema
+    ? keyDocumentation(
+        path.filter((p) => !/^\d+$/.test(p)),
+        schema,
+      )
+    : undefined;
 }
 
 export function hover(ast: PipelineFile, path: string, offset: number, workspace: Workspace): Hover | null {
@@ -68,7 +73,8 @@ export function hover(ast: PipelineFile, path: string, offset: number, workspace
       const doc = keyDoc(at.path);
       if (at.path[0] === 'backbone' && at.path[1] === 'taps' && at.path.length === 3) {
         const scale = shapeSource(compileOne(path, at.decl.name, workspace))?.dims.scales[Number(at.path[2])];
-        if (scale && Number.isFinite(scale.size)) parts.push(`tap **${scale.tap}**: ${scale.size}×${scale.size}×${scale.channels} (stride ${scale.stride}), scale ${scale.index + 1}`);
+        if (scale && Number.isFinite(scale.size))
+          parts.push(`tap **${scale.tap}**: ${scale.size}×${scale.size}×${scale.channels} (stride ${scale.stride}), scale ${scale.index + 1}`);
       }
       if (doc) parts.push(doc);
       break;

@@ -36,7 +36,13 @@ function inEntries(decl: PipelineDecl, entries: Array<Property | Block>, path: s
 
 function inBlock(decl: PipelineDecl, block: Block, path: string[], offset: number): Located | undefined {
   const inner = blockPath(path, block.keyword, block.label?.value);
-  if (contains(block.keywordRange, offset)) return { kind: 'key', decl, path: block.keyword === 'stage' ? [...path, 'stages'] : block.keyword === 'head' ? [...path, 'heads'] : inner, range: block.keywordRange };
+  if (contains(block.keywordRange, offset))
+    return {
+      kind: 'key',
+      decl,
+      path: block.keyword === 'stage' ? [...path, 'stages'] : block.keyword === 'head' ? [...path, 'heads'] : inner,
+      range: block.keywordRange,
+    };
   if (block.label && contains(block.label.range, offset)) {
     const labelPath = block.keyword === 'backbone' ? [...inner, 'arch'] : inner;
     return { kind: 'label', decl, block, path: labelPath, range: block.label.range };

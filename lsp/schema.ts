@@ -105,7 +105,8 @@ function memberType(member: SchemaNode): string {
 /** Markdown for hover and completion: the key, its type, its default, its description. */
 export function keyDocumentation(path: readonly string[], schema: SchemaNode): string {
   const lines = [`**${path.join('.')}**: \`${typeOf(schema)}\``];
-  if (schema.default !== undefined && !(isObject(schema) && JSON.stringify(schema.default) === '{}')) lines.push(`default: \`${JSON.stringify(schema.default)}\``);
+  if (schema.default !== undefined && !(isObject(schema) && JSON.stringify(schema.default) === '{}'))
+    lines.push(`default: \`${JSON.stringify(schema.default)}\``);
   if (schema.description) lines.push('', schema.description);
   return lines.join('\n');
 }

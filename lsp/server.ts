@@ -79,7 +79,7 @@ export function startServer(input: NodeJS.ReadableStream, output: NodeJS.Writabl
       for (const byFile of contributions.values()) {
         for (const d of byFile.get(file) ?? []) {
           const key = JSON.stringify([d.range, d.code, d.message]);
-          if (!seen.has(key)) (seen.add(key), all.push(d));
+          if (!seen.has(key)) seen.add(key), all.push(d);
         }
       }
       if (all.length === 0 && !published.has(file) && file !== always) continue;
@@ -128,15 +128,15 @@ export function startServer(input: NodeJS.ReadableStream, output: NodeJS.Writabl
     (params): InitializeResult => (
       (canWatch = params.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration === true),
       {
-      capabilities: {
-        textDocumentSync: TextDocumentSyncKind.Incremental,
-        completionProvider: { triggerCharacters: [' ', ':', '[', ',', '{', '(', '\n', '-'] },
-        hoverProvider: true,
-        definitionProvider: true,
-        documentFormattingProvider: true,
-      },
-      serverInfo: { name: 'dadf-lsp', version: '0.1.0' },
-    }
+        capabilities: {
+          textDocumentSync: TextDocumentSyncKind.Incremental,
+          completionProvider: { triggerCharacters: [' ', ':', '[', ',', '{', '(', '\n', '-'] },
+          hoverProvider: true,
+          definitionProvider: true,
+          documentFormattingProvider: true,
+        },
+        serverInfo: { name: 'dadf-lsp', version: '0.1.0' },
+      }
     ),
   );
   // Parents change on disk too: ask the client to tell us (when it can register watchers).

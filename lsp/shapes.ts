@@ -28,7 +28,8 @@ export function shapeSource(compiled: Compiled | undefined): ShapeSource | undef
   }
 }
 
-const fmt = (n: number) => (n >= 1e9 ? `${(n / 1e9).toFixed(2)} G` : n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} k` : String(n));
+const fmt = (n: number) =>
+  n >= 1e9 ? `${(n / 1e9).toFixed(2)} G` : n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} k` : String(n);
 const num = (n: number) => (Number.isFinite(n) ? String(Number.isInteger(n) ? n : +n.toFixed(2)) : '?');
 const square = (side: number, channels: number) => `${num(side)}×${num(side)}×${num(channels)}`;
 
@@ -64,7 +65,9 @@ export function sectionShapes({ spec, dims: d, plan }: ShapeSource, section: str
         `${spec.flow.steps} coupling steps per scale${plan ? `; parameters: ${fmt(plan.totals.flowParams)}, forward FLOPs ${fmt(plan.totals.flowFlops)}` : ''}`,
       ];
     case 'score':
-      return [`maps of scales ${d.scoredScales.map((s) => s + 1).join(', ')} → ${spec.score.upsample} to ${d.inputSize}×${d.inputSize} → ${spec.score.fuse} → image ${spec.score.image}`];
+      return [
+        `maps of scales ${d.scoredScales.map((s) => s + 1).join(', ')} → ${spec.score.upsample} to ${d.inputSize}×${d.inputSize} → ${spec.score.fuse} → image ${spec.score.image}`,
+      ];
     case 'train': {
       const stages = spec.train.stages;
       const trained = (n: number | undefined) => (n === undefined ? '' : `, trains ${fmt(n)} parameters`);

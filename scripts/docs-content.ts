@@ -22,7 +22,9 @@ function typeOf(n: Node): string {
   if (n.type === 'array' && n.items) return `list of ${typeOf(n.items)}`;
   if (n.properties?.type && (n.properties.type as { const?: string }).const) {
     const name = (n.properties.type as { const?: string }).const;
-    return `\`${name}(${Object.keys(n.properties).filter((k) => k !== 'type').join(', ')})\``;
+    return `\`${name}(${Object.keys(n.properties)
+      .filter((k) => k !== 'type')
+      .join(', ')})\``;
   }
   const bounds = [
     n.minimum !== undefined ? `≥ ${n.minimum}` : '',

@@ -12,9 +12,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 function findChromium(): string {
-  const candidates = [process.env.CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].filter(
-    (c): c is string => Boolean(c),
-  );
+  const candidates = [process.env.CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].filter((c): c is string => Boolean(c));
   const found = candidates.find((c) => existsSync(c));
   if (!found) {
     console.error('error: no Chromium found (tried ' + candidates.join(', ') + ').\n  hint: apt-get install -y chromium, or set CHROMIUM=/path/to/chrome');

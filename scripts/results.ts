@@ -106,7 +106,10 @@ function table(head: string[], rows: string[][]): string {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { test: { type: 'string', default: 'test' }, 'per-type': { type: 'boolean', default: false } } });
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { test: { type: 'string', default: 'test' }, 'per-type': { type: 'boolean', default: false } },
+  });
   if (positionals.length === 0) {
     console.error('usage: node --import tsx scripts/results.ts RUN [RUN ...] [--test DIR] [--per-type]');
     process.exit(2);

@@ -16,8 +16,14 @@ export interface BatchFlags extends RuntimeFlags {
 /** The number of local processes; checks --jobs and --queue before anything is written. */
 export function jobCount(flags: BatchFlags): number {
   const n = Number(flags.jobs ?? 1);
-  if (!Number.isInteger(n) || n < 1) throw new UserError(`--jobs expects a whole number of processes ≥ 1, got '${flags.jobs}'`, { where: '--jobs', exitCode: 2 });
-  if (n > 1 && flags.queue) throw new UserError('--jobs and --queue do not go together', { where: '--jobs', hint: 'with --queue, give each worker its --jobs: dadfc worker --queue URL --jobs N', exitCode: 2 });
+  if (!Number.isInteger(n) || n < 1)
+    throw new UserError(`--jobs expects a whole number of processes ≥ 1, got '${flags.jobs}'`, { where: '--jobs', exitCode: 2 });
+  if (n > 1 && flags.queue)
+    throw new UserError('--jobs and --queue do not go together', {
+      where: '--jobs',
+      hint: 'with --queue, give each worker its --jobs: dadfc worker --queue URL --jobs N',
+      exitCode: 2,
+    });
   if (flags.queue) checkQueueUrl(flags.queue);
   return n;
 }
@@ -32,7 +38,14 @@ export async function runBatch(jobs: RunJob[], flags: BatchFlags, report: BatchR
     done.set(job, { job, status: 'ok', result });
   }
   const todo = jobs.filter((job) => !done.has(job));
-  const ran = todo.length === 0 ? [] : flags.queue ? await runOnQueue(todo, flags.queue, report) : processes > 1 ? await runInProcesses(todo, processes, flags, report) : await runHere(todo, flags, report);
+  const ran =
+    todo.length === 0
+      ? []
+      : flags.queue
+        ? await runOnQueue(todo, flags.queue, report)
+        : processes > 1
+          ? await runInProcesses(todo, processes, flags, report)
+          : await runHere(todo, flags, report);
   for (const outcome of ran) done.set(outcome.job, outcome);
   return jobs.map((job) => done.get(job)!);
 }
@@ -40,5 +53,8 @@ export async function runBatch(jobs: RunJob[], flags: BatchFlags, report: BatchR
 /** Commander options shared by sweep and bench. */
 export const BATCH_OPTIONS: Array<[string, string]> = [
   ['--jobs <n>', 'run N jobs at once in local processes, each pinned to its share of the cores (default 1: one after the other in this process)'],
-  ['--queue <redis-url>', 'put the jobs on a Redis queue for `dadfc worker` processes on any machine sharing the data and run folders (docs/scale-out.md); follows them and writes the same tables'],
+  [
+    '--queue <redis-url>',
+    'put the jobs on a Redis queue for `dadfc worker` processes on any machine sharing the data and run folders (docs/scale-out.md); follows them and writes the same tables',
+  ],
 ];

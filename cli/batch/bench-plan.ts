@@ -23,24 +23,38 @@ const isDataSet = (dir: string) => ['train', 'test'].some((sub) => existsSync(jo
 
 /** The category folders under ROOT (those holding train/ or test/), or ROOT itself when it is one. */
 export function findCategories(root: string, only?: string): Array<{ name: string; dir: string }> {
-  if (!existsSync(root) || !statSync(root).isDirectory()) throw new UserError('no such data folder', { where: root, hint: 'give --data a folder holding one folder per category (e.g. MVTec AD: bottle/, cable/, ...)' });
+  if (!existsSync(root) || !statSync(root).isDirectory())
+    throw new UserError('no such data folder', {
+      where: root,
+      hint: 'give --data a folder holding one folder per category (e.g. MVTec AD: bottle/, cable/, ...)',
+    });
   const found = isDataSet(root)
     ? [{ name: basename(resolve(root)), dir: resolve(root) }]
     : readdirSync(root)
         .sort()
         .map((name) => ({ name, dir: resolve(root, name) }))
         .filter((c) => statSync(c.dir).isDirectory() && isDataSet(c.dir));
-  if (found.length === 0) throw new UserError('no category folders found (none holds train/ or test/)', { where: root, hint: 'give --data the folder above the categories, e.g. .../mvtec_ad' });
+  if (found.length === 0)
+    throw new UserError('no category folders found (none holds train/ or test/)', {
+      where: root,
+      hint: 'give --data the folder above the categories, e.g. .../mvtec_ad',
+    });
   if (!only) return found;
   const wanted = splitValues(only);
   const missing = wanted.filter((w) => !found.some((c) => c.name === w));
-  if (missing.length > 0) throw new UserError(`no category ${missing.map((m) => `'${m}'`).join(', ')} under ${root}`, { where: '--categories', hint: `there are: ${found.map((c) => c.name).join(', ')}`, exitCode: 2 });
+  if (missing.length > 0)
+    throw new UserError(`no category ${missing.map((m) => `'${m}'`).join(', ')} under ${root}`, {
+      where: '--categories',
+      hint: `there are: ${found.map((c) => c.name).join(', ')}`,
+      exitCode: 2,
+    });
   return found.filter((c) => wanted.includes(c.name));
 }
 
 export function parseSeeds(text: string): number[] {
   const seeds = splitValues(text).map(Number);
-  if (seeds.length === 0 || seeds.some((s) => !Number.isInteger(s) || s < 0)) throw new UserError(`--seeds expects whole numbers like 0,1,2, got '${text}'`, { where: '--seeds', exitCode: 2 });
+  if (seeds.length === 0 || seeds.some((s) => !Number.isInteger(s) || s < 0))
+    throw new UserError(`--seeds expects whole numbers like 0,1,2, got '${text}'`, { where: '--seeds', exitCode: 2 });
   return [...new Set(seeds)];
 }
 
@@ -54,7 +68,11 @@ export function planBench(options: BenchPlanOptions): RunJob[] {
     printDiagnostics(base.diagnostics, base.texts);
     if (hasErrors(base.diagnostics) || !base.spec) throw new UserError('the pipeline has errors', { where: file, hint: `dadfc check ${file}` });
     const name = base.spec.name;
-    if (seen.has(name)) throw new UserError(`two pipelines are named '${name}' (${seen.get(name)} and ${file})`, { where: file, hint: 'rename one: run folders are named after the pipeline' });
+    if (seen.has(name))
+      throw new UserError(`two pipelines are named '${name}' (${seen.get(name)} and ${file})`, {
+        where: file,
+        hint: 'rename one: run folders are named after the pipeline',
+      });
     seen.set(name, file);
     const seeds = options.seeds ? parseSeeds(options.seeds) : [base.spec.train.seed];
     for (const combo of combos) {

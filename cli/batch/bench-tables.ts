@@ -36,7 +36,8 @@ export interface VariantTable {
   mean: SummaryRow;
 }
 
-const variantOf = (o: JobOutcome) => (Object.keys(o.job.labels.combination).length > 0 ? `${o.job.labels.pipeline},${combinationSlug(o.job.labels.combination)}` : o.job.labels.pipeline);
+const variantOf = (o: JobOutcome) =>
+  Object.keys(o.job.labels.combination).length > 0 ? `${o.job.labels.pipeline},${combinationSlug(o.job.labels.combination)}` : o.job.labels.pipeline;
 
 function metricOf(o: JobOutcome, column: Column): number | undefined {
   const r = o.result;
@@ -93,18 +94,23 @@ const runsCell = (row: SummaryRow, isMean: boolean) =>
 const HEAD = ['category', ...COLUMNS.map((c) => c.label), 'runs'];
 
 function tableCells(table: VariantTable): string[][] {
-  return [...table.rows.map((r) => [r.category, ...COLUMNS.map((c) => cell(r, c)), runsCell(r, false)]), ['mean', ...COLUMNS.map((c) => cell(table.mean, c)), runsCell(table.mean, true)]];
+  return [
+    ...table.rows.map((r) => [r.category, ...COLUMNS.map((c) => cell(r, c)), runsCell(r, false)]),
+    ['mean', ...COLUMNS.map((c) => cell(table.mean, c)), runsCell(table.mean, true)],
+  ];
 }
 
 export function benchMarkdown(tables: VariantTable[]): string {
   const md = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
-  return tables
-    .map((t) => {
-      const cells = tableCells(t);
-      const lines = cells.map((c, i) => `| ${c.map((x, j) => (i === cells.length - 1 && j === 0 ? '**mean**' : md(x))).join(' | ')} |`);
-      return [`### ${t.variant}`, '', `| ${HEAD.join(' | ')} |`, `|${HEAD.map(() => '---').join('|')}|`, ...lines].join('\n');
-    })
-    .join('\n\n') + '\n';
+  return (
+    tables
+      .map((t) => {
+        const cells = tableCells(t);
+        const lines = cells.map((c, i) => `| ${c.map((x, j) => (i === cells.length - 1 && j === 0 ? '**mean**' : md(x))).join(' | ')} |`);
+        return [`### ${t.variant}`, '', `| ${HEAD.join(' | ')} |`, `|${HEAD.map(() => '---').join('|')}|`, ...lines].join('\n');
+      })
+      .join('\n\n') + '\n'
+  );
 }
 
 const num = (v: number | undefined) => (v === undefined ? '' : String(v));
@@ -112,29 +118,67 @@ const num = (v: number | undefined) => (v === undefined ? '' : String(v));
 function benchCsv(tables: VariantTable[]): string {
   const keys = [...new Set(tables.flatMap((t) => Object.keys(t.combination)))];
   const head = ['pipeline', ...keys, 'category', 'runs', 'ok', ...COLUMNS.flatMap((c) => [c.key, `${c.key}_sd`]), 'errors'];
-  const line = (t: VariantTable, r: SummaryRow) => [t.pipeline, ...keys.map((k) => t.combination[k] ?? ''), r.category, String(r.runs), String(r.ok), ...COLUMNS.flatMap((c) => [num(r.mean[c.key]), num(r.sd[c.key])]), r.errors.join('; ')];
+  const line = (t: VariantTable, r: SummaryRow) => [
+    t.pipeline,
+    ...keys.map((k) => t.combination[k] ?? ''),
+    r.category,
+    String(r.runs),
+    String(r.ok),
+    ...COLUMNS.flatMap((c) => [num(r.mean[c.key]), num(r.sd[c.key])]),
+    r.errors.join('; '),
+  ];
   return csvText([head, ...tables.flatMap((t) => [...t.rows, t.mean].map((r) => line(t, r)))]);
 }
 
 function runsCsv(outcomes: JobOutcome[]): string {
   const keys = [...new Set(outcomes.flatMap((o) => Object.keys(o.job.labels.combination)))];
   const head = ['pipeline', ...keys, 'category', 'seed', ...COLUMNS.map((c) => c.key), 'status', 'error', 'run'];
-  return csvText([head, ...outcomes.map((o) => [o.job.labels.pipeline, ...keys.map((k) => o.job.labels.combination[k] ?? ''), o.job.labels.category, String(o.job.labels.seed), ...COLUMNS.map((c) => num(metricOf(o, c.key))), o.status, o.error ?? '', o.job.runDir])]);
+  return csvText([
+    head,
+    ...outcomes.map((o) => [
+      o.job.labels.pipeline,
+      ...keys.map((k) => o.job.labels.combination[k] ?? ''),
+      o.job.labels.category,
+      String(o.job.labels.seed),
+      ...COLUMNS.map((c) => num(metricOf(o, c.key))),
+      o.status,
+      o.error ?? '',
+      o.job.runDir,
+    ]),
+  ]);
 }
 
 function benchHtml(title: string, tables: VariantTable[], outcomes: JobOutcome[], outDir: string): string {
   const e = escapeHtml;
   const table = (head: string[], rows: string[][], lastIsMean = false) =>
     `<table><thead><tr>${head.map((h) => `<th>${e(h)}</th>`).join('')}</tr></thead><tbody>${rows
-      .map((r, i) => `<tr${lastIsMean && i === rows.length - 1 ? ' class="mean"' : ''}>${r.map((c) => `<td${/^[\d.,–± ]+$/.test(c) ? ' class="n"' : ''}>${c}</td>`).join('')}</tr>`)
+      .map(
+        (r, i) =>
+          `<tr${lastIsMean && i === rows.length - 1 ? ' class="mean"' : ''}>${r.map((c) => `<td${/^[\d.,–± ]+$/.test(c) ? ' class="n"' : ''}>${c}</td>`).join('')}</tr>`,
+      )
       .join('')}</tbody></table>`;
-  const summaries = tables.map((t) => `<h2>${e(t.variant)}</h2>${table(HEAD, tableCells(t).map((r) => r.map(e)), true)}`).join('\n');
+  const summaries = tables
+    .map(
+      (t) =>
+        `<h2>${e(t.variant)}</h2>${table(
+          HEAD,
+          tableCells(t).map((r) => r.map(e)),
+          true,
+        )}`,
+    )
+    .join('\n');
   const runRows = outcomes.map((o) => {
     const report = relative(outDir, join(o.job.runDir, 'test', 'report.html'));
-    return [e(variantOf(o)), e(o.job.labels.category), String(o.job.labels.seed), ...COLUMNS.map((c) => {
-      const v = metricOf(o, c.key);
-      return v === undefined ? '–' : (c.percent ? 100 * v : v).toFixed(c.percent ? 2 : 1);
-    }), o.status === 'ok' ? `<a href="${e(report)}">report</a>` : `failed: ${e(o.error ?? '')}`];
+    return [
+      e(variantOf(o)),
+      e(o.job.labels.category),
+      String(o.job.labels.seed),
+      ...COLUMNS.map((c) => {
+        const v = metricOf(o, c.key);
+        return v === undefined ? '–' : (c.percent ? 100 * v : v).toFixed(c.percent ? 2 : 1);
+      }),
+      o.status === 'ok' ? `<a href="${e(report)}">report</a>` : `failed: ${e(o.error ?? '')}`,
+    ];
   });
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${e(title)}</title>

@@ -30,7 +30,11 @@ export function parseOver(over: string[]): Array<{ key: string; values: string[]
     const key = o.slice(0, eq).trim();
     const values = eq > 0 ? splitValues(o.slice(eq + 1)) : [];
     if (eq <= 0 || values.length === 0) {
-      throw new UserError(`--over expects KEY=V1,V2,..., got '${o}'`, { where: '--over', hint: "e.g. --over 'flow.over=[prior],[prior,self,memory]' --over train.batch=4,8", exitCode: 2 });
+      throw new UserError(`--over expects KEY=V1,V2,..., got '${o}'`, {
+        where: '--over',
+        hint: "e.g. --over 'flow.over=[prior],[prior,self,memory]' --over train.batch=4,8",
+        exitCode: 2,
+      });
     }
     return { key, values };
   });

@@ -14,7 +14,6 @@ import { weightsPathFor } from '../run-helpers.ts';
 import type { RuntimeContext } from '../runtime-context.ts';
 import { METRICS } from '../../runtime/metrics/names.ts';
 
-
 export interface RunJob {
   /** Derived from the run directory: the same run is the same job (the queue dedupes on it). */
   id: string;
@@ -74,7 +73,10 @@ async function executeLocked(job: RunJob, ctx: RuntimeContext): Promise<RunResul
   if (done) return done;
   const compiled = compilePipeline(job.pipelineFile, { sets: job.sets, pipeline: job.pipeline });
   if (hasErrors(compiled.diagnostics) || !compiled.spec) {
-    throw new UserError('the pipeline does not check with this run\'s overrides', { where: job.pipelineFile, hint: `dadfc check ${job.pipelineFile} ${job.sets.map((s) => `--set '${s}'`).join(' ')}` });
+    throw new UserError("the pipeline does not check with this run's overrides", {
+      where: job.pipelineFile,
+      hint: `dadfc check ${job.pipelineFile} ${job.sets.map((s) => `--set '${s}'`).join(' ')}`,
+    });
   }
   const spec = compiled.spec;
   const { test } = await trainAndTest({

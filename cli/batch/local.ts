@@ -37,10 +37,15 @@ export async function runInProcesses(jobs: RunJob[], processes: number, flags: R
     while (next < jobs.length) {
       const job = jobs[next++];
       report.started(job, `process #${i + 1}`);
-      const ended = await runInChildProcess(job, shares[i], { backend: flags.backend, cache: flags.cache, cacheDir: flags.cacheDir }, {
-        progress: (text) => report.progress(job, text),
-        warn: (message) => report.warn(job, message),
-      });
+      const ended = await runInChildProcess(
+        job,
+        shares[i],
+        { backend: flags.backend, cache: flags.cache, cacheDir: flags.cacheDir },
+        {
+          progress: (text) => report.progress(job, text),
+          warn: (message) => report.warn(job, message),
+        },
+      );
       const outcome: JobOutcome = ended.kind === 'done' ? { job, status: 'ok', result: ended.result } : { job, status: 'failed', error: ended.message };
       outcomes.set(job, outcome);
       report.finished(outcome);

@@ -34,7 +34,11 @@ export function checkQueueUrl(url: string): string {
     // reported below
   }
   if (!parsed || !/^rediss?:$/.test(parsed.protocol) || !parsed.hostname) {
-    throw new UserError(`'${redact(url)}' is not a Redis URL`, { where: '--queue', hint: 'give redis://HOST:PORT (optionally /DB, or rediss:// for TLS), e.g. --queue redis://127.0.0.1:6379', exitCode: 2 });
+    throw new UserError(`'${redact(url)}' is not a Redis URL`, {
+      where: '--queue',
+      hint: 'give redis://HOST:PORT (optionally /DB, or rediss:// for TLS), e.g. --queue redis://127.0.0.1:6379',
+      exitCode: 2,
+    });
   }
   return url;
 }
@@ -55,7 +59,10 @@ export async function checkReachable(url: string): Promise<void> {
     await client.connect();
     await client.ping();
   } catch (error) {
-    throw new UserError(`no Redis answers at ${redact(url)}: ${(cause ?? (error as Error)).message}`, { where: '--queue', hint: 'start redis-server there (docs/scale-out.md), or correct the URL' });
+    throw new UserError(`no Redis answers at ${redact(url)}: ${(cause ?? (error as Error)).message}`, {
+      where: '--queue',
+      hint: 'start redis-server there (docs/scale-out.md), or correct the URL',
+    });
   } finally {
     client.disconnect();
   }
@@ -66,7 +73,9 @@ export async function runOnQueue(jobs: RunJob[], url: string, report: BatchRepor
   const queue = new Queue<QueuePayload>(QUEUE_NAME, { connection: connectionOf(url) });
   try {
     await enqueue(queue, jobs, report);
-    report.log(`${jobs.length} job${jobs.length === 1 ? '' : 's'} on queue '${QUEUE_NAME}' at ${redact(url)}; each machine runs: dadfc worker --queue ${redact(url)}`);
+    report.log(
+      `${jobs.length} job${jobs.length === 1 ? '' : 's'} on queue '${QUEUE_NAME}' at ${redact(url)}; each machine runs: dadfc worker --queue ${redact(url)}`,
+    );
     return await follow(queue, jobs, report, pollMs);
   } finally {
     await queue.close();
@@ -126,7 +135,11 @@ function outcomeOf(job: RunJob, state: string, failedReason: string | undefined)
   if (state === 'completed') {
     const result = readResult(job.runDir);
     if (result) return { job, status: 'ok', result };
-    return { job, status: 'failed', error: `a worker finished it but ${job.runDir}/result.json is not here: is the run folder on a path every machine shares?` };
+    return {
+      job,
+      status: 'failed',
+      error: `a worker finished it but ${job.runDir}/result.json is not here: is the run folder on a path every machine shares?`,
+    };
   }
   if (state === 'failed') return { job, status: 'failed', error: failedReason || 'failed on a worker' };
   if (state === 'missing') return { job, status: 'failed', error: 'the job was removed from the queue before it finished' };

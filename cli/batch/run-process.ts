@@ -66,7 +66,13 @@ export function runInChildProcess(job: RunJob, share: CoreShare, runtime: Runtim
     child.on('close', (code, signal) => {
       live.delete(child);
       const lastLine = stderr.trim().split('\n').filter(Boolean).pop();
-      resolvePromise(outcome ?? { kind: 'failed', userError: false, message: `the run process ended (${signal ?? `exit code ${code}`}) before it finished${lastLine ? `: ${lastLine}` : ''}` });
+      resolvePromise(
+        outcome ?? {
+          kind: 'failed',
+          userError: false,
+          message: `the run process ended (${signal ?? `exit code ${code}`}) before it finished${lastLine ? `: ${lastLine}` : ''}`,
+        },
+      );
     });
     child.send({ job, runtime: { ...runtime, threads: share.threads } } satisfies ChildRequest);
   });

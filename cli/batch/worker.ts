@@ -84,4 +84,3 @@ function takeOverFromDeadWorker(progress: unknown, runDir: string, log: (message
   const host = previous.slice(0, previous.lastIndexOf(':'));
   if (host !== hostname() && takeOverFromHost(runDir, host)) log(`took over ${runDir} from ${previous}, which the queue gave up on`);
 }
-

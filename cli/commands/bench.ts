@@ -28,7 +28,9 @@ export interface BenchFlags extends BatchFlags {
 export function register(program: Command): void {
   const cmd = program
     .command('bench')
-    .description('Benchmark pipelines over every category folder of a data set (and seeds): one run each, a table per pipeline with the mean over categories (results.md, .csv, .html).')
+    .description(
+      'Benchmark pipelines over every category folder of a data set (and seeds): one run each, a table per pipeline with the mean over categories (results.md, .csv, .html).',
+    )
     .argument('<files...>', '.dadf or .yaml pipeline files')
     .requiredOption('--data <root>', 'folder holding one data set folder per category (e.g. MVTec AD)')
     .option('--categories <a,b,...>', 'only these category folders')
@@ -46,7 +48,16 @@ export function register(program: Command): void {
 export async function benchCommand(files: string[], flags: BenchFlags): Promise<JobOutcome[]> {
   jobCount(flags);
   const outDir = flags.out ?? join('runs', `bench-${basename(resolve(flags.data))}`);
-  const jobs = planBench({ files, data: flags.data, out: outDir, over: flags.over, set: flags.set, seeds: flags.seeds, categories: flags.categories, pipeline: flags.pipeline });
+  const jobs = planBench({
+    files,
+    data: flags.data,
+    out: outDir,
+    over: flags.over,
+    set: flags.set,
+    seeds: flags.seeds,
+    categories: flags.categories,
+    pipeline: flags.pipeline,
+  });
   mkdirSync(outDir, { recursive: true });
   // Two benches into one folder would write each other's tables; each run inside locks its own folder.
   const lock = lockRunDir(outDir, 'dadfc bench');
@@ -64,7 +75,11 @@ async function benchLocked(outDir: string, jobs: RunJob[], flags: BenchFlags): P
   progress({ kind: 'log', level: 'info', message: `${jobs.length} run${jobs.length === 1 ? '' : 's'} → ${outDir}` });
   const report = progressReport(progress, jobs.length, (outcome) => {
     finished.set(outcome.job.id, outcome);
-    writeBenchTables(outDir, title, jobs.flatMap((job) => finished.get(job.id) ?? []));
+    writeBenchTables(
+      outDir,
+      title,
+      jobs.flatMap((job) => finished.get(job.id) ?? []),
+    );
   });
   let outcomes: JobOutcome[];
   try {

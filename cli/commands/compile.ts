@@ -13,7 +13,9 @@ import { collectSets } from './options.ts';
 export function register(program: Command): void {
   program
     .command('compile')
-    .description('Check a pipeline; write its plan (every node with shapes, parameters, FLOPs) as DIR/<name>.plan.json and a typed TypeScript module DIR/<name>.ts that builds the graph.')
+    .description(
+      'Check a pipeline; write its plan (every node with shapes, parameters, FLOPs) as DIR/<name>.plan.json and a typed TypeScript module DIR/<name>.ts that builds the graph.',
+    )
     .argument('<file>', '.dadf or .yaml pipeline file')
     .option('-o, --out <dir>', 'output directory', 'build')
     .option('--set <key=value>', 'override a key (repeatable)', collectSets, [])
@@ -34,7 +36,9 @@ export function register(program: Command): void {
         const tsPath = resolve(opts.out, `${plan.name}.ts`);
         const emitted = emitTypeScript(plan, tsPath, file);
         if (emitted.diagnostics.length > 0) {
-          throw new UserError(`the generated module does not type-check (a bug in dadfc; nothing was written):\n${emitted.diagnostics.join('\n')}`, { where: tsPath });
+          throw new UserError(`the generated module does not type-check (a bug in dadfc; nothing was written):\n${emitted.diagnostics.join('\n')}`, {
+            where: tsPath,
+          });
         }
         writeFileAtomic(tsPath, emitted.text);
         process.stdout.write(`wrote ${join(opts.out, `${plan.name}.ts`)} (type-checked: 0 diagnostics)\n`);

@@ -31,7 +31,9 @@ export function register(program: Command): void {
   addRuntimeFlags(
     program
       .command('demo')
-      .description('The main job on the embedded default: make a synthetic defect data set, train and test pipelines/demo.dadf on it, print metrics, write the report.')
+      .description(
+        'The main job on the embedded default: make a synthetic defect data set, train and test pipelines/demo.dadf on it, print metrics, write the report.',
+      )
       .option('-o, --out <dir>', 'where the data set and the run go', 'dadf-demo')
       .option('--pipeline <file>', 'the pipeline to demonstrate (e.g. pipelines/demo-dadf.dadf: the DADF model itself)', DEMO_PIPELINE)
       .option('--seed <n>', 'seed of the data set and the training', '0')
@@ -52,7 +54,8 @@ export async function demoCommand(flags: DemoFlags): Promise<void> {
   // The pipeline, with pretrained weights when they are here, else a random backbone.
   let sets = [`train.seed=${seed}`];
   const pipelineFile = flags.pipeline;
-  if (!existsSync(pipelineFile)) throw new UserError('no such pipeline file', { where: pipelineFile, hint: 'give a .dadf or .yaml pipeline, e.g. pipelines/demo-dadf.dadf' });
+  if (!existsSync(pipelineFile))
+    throw new UserError('no such pipeline file', { where: pipelineFile, hint: 'give a .dadf or .yaml pipeline, e.g. pipelines/demo-dadf.dadf' });
   let compiled = compilePipeline(pipelineFile, { sets });
   if (!flags.random && compiled.spec && !(compiled.weights?.exists ?? false)) {
     ctx.progress({
@@ -76,8 +79,21 @@ export async function demoCommand(flags: DemoFlags): Promise<void> {
     say(`generating a synthetic '${flags.category}' data set (seed ${seed}) in ${dataDir}`);
     // One set for every demo pipeline (256 px images, resized to each pipeline's input size), so
     // their results compare.
-    const made = await generateSyntheticDataset({ dir: dataDir, seed, category: flags.category, size: DEMO_IMAGE_SIZE, trainCount: 60, testGoodCount: 12, testPerDefect: 6 });
-    say(Object.entries(made.counts).filter(([k]) => !k.startsWith('ground_truth')).map(([k, v]) => `${k} ${v}`).join(', '));
+    const made = await generateSyntheticDataset({
+      dir: dataDir,
+      seed,
+      category: flags.category,
+      size: DEMO_IMAGE_SIZE,
+      trainCount: 60,
+      testGoodCount: 12,
+      testPerDefect: 6,
+    });
+    say(
+      Object.entries(made.counts)
+        .filter(([k]) => !k.startsWith('ground_truth'))
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', '),
+    );
   } else {
     say(`using the synthetic data set in ${dataDir}`);
   }

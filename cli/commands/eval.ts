@@ -5,7 +5,17 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UserError } from '../../common/errors.ts';
-import { loadDataset, readMap, readMask, readMaskChannels, resizeMapBilinear, summarize, MAP_EXTENSIONS, type Dataset, type Sample } from '../../runtime/data/index.ts';
+import {
+  loadDataset,
+  readMap,
+  readMask,
+  readMaskChannels,
+  resizeMapBilinear,
+  summarize,
+  MAP_EXTENSIONS,
+  type Dataset,
+  type Sample,
+} from '../../runtime/data/index.ts';
 import { Evaluator, SPRO_FPR_LIMITS, type EvalResult, type ScopeMetrics } from '../../runtime/metrics/index.ts';
 import { csvNumber, csvText, percent } from '../../common/format.ts';
 import { METRICS } from '../../runtime/metrics/names.ts';
@@ -40,7 +50,8 @@ function progress(done: number, total: number, what: string): void {
 
 export async function evaluateMaps(dataset: Dataset, mapsDir: string, log: (line: string) => void = () => {}, size?: number): Promise<EvalResult> {
   const root = resolve(mapsDir);
-  if (!existsSync(root)) throw new UserError('maps folder not found', { where: root, hint: 'Expected DIR/test/<type>/<NNN>.tiff (or .npy) for every test image.' });
+  if (!existsSync(root))
+    throw new UserError('maps folder not found', { where: root, hint: 'Expected DIR/test/<type>/<NNN>.tiff (or .npy) for every test image.' });
   const files = dataset.test.map((s) => findMapFile(root, s));
   const missing = dataset.test.filter((_, i) => files[i] === null).map((s) => s.id);
   if (missing.length > 0) {
@@ -157,7 +168,7 @@ export function register(program: Command): void {
     .option('--json <file>', 'write the metrics as JSON (fractions in [0, 1])')
     .option('--csv <file>', 'write the metrics as CSV')
     .option('--skip-bad', 'list and skip unreadable images instead of stopping')
-    .option('--size <n>', 'evaluate at n x n pixels (masks resized by nearest neighbour) instead of the masks\' own size')
+    .option('--size <n>', "evaluate at n x n pixels (masks resized by nearest neighbour) instead of the masks' own size")
     .action(async (opts: Omit<EvalOptions, 'size'> & { size?: string }) => {
       let size: number | undefined;
       if (opts.size !== undefined) {

@@ -24,7 +24,9 @@ function parseBatch(value: string): BatchSize {
 export function register(program: Command): void {
   program
     .command('export')
-    .description('Export a trained run as one ONNX graph: images [B, S, S, 3] float32 0..255 (NHWC) → maps, scores, normalised scores, labels and masks (opset 17).')
+    .description(
+      'Export a trained run as one ONNX graph: images [B, S, S, 3] float32 0..255 (NHWC) → maps, scores, normalised scores, labels and masks (opset 17).',
+    )
     .argument('<run>', 'run directory written by dadfc train')
     .option('--format <format>', 'export format (onnx)', 'onnx')
     .option('-o, --out <file>', 'the .onnx file to write (default RUN/model.onnx)')

@@ -72,7 +72,12 @@ export function register(program: Command): void {
       const batch = positiveInt(opts.batch, '--batch');
       const alpha = opts.alpha === undefined ? 1 : Number(opts.alpha);
       if (!(alpha > 0)) throw new UserError(`--alpha must be a positive number, got ${opts.alpha}`, { where: '--alpha', exitCode: 2 });
-      const requested = opts.taps ? opts.taps.split(',').map((t) => t.trim()).filter(Boolean) : [];
+      const requested = opts.taps
+        ? opts.taps
+            .split(',')
+            .map((t) => t.trim())
+            .filter(Boolean)
+        : [];
       const backend = await initBackend(opts.backend);
       process.stderr.write(`${describeBackend(backend)}\n`);
       const backbone = await loadBackbone({

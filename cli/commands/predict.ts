@@ -47,9 +47,7 @@ export function register(program: Command): void {
       requireDecision(opened);
       if (engineName === 'onnx') engine = await (await import('../../runtime/onnx-engine/index.ts')).OnnxEngine.open(opened, { progress: ctx.progress });
       const onnx = engine;
-      const score: BatchScorer = onnx
-        ? (paths) => onnx.scoreImages(paths, { progress: silentProgress, label: 'predict' })
-        : tfjsScorer(opened);
+      const score: BatchScorer = onnx ? (paths) => onnx.scoreImages(paths, { progress: silentProgress, label: 'predict' }) : tfjsScorer(opened);
       const outDir = flags.out ?? join(runPath, 'predict');
       for await (const result of predictStream(opened, inputs, outDir, { score, progress: ctx.progress })) {
         if (flags.json) process.stdout.write(JSON.stringify(result) + '\n');

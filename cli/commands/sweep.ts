@@ -45,7 +45,12 @@ export function register(program: Command): void {
     .description('Run a pipeline once per combination of values (train + test each) and write a results table (markdown + CSV).')
     .argument('<file>', '.dadf or .yaml pipeline file')
     .requiredOption('--data <dir>', 'data set folder')
-    .option('--over <key=v1,v2,...>', "values of one key (repeatable; the grid is every combination), e.g. --over 'flow.over=[prior],[prior,self]'", collectSets, [])
+    .option(
+      '--over <key=v1,v2,...>',
+      "values of one key (repeatable; the grid is every combination), e.g. --over 'flow.over=[prior],[prior,self]'",
+      collectSets,
+      [],
+    )
     .option('--set <key=value>', 'fixed override for every run (repeatable)', collectSets, [])
     .option('-o, --out <dir>', 'sweep folder (default runs/sweep-<pipeline>-<data>)')
     .option('--pipeline <name>', 'which pipeline of the file (default: the first)');
@@ -63,11 +68,21 @@ export async function sweepCommand(file: string, flags: SweepFlags): Promise<Swe
   const base = compilePipeline(file, { sets: flags.set, pipeline: flags.pipeline });
   printDiagnostics(base.diagnostics, base.texts);
   if (hasErrors(base.diagnostics) || !base.spec) throw new UserError('the pipeline has errors', { where: file, hint: `dadfc check ${file}` });
-  const axes = flags.over.length > 0 ? parseOver(flags.over) : Object.entries(base.spec.sweep ?? {}).map(([key, values]) => ({ key, values: values.map(valueText) }));
-  if (axes.length === 0) throw new UserError('nothing to sweep over', { where: file, hint: "give --over KEY=V1,V2 or a 'sweep { key: [v1, v2] }' block in the pipeline", exitCode: 2 });
+  const axes =
+    flags.over.length > 0 ? parseOver(flags.over) : Object.entries(base.spec.sweep ?? {}).map(([key, values]) => ({ key, values: values.map(valueText) }));
+  if (axes.length === 0)
+    throw new UserError('nothing to sweep over', {
+      where: file,
+      hint: "give --over KEY=V1,V2 or a 'sweep { key: [v1, v2] }' block in the pipeline",
+      exitCode: 2,
+    });
   const count = axes.reduce((n, a) => n * a.values.length, 1);
   if (count > MAX_SWEEP_RUNS) {
-    throw new UserError(`this sweep has ${count.toLocaleString('en-US')} combinations; a sweep runs at most ${MAX_SWEEP_RUNS}`, { where: file, hint: 'sweep fewer keys or values at a time', exitCode: 2 });
+    throw new UserError(`this sweep has ${count.toLocaleString('en-US')} combinations; a sweep runs at most ${MAX_SWEEP_RUNS}`, {
+      where: file,
+      hint: 'sweep fewer keys or values at a time',
+      exitCode: 2,
+    });
   }
   const combos = combinations(axes);
   const outDir = flags.out ?? join('runs', `sweep-${base.spec.name}-${basename(resolve(flags.data))}`);
@@ -80,13 +95,26 @@ export async function sweepCommand(file: string, flags: SweepFlags): Promise<Swe
       throw new UserError(`combination ${combinationSlug(combo)} does not check`, { where: file, hint: 'fix the values given to --over' });
     }
     const runDir = resolve(outDir, combinationSlug(combo));
-    return { id: jobId(runDir), pipelineFile: resolve(file), pipeline: flags.pipeline, sets, dataDir: resolve(flags.data), runDir, labels: { pipeline: c.spec.name, category: basename(resolve(flags.data)), seed: c.spec.train.seed, combination: combo } };
+    return {
+      id: jobId(runDir),
+      pipelineFile: resolve(file),
+      pipeline: flags.pipeline,
+      sets,
+      dataDir: resolve(flags.data),
+      runDir,
+      labels: { pipeline: c.spec.name, category: basename(resolve(flags.data)), seed: c.spec.train.seed, combination: combo },
+    };
   });
   mkdirSync(outDir, { recursive: true });
   // Two sweeps into one folder would write each other's tables; each run inside locks its own folder.
   const lock = lockRunDir(outDir, 'dadfc sweep');
   try {
-    return await sweepLocked(outDir, axes.map((a) => a.key), jobs, flags);
+    return await sweepLocked(
+      outDir,
+      axes.map((a) => a.key),
+      jobs,
+      flags,
+    );
   } finally {
     lock.release();
   }
@@ -141,7 +169,10 @@ export function writeTables(outDir: string, keys: string[], rows: SweepRow[]): {
     fixed(r.testMsPerImage, 1),
     r.status === 'ok' ? 'ok' : `failed: ${r.error ?? ''}`,
   ]);
-  const markdown = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...cells.map((c) => `| ${c.map((x) => x.replace(/\|/g, '\\|')).join(' | ')} |`)].join('\n') + '\n';
+  const markdown =
+    [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...cells.map((c) => `| ${c.map((x) => x.replace(/\|/g, '\\|')).join(' | ')} |`)].join(
+      '\n',
+    ) + '\n';
   const csvRows = rows.map((r) => [
     ...keys.map((k) => r.combination[k] ?? ''),
     ...METRICS.map((m) => csvNumber(r.metrics[m])),

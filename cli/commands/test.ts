@@ -28,7 +28,12 @@ export function register(program: Command): void {
       .option('--data <dir>', 'data set (default: the one the run was trained on)')
       .option('-o, --out <dir>', 'output folder (default RUN/test)')
       .option('--skip-bad', 'skip unreadable images (listed) instead of stopping')
-      .option('--set <score.key=value>', 'score the run another way without retraining, e.g. --set score.scales=[3] (only score.* keys; repeatable)', collectSets, [])
+      .option(
+        '--set <score.key=value>',
+        'score the run another way without retraining, e.g. --set score.scales=[3] (only score.* keys; repeatable)',
+        collectSets,
+        [],
+      )
       .option('--engine <name>', 'tfjs | onnx (onnxruntime-node on the CPU; exports RUN/model.onnx on first use)', 'tfjs'),
   ).action(async (runPath: string, flags: TestFlags) => {
     const ctx = await startRuntime(flags);
@@ -52,9 +57,17 @@ export async function testCommand(runPath: string, flags: TestFlags, ctx: Runtim
   }
 }
 
-async function testLocked(runPath: string, flags: TestFlags, ctx: RuntimeContext, engineName: ReturnType<typeof parseEngine>, scoreSets: string[], timings: Record<string, number>) {
+async function testLocked(
+  runPath: string,
+  flags: TestFlags,
+  ctx: RuntimeContext,
+  engineName: ReturnType<typeof parseEngine>,
+  scoreSets: string[],
+  timings: Record<string, number>,
+) {
   const opened = await openRun(runPath, { scoreSets, cache: ctx.cache, progress: ctx.progress });
-  const engine = engineName === 'onnx' ? await (await import('../../runtime/onnx-engine/index.ts')).OnnxEngine.open(opened, { progress: ctx.progress }) : undefined;
+  const engine =
+    engineName === 'onnx' ? await (await import('../../runtime/onnx-engine/index.ts')).OnnxEngine.open(opened, { progress: ctx.progress }) : undefined;
   try {
     const result = await testRun(opened, {
       dataDir: flags.data ?? opened.meta.data.root,
@@ -67,7 +80,10 @@ async function testLocked(runPath: string, flags: TestFlags, ctx: RuntimeContext
       score: engine ? (paths, label) => engine.scoreImages(paths, { progress: ctx.progress, label }) : undefined,
     });
     ctx.progress.stop();
-    if (flags.json) process.stdout.write(JSON.stringify({ kind: 'result', metrics: withoutCurves(result.metrics), decision: result.decision ?? null, report: result.reportPath }) + '\n');
+    if (flags.json)
+      process.stdout.write(
+        JSON.stringify({ kind: 'result', metrics: withoutCurves(result.metrics), decision: result.decision ?? null, report: result.reportPath }) + '\n',
+      );
     else {
       process.stdout.write(metricsTable(result.metrics, opened.backbone.label) + '\n');
       if (result.decision) process.stdout.write(decisionLines(result.decision) + '\n');
@@ -82,7 +98,14 @@ async function testLocked(runPath: string, flags: TestFlags, ctx: RuntimeContext
 
 /** `score.scales=[3]`, `score.fuse=max` → `scales-3_fuse-max`: a folder name per scoring. */
 function slug(sets: string[]): string {
-  return sets.map((s) => s.replace(/^score\./, '').replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '')).join('_');
+  return sets
+    .map((s) =>
+      s
+        .replace(/^score\./, '')
+        .replace(/[^A-Za-z0-9]+/g, '-')
+        .replace(/^-|-$/g, ''),
+    )
+    .join('_');
 }
 
 export function withoutCurves(m: EvalResult) {
@@ -96,7 +119,9 @@ const pct = (v: number | null | undefined) => percent(v).padStart(6);
 export function decisionLines(d: ReportDecision): string {
   const line = (level: string, t: ReportDecision['pixel']) => {
     const c = t.confusion;
-    const counts = c ? `TP ${c.tp}  FP ${c.fp}  TN ${c.tn}  FN ${c.fn}  accuracy ${pct((c.tp + c.tn) / (c.tp + c.tn + c.fp + c.fn)).trim()} %` : 'no masks to count';
+    const counts = c
+      ? `TP ${c.tp}  FP ${c.fp}  TN ${c.tn}  FN ${c.fn}  accuracy ${pct((c.tp + c.tn) / (c.tp + c.tn + c.fp + c.fn)).trim()} %`
+      : 'no masks to count';
     return `${level} threshold ${t.threshold.toPrecision(6)} (${t.source}); on the test split: ${counts}`;
   };
   return [line('image', d.image), line('pixel', d.pixel)].join('\n');
@@ -105,6 +130,9 @@ export function decisionLines(d: ReportDecision): string {
 export function metricsTable(m: EvalResult, backboneLabel: string): string {
   const rows = [['overall', m] as const, ...Object.entries(m.per_type).map(([k, v]) => [k, v] as const)];
   const head = `${'defect type'.padEnd(18)} images  img AUROC  px AUROC   AUPRO  F1 img  F1 px`;
-  const lines = rows.map(([name, s]) => `${name.padEnd(18)} ${String(s.n_images).padStart(6)}  ${pct(s.image_auroc)}    ${pct(s.pixel_auroc)}  ${pct(s.aupro)}  ${pct(s.f1_max_image)} ${pct(s.f1_max_pixel)}`);
+  const lines = rows.map(
+    ([name, s]) =>
+      `${name.padEnd(18)} ${String(s.n_images).padStart(6)}  ${pct(s.image_auroc)}    ${pct(s.pixel_auroc)}  ${pct(s.aupro)}  ${pct(s.f1_max_image)} ${pct(s.f1_max_pixel)}`,
+  );
   return [`backbone: ${backboneLabel}`, head, '-'.repeat(head.length), ...lines].join('\n');
 }

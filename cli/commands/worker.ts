@@ -27,7 +27,16 @@ export function register(program: Command): void {
       const jobs = Number(flags.jobs);
       const lockSeconds = Number(flags.lockSeconds);
       if (!Number.isInteger(jobs) || jobs < 1) throw new UserError(`--jobs expects a whole number ≥ 1, got '${flags.jobs}'`, { where: '--jobs', exitCode: 2 });
-      if (!Number.isFinite(lockSeconds) || lockSeconds < 1) throw new UserError(`--lock-seconds expects a number of seconds ≥ 1, got '${flags.lockSeconds}'`, { where: '--lock-seconds', exitCode: 2 });
-      await runWorker({ url: flags.queue, jobs, lockSeconds, backend: flags.backend, cache: flags.cache, cacheDir: flags.cacheDir, log: (m) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${m}\n`) });
+      if (!Number.isFinite(lockSeconds) || lockSeconds < 1)
+        throw new UserError(`--lock-seconds expects a number of seconds ≥ 1, got '${flags.lockSeconds}'`, { where: '--lock-seconds', exitCode: 2 });
+      await runWorker({
+        url: flags.queue,
+        jobs,
+        lockSeconds,
+        backend: flags.backend,
+        cache: flags.cache,
+        cacheDir: flags.cacheDir,
+        log: (m) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${m}\n`),
+      });
     });
 }

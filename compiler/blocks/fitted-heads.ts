@@ -21,9 +21,22 @@ export function fittedHeadNodes(spec: Spec, d: ModelDims, taps: string[], list: 
       // The knn head's FLOPs grow with the bank; counted here per training image in its bank.
       flops: headFlops(hd, spec, 1),
       ...(hd.stateBytes ? { bytes: hd.stateBytes } : { bytesPerTrainingImage: hd.bytesPerImage }),
-      attrs: { ...spec.heads[kind], channels: hd.channels, grid: hd.grid, ...(kind === 'knn' ? { buildBytesPerTrainingImage: hd.buildBytesPerImage, flopsPerTrainingImage: true } : {}) },
+      attrs: {
+        ...spec.heads[kind],
+        channels: hd.channels,
+        grid: hd.grid,
+        ...(kind === 'knn' ? { buildBytesPerTrainingImage: hd.buildBytesPerImage, flopsPerTrainingImage: true } : {}),
+      },
     });
-    maps[kind] = list.add({ id: `up.${kind}`, op: 'upsample', inputs: [head], shape: [S, S, 1], params: 0, flops: 4 * S * S, attrs: { method: spec.score.upsample } });
+    maps[kind] = list.add({
+      id: `up.${kind}`,
+      op: 'upsample',
+      inputs: [head],
+      shape: [S, S, 1],
+      params: 0,
+      flops: 4 * S * S,
+      attrs: { method: spec.score.upsample },
+    });
   }
   return maps;
 }

@@ -110,9 +110,14 @@ export function flowNodes(spec: Spec, d: ModelDims, s: ScaleDims, streams: strin
       shape,
       ...owning(decls),
       flops: stepFlops(f, s.index, k, s.size, C),
-      attrs: { kernel: f.alternate && k % 2 === 1 ? 1 : 3, split: splitSizes(C), clamp: f.clamp, permute: f.permute, ...(f.position ? { position: f.position } : {}) },
+      attrs: {
+        kernel: f.alternate && k % 2 === 1 ? 1 : 3,
+        split: splitSizes(C),
+        clamp: f.clamp,
+        permute: f.permute,
+        ...(f.position ? { position: f.position } : {}),
+      },
     });
   }
   return x;
 }
-

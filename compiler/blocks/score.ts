@@ -46,7 +46,15 @@ export function scoreNodes(spec: Spec, d: ModelDims, scored: string[], list: Nod
   let fused =
     scored.length === 1
       ? scored[0]
-      : list.add({ id: 'combine', op: 'combine_heads', inputs: scored, shape: [S, S, 1], params: 0, flops: 3 * scored.length * S * S, attrs: { method: score.combine, calibrated: 'validation' } });
+      : list.add({
+          id: 'combine',
+          op: 'combine_heads',
+          inputs: scored,
+          shape: [S, S, 1],
+          params: 0,
+          flops: 3 * scored.length * S * S,
+          attrs: { method: score.combine, calibrated: 'validation' },
+        });
   if (score.smooth > 0) {
     const taps = gaussianTaps(score.smooth).length;
     fused = list.add({ id: 'smooth', op: 'smooth', inputs: [fused], shape: [S, S, 1], params: 0, flops: 2 * 2 * taps * S * S, attrs: { sigma: score.smooth } });

@@ -45,7 +45,15 @@ export function transformerNodes(spec: Spec, d: ModelDims, embeds: string[], lis
   const W = d.width;
   const L = d.memoryTokens;
   const tokens = list.add({ id: 'tokens', op: 'concat_tokens', inputs: embeds, shape: [T, W], params: 0, flops: 0 });
-  const pos = list.add({ id: 'pos', op: 'position_embed', inputs: [tokens], shape: [T, W], params: 0, flops: T * W, attrs: { kind: 'sincos-2d', fixed: true } });
+  const pos = list.add({
+    id: 'pos',
+    op: 'position_embed',
+    inputs: [tokens],
+    shape: [T, W],
+    params: 0,
+    flops: T * W,
+    attrs: { kind: 'sincos-2d', fixed: true },
+  });
   const memory = list.add({
     id: 'memory',
     op: 'memory_tokens',

@@ -11,7 +11,11 @@ export const unknownTap: Rule = {
     taps.forEach((tap, i) => {
       if (tapNames.includes(tap)) return;
       const hint = didYouMean(tap, tapNames);
-      report(`${spec.backbone.arch} has no tap '${tap}'${hint ? `; ${hint}` : ''}`, at(['backbone', 'taps', String(i)]), `taps of ${spec.backbone.arch}: ${tapNames.join(', ')}`);
+      report(
+        `${spec.backbone.arch} has no tap '${tap}'${hint ? `; ${hint}` : ''}`,
+        at(['backbone', 'taps', String(i)]),
+        `taps of ${spec.backbone.arch}: ${tapNames.join(', ')}`,
+      );
     });
   },
 };
@@ -41,7 +45,10 @@ export const tapOrder: Rule = {
     const order = taps.map((t) => tapNames.indexOf(t));
     const unsorted = order.findIndex((o, i) => i > 0 && o <= order[i - 1]);
     if (unsorted > 0) {
-      report(`taps are usually listed shallow to deep once each; '${taps[unsorted]}' comes after '${taps[unsorted - 1]}'`, at(['backbone', 'taps', String(unsorted)]));
+      report(
+        `taps are usually listed shallow to deep once each; '${taps[unsorted]}' comes after '${taps[unsorted - 1]}'`,
+        at(['backbone', 'taps', String(unsorted)]),
+      );
     }
   },
 };

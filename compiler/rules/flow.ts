@@ -11,7 +11,10 @@ export const couplingSplit: Rule = {
     if (!tapsKnown) return;
     for (const s of dims.scales) {
       if (s.flowChannels >= 2) continue;
-      report(`the flow of scale ${s.index + 1} sees ${s.flowChannels} channel (${s.channels} × ${dims.streams.length} streams); a coupling step needs at least 2 to split`, at(['flow', 'over']));
+      report(
+        `the flow of scale ${s.index + 1} sees ${s.flowChannels} channel (${s.channels} × ${dims.streams.length} streams); a coupling step needs at least 2 to split`,
+        at(['flow', 'over']),
+      );
     }
   },
 };
@@ -39,6 +42,10 @@ export const flowPosition: Rule = {
   check({ spec, at }, report) {
     if (spec.flow.position % 4 === 0) return;
     const up = Math.ceil(spec.flow.position / 4) * 4;
-    report(`flow.position is ${spec.flow.position}, but the 2-D sine-cosine code needs a multiple of 4 channels (sin and cos of rows and of columns)`, at(['flow', 'position']), `use ${up}`);
+    report(
+      `flow.position is ${spec.flow.position}, but the 2-D sine-cosine code needs a multiple of 4 channels (sin and cos of rows and of columns)`,
+      at(['flow', 'position']),
+      `use ${up}`,
+    );
   },
 };

@@ -10,7 +10,11 @@ export const headUndeclared: Rule = {
   check({ spec, at }, report) {
     spec.score.heads?.forEach((head, i) => {
       if (!(HEAD_KINDS as readonly string[]).includes(head) || declaredHeads(spec).some((k) => k === head)) return;
-      report(`score.heads names '${head}', but the pipeline declares no ${head} head`, at(['score', 'heads', String(i)]), `add 'head ${head} { }' (YAML: heads: { ${head}: {} })`);
+      report(
+        `score.heads names '${head}', but the pipeline declares no ${head} head`,
+        at(['score', 'heads', String(i)]),
+        `add 'head ${head} { }' (YAML: heads: { ${head}: {} })`,
+      );
     });
   },
 };
@@ -39,7 +43,11 @@ export const headScale: Rule = {
     for (const kind of declaredHeads(spec)) {
       spec.heads[kind]?.scales?.forEach((s, i) => {
         if (s <= dims.scales.length) return;
-        report(`heads.${kind}.scales names scale ${s}, but there are ${dims.scales.length} scales`, at(['heads', kind, 'scales', String(i)]), `scales are numbered 1 to ${dims.scales.length}, one per backbone tap`);
+        report(
+          `heads.${kind}.scales names scale ${s}, but there are ${dims.scales.length} scales`,
+          at(['heads', kind, 'scales', String(i)]),
+          `scales are numbered 1 to ${dims.scales.length}, one per backbone tap`,
+        );
       });
     }
   },
@@ -67,7 +75,11 @@ export const knnAggregate: Rule = {
   check({ spec, at }, report) {
     const knn = spec.heads.knn;
     if (!knn || knn.aggregate % 2 !== 0) return;
-    report(`heads.knn.aggregate is ${knn.aggregate}; the neighbourhood must have a centre, so its side must be odd`, at(['heads', 'knn', 'aggregate']), `use ${knn.aggregate - 1} or ${knn.aggregate + 1}`);
+    report(
+      `heads.knn.aggregate is ${knn.aggregate}; the neighbourhood must have a centre, so its side must be odd`,
+      at(['heads', 'knn', 'aggregate']),
+      `use ${knn.aggregate - 1} or ${knn.aggregate + 1}`,
+    );
   },
 };
 
@@ -80,6 +92,10 @@ export const gaussianChannels: Rule = {
     if (!gaussian || gaussian.channels <= 0 || (gaussian.scales ?? []).some((s) => s > dims.scales.length)) return;
     const available = headDims(spec, dims, 'gaussian').inputChannels;
     if (gaussian.channels <= available) return;
-    report(`heads.gaussian.channels is ${gaussian.channels}, but its scales have ${available} channels`, at(['heads', 'gaussian', 'channels']), `use at most ${available}, or 0 for all`);
+    report(
+      `heads.gaussian.channels is ${gaussian.channels}, but its scales have ${available} channels`,
+      at(['heads', 'gaussian', 'channels']),
+      `use at most ${available}, or 0 for all`,
+    );
   },
 };

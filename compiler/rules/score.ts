@@ -7,7 +7,12 @@ export const scoreScale: Rule = {
   title: 'score.scales names a scale that does not exist',
   check({ spec, taps, at }, report) {
     spec.score.scales?.forEach((s, i) => {
-      if (s > taps.length) report(`score.scales names scale ${s}, but there are ${taps.length} scales`, at(['score', 'scales', String(i)]), `scales are numbered 1 to ${taps.length}`);
+      if (s > taps.length)
+        report(
+          `score.scales names scale ${s}, but there are ${taps.length} scales`,
+          at(['score', 'scales', String(i)]),
+          `scales are numbered 1 to ${taps.length}`,
+        );
     });
   },
 };
@@ -18,7 +23,11 @@ export const calibrateFuse: Rule = {
   title: 'calibrated maps fused by product',
   check({ spec, at }, report) {
     if (spec.score.calibrate !== 'validation' || spec.score.fuse !== 'product') return;
-    report('calibrated maps are standardised scores, not likelihoods: they cannot be fused by product', at(['score', 'fuse']), 'use fuse: mean, sum or max with calibrate: validation');
+    report(
+      'calibrated maps are standardised scores, not likelihoods: they cannot be fused by product',
+      at(['score', 'fuse']),
+      'use fuse: mean, sum or max with calibrate: validation',
+    );
   },
 };
 
@@ -28,6 +37,10 @@ export const calibrateSplit: Rule = {
   title: 'calibration without a validation split',
   check({ spec, at }, report) {
     if (spec.score.calibrate !== 'validation' || spec.train.validation !== 0) return;
-    report('score.calibrate: validation needs a validation split, but train.validation is 0', at(['score', 'calibrate']), 'set train.validation to a fraction such as 0.1, or calibrate: none');
+    report(
+      'score.calibrate: validation needs a validation split, but train.validation is 0',
+      at(['score', 'calibrate']),
+      'set train.validation to a fraction such as 0.1, or calibrate: none',
+    );
   },
 };

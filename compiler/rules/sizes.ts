@@ -52,7 +52,9 @@ export const tokenGrid: Rule = {
       report(
         `scale ${s.index + 1} ('${s.tap}', ${s.size}×${s.size}, patch ${s.patch}) gives ${s.grid}×${s.grid} tokens but scale 1 gives ${first.grid}×${first.grid}; every scale must reach the same token grid`,
         at(['embed', 'patch', String(s.index)]),
-        fitting.every(Number.isInteger) ? `for ${first.grid}×${first.grid} tokens use patch: [${fitting.join(', ')}]` : 'choose patches so that feature size / patch is equal at every scale',
+        fitting.every(Number.isInteger)
+          ? `for ${first.grid}×${first.grid} tokens use patch: [${fitting.join(', ')}]`
+          : 'choose patches so that feature size / patch is equal at every scale',
       );
     }
   },

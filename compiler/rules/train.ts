@@ -14,7 +14,11 @@ export const stageLoss: Rule = {
       // The schema admits any name (see stageSpec); this rule narrows it to the stage's losses.
       if (stage?.loss === undefined || allowed.includes(stage.loss)) continue;
       const hint = didYouMean(stage.loss, allowed);
-      report(`stage ${name} has no loss '${stage.loss}'${hint ? `; ${hint}` : ''}`, at(['train', 'stages', name, 'loss']), `losses of stage ${name}: ${allowed.join(', ')}`);
+      report(
+        `stage ${name} has no loss '${stage.loss}'${hint ? `; ${hint}` : ''}`,
+        at(['train', 'stages', name, 'loss']),
+        `losses of stage ${name}: ${allowed.join(', ')}`,
+      );
     }
   },
 };

@@ -6,11 +6,18 @@ import { openWeightFile, type WeightFile } from '../../formats/index.ts';
 import { describeProblems, fitWeights, type WeightFit } from './match.ts';
 import { canonicalTap } from './layouts.ts';
 
-export { fitWeights,  type WeightFit,  } from './match.ts';
-export { inspectWeights,   } from './inspect.ts';
+export { fitWeights, type WeightFit } from './match.ts';
+export { inspectWeights } from './inspect.ts';
 export {
-  archLayout, canonicalTap, tensorsForTaps,  deepestUnit, mobilenetV2Blocks, resnetShape, vggLayers,
-  MOBILENET_V1_STRIDE2,    type WeightNaming,
+  archLayout,
+  canonicalTap,
+  tensorsForTaps,
+  deepestUnit,
+  mobilenetV2Blocks,
+  resnetShape,
+  vggLayers,
+  MOBILENET_V1_STRIDE2,
+  type WeightNaming,
 } from './layouts.ts';
 
 /**
@@ -18,9 +25,7 @@ export {
  * every tensor (name, shape, bytes) the requested taps need. Throws a UserError otherwise;
  * returns the fit (with the file) when it builds.
  */
-export function checkWeightsForTaps(
-  path: string, arch: BackboneArch, alpha: number, taps: string[], where?: string,
-): WeightFit & { file: WeightFile } {
+export function checkWeightsForTaps(path: string, arch: BackboneArch, alpha: number, taps: string[], where?: string): WeightFit & { file: WeightFile } {
   const file = openWeightFile(path);
   const canonical = taps.map((t) => {
     const c = canonicalTap(arch, alpha, t);

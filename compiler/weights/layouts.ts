@@ -75,7 +75,13 @@ function mobilenetV1Layout(alpha: number): LayoutUnit[] {
 
 /** Keras MobileNetV2 inverted residual settings: expansion t, channels c, repeats n, first stride s. */
 const MOBILENET_V2_SETTINGS: Array<[number, number, number, number]> = [
-  [1, 16, 1, 1], [6, 24, 2, 2], [6, 32, 3, 2], [6, 64, 4, 2], [6, 96, 3, 1], [6, 160, 3, 2], [6, 320, 1, 1],
+  [1, 16, 1, 1],
+  [6, 24, 2, 2],
+  [6, 32, 3, 2],
+  [6, 64, 4, 2],
+  [6, 96, 3, 1],
+  [6, 160, 3, 2],
+  [6, 320, 1, 1],
 ];
 
 export interface MobilenetV2Block {
@@ -135,11 +141,16 @@ export interface ResnetShape {
 
 export function resnetShape(arch: BackboneArch): ResnetShape {
   switch (arch) {
-    case 'resnet18': return { bottleneck: false, blocks: [2, 2, 2, 2], widthFactor: 1 };
-    case 'resnet34': return { bottleneck: false, blocks: [3, 4, 6, 3], widthFactor: 1 };
-    case 'resnet50': return { bottleneck: true, blocks: [3, 4, 6, 3], widthFactor: 1 };
-    case 'wide_resnet50_2': return { bottleneck: true, blocks: [3, 4, 6, 3], widthFactor: 2 };
-    default: throw new Error(`${arch} is not a ResNet`);
+    case 'resnet18':
+      return { bottleneck: false, blocks: [2, 2, 2, 2], widthFactor: 1 };
+    case 'resnet34':
+      return { bottleneck: false, blocks: [3, 4, 6, 3], widthFactor: 1 };
+    case 'resnet50':
+      return { bottleneck: true, blocks: [3, 4, 6, 3], widthFactor: 1 };
+    case 'wide_resnet50_2':
+      return { bottleneck: true, blocks: [3, 4, 6, 3], widthFactor: 2 };
+    default:
+      throw new Error(`${arch} is not a ResNet`);
   }
 }
 

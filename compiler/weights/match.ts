@@ -65,7 +65,11 @@ export function fitWeights(file: WeightFile, arch: BackboneArch, alpha = 1, taps
   }
   const wanted = taps ?? layout.units.map((u) => u.tap);
   let deepest = -1;
-  for (const tap of wanted) deepest = Math.max(deepest, layout.units.findIndex((u) => u.tap === tap));
+  for (const tap of wanted)
+    deepest = Math.max(
+      deepest,
+      layout.units.findIndex((u) => u.tap === tap),
+    );
   const problems = layout.units
     .slice(0, deepest + 1)
     .flatMap((u) => u.tensors)
@@ -82,7 +86,8 @@ export function describeProblems(fit: WeightFit, max = 5): string {
   const lines = fit.problems.slice(0, max).map((p) => {
     const want = `${p.expected.name} [${p.expected.shape.join(', ')}] (layer ${p.expected.layer})`;
     if (p.kind === 'missing') return `missing ${want}`;
-    if (p.kind === 'shape') return `${p.actual!.name}: shape [${p.actual!.shape.join(', ')}], expected [${p.expected.shape.join(', ')}] (layer ${p.expected.layer})`;
+    if (p.kind === 'shape')
+      return `${p.actual!.name}: shape [${p.actual!.shape.join(', ')}], expected [${p.expected.shape.join(', ')}] (layer ${p.expected.layer})`;
     return `${p.actual!.location} holds ${want}`;
   });
   if (fit.problems.length > max) lines.push(`… and ${fit.problems.length - max} more`);

@@ -9,12 +9,14 @@ const EPS = 1e-3;
 
 export function buildMobilenetV2(params: Params, alpha: number, upTo: number, taps: Set<string>): Forward {
   const stem = params.convBn('Conv1/kernel', 'bn_Conv1', EPS);
-  const blocks = mobilenetV2Blocks(alpha).blocks.slice(0, upTo + 1).map((b) => ({
-    ...b,
-    expand: b.id > 0 ? params.convBn(`${b.prefix}_expand/kernel`, `${b.prefix}_expand_BN`, EPS) : undefined,
-    dw: params.convBn(`${b.prefix}_depthwise/depthwise_kernel`, `${b.prefix}_depthwise_BN`, EPS, true),
-    project: params.convBn(`${b.prefix}_project/kernel`, `${b.prefix}_project_BN`, EPS),
-  }));
+  const blocks = mobilenetV2Blocks(alpha)
+    .blocks.slice(0, upTo + 1)
+    .map((b) => ({
+      ...b,
+      expand: b.id > 0 ? params.convBn(`${b.prefix}_expand/kernel`, `${b.prefix}_expand_BN`, EPS) : undefined,
+      dw: params.convBn(`${b.prefix}_depthwise/depthwise_kernel`, `${b.prefix}_depthwise_BN`, EPS, true),
+      project: params.convBn(`${b.prefix}_project/kernel`, `${b.prefix}_project_BN`, EPS),
+    }));
   return (x: tf.Tensor4D) => {
     const out: Record<string, tf.Tensor4D> = {};
     let h = conv(x, stem, 2, 'same', 'relu6');

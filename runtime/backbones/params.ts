@@ -42,8 +42,7 @@ export class Params {
     const out = new Float32Array(t.data.length);
     for (let oo = 0; oo < o; oo++)
       for (let ii = 0; ii < i; ii++)
-        for (let hh = 0; hh < h; hh++)
-          for (let ww = 0; ww < w; ww++) out[((hh * w + ww) * i + ii) * o + oo] = t.data[((oo * i + ii) * h + hh) * w + ww];
+        for (let hh = 0; hh < h; hh++) for (let ww = 0; ww < w; ww++) out[((hh * w + ww) * i + ii) * o + oo] = t.data[((oo * i + ii) * h + hh) * w + ww];
     return { data: out, shape: [h, w, i, o] };
   }
 

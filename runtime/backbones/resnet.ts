@@ -22,8 +22,15 @@ export function buildResnet(params: Params, arch: BackboneArch, upTo: number, ta
       const stride = li > 0 && b === 0 ? 2 : 1;
       const cb = (n: number) => params.convBn(`${p}.conv${n}.weight`, `${p}.bn${n}`, EPS);
       const convs = bottleneck
-        ? [{ c: cb(1), stride: 1, pad: 0 }, { c: cb(2), stride, pad: 1 }, { c: cb(3), stride: 1, pad: 0 }]
-        : [{ c: cb(1), stride, pad: 1 }, { c: cb(2), stride: 1, pad: 1 }];
+        ? [
+            { c: cb(1), stride: 1, pad: 0 },
+            { c: cb(2), stride, pad: 1 },
+            { c: cb(3), stride: 1, pad: 0 },
+          ]
+        : [
+            { c: cb(1), stride, pad: 1 },
+            { c: cb(2), stride: 1, pad: 1 },
+          ];
       const hasDownsample = b === 0 && (stride !== 1 || bottleneck);
       const downsample = hasDownsample ? { c: params.convBn(`${p}.downsample.0.weight`, `${p}.downsample.1`, EPS), stride } : undefined;
       return { convs, downsample };
@@ -33,7 +40,17 @@ export function buildResnet(params: Params, arch: BackboneArch, upTo: number, ta
     const out: Record<string, tf.Tensor4D> = {};
     let h = conv(x, stem, 2, 3, 'relu');
     // After ReLU every value is ≥ 0, so zero padding gives PyTorch's max pool (which pads with −∞).
-    h = tf.maxPool(tf.pad(h, [[0, 0], [1, 1], [1, 1], [0, 0]]), 3, 2, 'valid');
+    h = tf.maxPool(
+      tf.pad(h, [
+        [0, 0],
+        [1, 1],
+        [1, 1],
+        [0, 0],
+      ]),
+      3,
+      2,
+      'valid',
+    );
     layers.forEach((layer, li) => {
       for (const block of layer) {
         const identity = block.downsample ? conv(h, block.downsample.c, block.downsample.stride, 0, 'linear') : h;

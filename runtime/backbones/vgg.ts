@@ -6,10 +6,12 @@ import type { BackboneArch } from '../../compiler/backbones.ts';
 import { conv, type Forward, type Params } from './params.ts';
 
 export function buildVgg(params: Params, arch: BackboneArch, upTo: number, taps: Set<string>): Forward {
-  const layers = vggLayers(arch).slice(0, upTo + 1).map((l) => ({
-    ...l,
-    c: l.kind === 'conv' ? params.convBias(`features.${l.index}.weight`, `features.${l.index}.bias`) : undefined,
-  }));
+  const layers = vggLayers(arch)
+    .slice(0, upTo + 1)
+    .map((l) => ({
+      ...l,
+      c: l.kind === 'conv' ? params.convBias(`features.${l.index}.weight`, `features.${l.index}.bias`) : undefined,
+    }));
   return (x: tf.Tensor4D) => {
     const out: Record<string, tf.Tensor4D> = {};
     let h = x;

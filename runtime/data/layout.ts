@@ -241,6 +241,8 @@ export function findDataset(dir: string): FoundDataset {
     if (isDir(join(root, good))) return goodOnly(root, join(root, good));
   }
   if (hasImages(root)) return goodOnly(root, root);
-  const seen = readdirSync(root).filter((n) => !n.startsWith('.')).slice(0, 8);
+  const seen = readdirSync(root)
+    .filter((n) => !n.startsWith('.'))
+    .slice(0, 8);
   throw new UserError(`folder matches no known data set layout (it holds: ${seen.join(', ') || 'nothing'})`, { where: root, hint: LAYOUT_HINT });
 }

@@ -19,7 +19,10 @@ export async function readMap(path: string): Promise<Plane> {
   }
   const plane = ext === '.npy' ? decodeNpyPlane(bytes, path) : await parseTiff(bytes, path);
   if (plane.width === 0 || plane.height === 0) {
-    throw new UserError(`the map is empty (${plane.width}×${plane.height}): it has no values`, { where: path, hint: 'A map has one float value per pixel of its image; write it again.' });
+    throw new UserError(`the map is empty (${plane.width}×${plane.height}): it has no values`, {
+      where: path,
+      hint: 'A map has one float value per pixel of its image; write it again.',
+    });
   }
   return plane;
 }

@@ -27,6 +27,10 @@ export function splitValidation(train: Sample[], fraction: number, seed = 0): { 
 }
 
 /** The dataset's own validation folder when it has one, else a split carved from train/good. */
-export function trainValidationSplit(dataset: Pick<Dataset, 'train' | 'validation'>, fraction: number, seed: number): { train: Sample[]; validation: Sample[] } {
+export function trainValidationSplit(
+  dataset: Pick<Dataset, 'train' | 'validation'>,
+  fraction: number,
+  seed: number,
+): { train: Sample[]; validation: Sample[] } {
   return dataset.validation.length > 0 ? { train: dataset.train, validation: dataset.validation } : splitValidation(dataset.train, fraction, seed);
 }

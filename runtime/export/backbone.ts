@@ -29,8 +29,7 @@ function hwioToOihw(data: Float32Array, [h, w, i, o]: number[]): Float32Array {
   const out = new Float32Array(data.length);
   for (let hh = 0; hh < h; hh++)
     for (let ww = 0; ww < w; ww++)
-      for (let ii = 0; ii < i; ii++)
-        for (let oo = 0; oo < o; oo++) out[((oo * i + ii) * h + hh) * w + ww] = data[((hh * w + ww) * i + ii) * o + oo];
+      for (let ii = 0; ii < i; ii++) for (let oo = 0; oo < o; oo++) out[((oo * i + ii) * h + hh) * w + ww] = data[((hh * w + ww) * i + ii) * o + oo];
   return out;
 }
 
@@ -82,7 +81,15 @@ class BackboneEmitter {
     let h = this.conv(x, p.convBn('Conv1/kernel', 'bn_Conv1', 1e-3), 'Conv1', 2, 'same', 'relu6');
     for (const b of mobilenetV2Blocks(alpha).blocks.slice(0, upTo + 1)) {
       let y = b.id > 0 ? this.conv(h, p.convBn(`${b.prefix}_expand/kernel`, `${b.prefix}_expand_BN`, 1e-3), `${b.prefix}_expand`, 1, 'same', 'relu6') : h;
-      y = this.conv(y, p.convBn(`${b.prefix}_depthwise/depthwise_kernel`, `${b.prefix}_depthwise_BN`, 1e-3, true), `${b.prefix}_depthwise`, b.stride, 'same', 'relu6', true);
+      y = this.conv(
+        y,
+        p.convBn(`${b.prefix}_depthwise/depthwise_kernel`, `${b.prefix}_depthwise_BN`, 1e-3, true),
+        `${b.prefix}_depthwise`,
+        b.stride,
+        'same',
+        'relu6',
+        true,
+      );
       y = this.conv(y, p.convBn(`${b.prefix}_project/kernel`, `${b.prefix}_project_BN`, 1e-3), `${b.prefix}_project`, 1, 'same', 'linear');
       h = b.residual ? this.g.add(h, y, `${b.prefix}_add`) : y;
       if (taps.has(`block_${b.id}`)) out[`block_${b.id}`] = h;
@@ -104,8 +111,15 @@ class BackboneEmitter {
         const stride = li > 0 && bi === 0 ? 2 : 1;
         const cb = (n: number) => p.convBn(`${prefix}.conv${n}.weight`, `${prefix}.bn${n}`, 1e-5);
         const convs = bottleneck
-          ? [{ c: cb(1), stride: 1, pad: 0 }, { c: cb(2), stride, pad: 1 }, { c: cb(3), stride: 1, pad: 0 }]
-          : [{ c: cb(1), stride, pad: 1 }, { c: cb(2), stride: 1, pad: 1 }];
+          ? [
+              { c: cb(1), stride: 1, pad: 0 },
+              { c: cb(2), stride, pad: 1 },
+              { c: cb(3), stride: 1, pad: 0 },
+            ]
+          : [
+              { c: cb(1), stride, pad: 1 },
+              { c: cb(2), stride: 1, pad: 1 },
+            ];
         const identity =
           bi === 0 && (stride !== 1 || bottleneck)
             ? this.conv(h, p.convBn(`${prefix}.downsample.0.weight`, `${prefix}.downsample.1`, 1e-5), `${prefix}.downsample`, stride, 0, 'linear')
@@ -169,7 +183,9 @@ export function emitBackbone(g: GraphBuilder, x: string, source: BackboneSource)
       case 'wide_resnet50_2':
         return emitter.resnet(x, arch, upTo, taps);
       default:
-        throw new UserError(`backbone ${String(arch)}: the ONNX exporter has no emitter for this architecture`, { hint: 'export supports the MobileNets, ResNets and VGGs' });
+        throw new UserError(`backbone ${String(arch)}: the ONNX exporter has no emitter for this architecture`, {
+          hint: 'export supports the MobileNets, ResNets and VGGs',
+        });
     }
   } finally {
     g.scope = scope;

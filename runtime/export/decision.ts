@@ -10,10 +10,34 @@ export function emitDecision(g: GraphBuilder, maps: string, scores: string, deci
   g.scope = 'decision/';
   const normalised = (x: string, threshold: number, spread: number, label: string) =>
     g.node('Sigmoid', [g.div(g.sub(x, g.float(threshold), `${label}.centre`), g.float(spread), `${label}.scale`)], {}, label);
-  g.output('normalised_scores', normalised(scores, decision.image, decision.imageSpread, 'normalised_scores'), FLOAT, [b], 'σ((score − image threshold) / spread): 0.5 at the threshold');
-  g.output('labels', g.node('GreaterOrEqual', [scores, g.float(decision.image)], {}, 'labels'), DataType.BOOL, [b], 'true = defective (score ≥ image threshold)');
-  g.output('normalised_maps', normalised(maps, decision.pixel, decision.pixelSpread, 'normalised_maps'), FLOAT, [b, size, size], 'σ((map − pixel threshold) / spread): 0.5 at the threshold');
-  g.output('masks', g.node('GreaterOrEqual', [maps, g.float(decision.pixel)], {}, 'masks'), DataType.BOOL, [b, size, size], 'true = defective pixel (map ≥ pixel threshold)');
+  g.output(
+    'normalised_scores',
+    normalised(scores, decision.image, decision.imageSpread, 'normalised_scores'),
+    FLOAT,
+    [b],
+    'σ((score − image threshold) / spread): 0.5 at the threshold',
+  );
+  g.output(
+    'labels',
+    g.node('GreaterOrEqual', [scores, g.float(decision.image)], {}, 'labels'),
+    DataType.BOOL,
+    [b],
+    'true = defective (score ≥ image threshold)',
+  );
+  g.output(
+    'normalised_maps',
+    normalised(maps, decision.pixel, decision.pixelSpread, 'normalised_maps'),
+    FLOAT,
+    [b, size, size],
+    'σ((map − pixel threshold) / spread): 0.5 at the threshold',
+  );
+  g.output(
+    'masks',
+    g.node('GreaterOrEqual', [maps, g.float(decision.pixel)], {}, 'masks'),
+    DataType.BOOL,
+    [b, size, size],
+    'true = defective pixel (map ≥ pixel threshold)',
+  );
 }
 
 /** The thresholds as metadata_props, so a consumer of the file alone knows them. */

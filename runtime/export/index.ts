@@ -70,7 +70,9 @@ export function buildOnnxModel(input: OnnxGraphInput): OnnxModelSummary {
     throw new UserError(`batch must be a positive integer or "dynamic", got ${batch}`);
   }
   if (input.backbone.arch !== spec.backbone.arch || input.backbone.alpha !== spec.backbone.alpha) {
-    throw new Error(`internal: backbone ${input.backbone.arch} α${input.backbone.alpha} does not match the spec's ${spec.backbone.arch} α${spec.backbone.alpha}`);
+    throw new Error(
+      `internal: backbone ${input.backbone.arch} α${input.backbone.alpha} does not match the spec's ${spec.backbone.arch} α${spec.backbone.alpha}`,
+    );
   }
   const b = batch === 'dynamic' ? 'batch' : batch;
   const S = dims.inputSize;
@@ -89,9 +91,12 @@ export function buildOnnxModel(input: OnnxGraphInput): OnnxModelSummary {
   g.output('scores', scores, FLOAT, [b], `image scores (${spec.score.image} of the map)`);
   if (input.decision) emitDecision(g, maps, scores, input.decision, b, S);
   if (g.weightBytes > PROTOBUF_LIMIT - 64 * 1024 * 1024) {
-    throw new UserError(`cannot export node graph/initializers: ${(g.weightBytes / 2 ** 30).toFixed(2)} GiB of weights exceed protobuf's 2 GiB limit for one .onnx file`, {
-      hint: 'use a smaller pipeline (embed.dim, transformer.depth), or score with --engine tfjs',
-    });
+    throw new UserError(
+      `cannot export node graph/initializers: ${(g.weightBytes / 2 ** 30).toFixed(2)} GiB of weights exceed protobuf's 2 GiB limit for one .onnx file`,
+      {
+        hint: 'use a smaller pipeline (embed.dim, transformer.depth), or score with --engine tfjs',
+      },
+    );
   }
   const model: ModelMsg = {
     irVersion: ONNX_IR_VERSION,
@@ -158,7 +163,15 @@ export function exportOpenedRun(opened: OpenedRun, file: string, options: { batc
   writeFileSync(tmp, built.bytes);
   renameSync(tmp, file);
   const { bytes, ...rest } = built;
-  return { ...rest, file, fileBytes: bytes.byteLength, batch: options.batch ?? 'dynamic', inputSize: dims.inputSize, checkpointSha256, decision: opened.decision };
+  return {
+    ...rest,
+    file,
+    fileBytes: bytes.byteLength,
+    batch: options.batch ?? 'dynamic',
+    inputSize: dims.inputSize,
+    checkpointSha256,
+    decision: opened.decision,
+  };
 }
 
 /** Opens a run (a checkpoint is required) and exports it. */

@@ -82,7 +82,12 @@ class ModelEmitter {
       for (let a = 0; a < p; a++)
         for (let b = 0; b < p; b++)
           for (let ci = 0; ci < c; ci++) for (let ei = 0; ei < e; ei++) oihw[((ei * c + ci) * p + a) * p + b] = w.data[((a * p + b) * c + ci) * e + ei];
-      const conv = g.node('Conv', [taps[i], this.init(`embed.${i}.w`, { data: oihw, dims: [e, c, p, p] }), this.init(`embed.${i}.b`)], { kernel_shape: [p, p], strides: [p, p] }, `embed.${i}`);
+      const conv = g.node(
+        'Conv',
+        [taps[i], this.init(`embed.${i}.w`, { data: oihw, dims: [e, c, p, p] }), this.init(`embed.${i}.b`)],
+        { kernel_shape: [p, p], strides: [p, p] },
+        `embed.${i}`,
+      );
       return g.transpose(g.reshape(conv, [-1, embedDim, tokens], `embed.${i}.flat`), [0, 2, 1], `embed.${i}.tokens`);
     });
     const pos = g.weight('pos_embed', sincos2d(width, grid), [tokens, width]);
@@ -196,7 +201,12 @@ class ModelEmitter {
           const oihw = new Float32Array(w.data.length);
           for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) for (let ci = 0; ci < c; ci++) oihw[(ci * k + a) * k + b] = w.data[(a * k + b) * c + ci];
           const r = (k - 1) / 2;
-          h = g.node('Conv', [h, g.weight(`${node}.w`, oihw, [c, 1, k, k]), this.init(`${node}.b`)], { kernel_shape: [k, k], group: c, pads: [r, r, r, r] }, node);
+          h = g.node(
+            'Conv',
+            [h, g.weight(`${node}.w`, oihw, [c, 1, k, k]), this.init(`${node}.b`)],
+            { kernel_shape: [k, k], group: c, pads: [r, r, r, r] },
+            node,
+          );
         }
       } else {
         const w = this.w(`${node}.w`); // [k, k, Cin, Cout]
@@ -204,7 +214,8 @@ class ModelEmitter {
         const oihw = new Float32Array(w.data.length);
         for (let a = 0; a < k; a++)
           for (let b = 0; b < k; b++)
-            for (let ci = 0; ci < cin; ci++) for (let co = 0; co < cout; co++) oihw[((co * cin + ci) * k + a) * k + b] = w.data[((a * k + b) * cin + ci) * cout + co];
+            for (let ci = 0; ci < cin; ci++)
+              for (let co = 0; co < cout; co++) oihw[((co * cin + ci) * k + a) * k + b] = w.data[((a * k + b) * cin + ci) * cout + co];
         const r = (k - 1) / 2;
         h = g.node('Conv', [h, g.weight(`${node}.w`, oihw, [cout, cin, k, k]), this.init(`${node}.b`)], { kernel_shape: [k, k], pads: [r, r, r, r] }, node);
       }
@@ -253,7 +264,8 @@ class ModelEmitter {
       // Global affine: g = 0.2·softplus(0.5·γ), each step in float32 as the runtime does.
       const gamma = this.w(`${name}.gamma`).data;
       const scaleG = new Float32Array(gamma.length);
-      for (let c = 0; c < gamma.length; c++) scaleG[c] = Math.fround(softplusF32(Math.fround(gamma[c] * GLOBAL_SCALE_BETA)) * Math.fround(0.1 / GLOBAL_SCALE_BETA));
+      for (let c = 0; c < gamma.length; c++)
+        scaleG[c] = Math.fround(softplusF32(Math.fround(gamma[c] * GLOBAL_SCALE_BETA)) * Math.fround(0.1 / GLOBAL_SCALE_BETA));
       x = g.add(
         g.mul(g.concat([x1, y2], 1, `${name}.join`), this.perChannel(`${name}.global_scale`, scaleG), `${name}.global_scale`),
         this.perChannel(`${name}.offset`, this.w(`${name}.offset`).data),
@@ -286,7 +298,11 @@ class ModelEmitter {
       const label = `scale${i + 1}`;
       if (score.source === 'flow') {
         g.scope = 'flow/';
-        const input = g.concat(this.dims.streams.map((s) => stream(s, i)), 1, `flow.${i}.input`);
+        const input = g.concat(
+          this.dims.streams.map((s) => stream(s, i)),
+          1,
+          `flow.${i}.input`,
+        );
         const z = this.flow(input, i);
         g.scope = 'score/';
         const meanSq = g.node('ReduceMean', [g.mul(z, z, `${label}.z2`)], { axes: [1], keepdims: 0 }, `${label}.mean_z2`);
@@ -340,7 +356,12 @@ class ModelEmitter {
         return g.node('ReduceMax', [stacked], { axes: [1], keepdims: 0 }, 'fuse.max');
       case 'product':
         if (!negativeLikelihood) return g.node('ReduceProd', [stacked], { axes: [1], keepdims: 0 }, 'fuse.product');
-        return g.node('Neg', [g.node('ReduceProd', [g.node('Neg', [stacked], {}, 'fuse.likelihood')], { axes: [1], keepdims: 0 }, 'fuse.product')], {}, 'fuse.negate');
+        return g.node(
+          'Neg',
+          [g.node('ReduceProd', [g.node('Neg', [stacked], {}, 'fuse.likelihood')], { axes: [1], keepdims: 0 }, 'fuse.product')],
+          {},
+          'fuse.negate',
+        );
       default:
         return cannot('score/fuse', `fusion ${String(this.spec.score.fuse)} has no ONNX form here`);
     }
@@ -353,7 +374,11 @@ class ModelEmitter {
     const taps = gaussianTaps(sigma);
     const r = (taps.length - 1) / 2;
     if (r >= size) cannot('score/smooth', `smoothing sigma ${sigma} needs a ${r}-pixel border, more than the ${size}-pixel map has`);
-    const index = [...Array.from({ length: r }, (_, k) => r - 1 - k), ...Array.from({ length: size }, (_, k) => k), ...Array.from({ length: r }, (_, k) => size - 1 - k)];
+    const index = [
+      ...Array.from({ length: r }, (_, k) => r - 1 - k),
+      ...Array.from({ length: size }, (_, k) => k),
+      ...Array.from({ length: r }, (_, k) => size - 1 - k),
+    ];
     const four = g.node('Unsqueeze', [map, g.ints([1])], {}, 'smooth.nchw');
     const padded = g.node('Gather', [g.node('Gather', [four, g.ints(index)], { axis: 2 }, 'smooth.pad_rows'), g.ints(index)], { axis: 3 }, 'smooth.pad_cols');
     const k = taps.length;

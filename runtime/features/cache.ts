@@ -118,7 +118,6 @@ export class FeatureCache {
     return this.shapes.get(`${FeatureCache.scopeOf(backbone, size)}/${tap}`);
   }
 
-
   private lookup(key: string): Record<string, Float32Array> | undefined {
     const hit = this.memory.get(key);
     if (hit) {

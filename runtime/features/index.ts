@@ -1,2 +1,2 @@
 // Public face of the feature cache.
-export { FeatureCache,  imageKeyOfFile,  type CacheImage,    } from './cache.ts';
+export { FeatureCache, imageKeyOfFile, type CacheImage } from './cache.ts';

@@ -20,12 +20,17 @@ export function headCalibrationKey(spec: Spec, dims: ModelDims): string {
 export function computeHeadCalibration(det: Detector, features: ScaleFeatures, scales?: ScaleCalibration, batch = 8): HeadCalibration {
   const heads = scoreHeads(det.spec);
   const n = features[0]?.length ?? 0;
-  if (n === 0) throw new UserError('combining several score.heads needs validation images, but the validation split is empty', { hint: 'set train.validation > 0 (e.g. 0.1), or score one head' });
+  if (n === 0)
+    throw new UserError('combining several score.heads needs validation images, but the validation split is empty', {
+      hint: 'set train.validation > 0 (e.g. 0.1), or score one head',
+    });
   const stats = mapStatistics(features, det.dims, heads.length, (prior) => headMaps(det, prior, scales), batch);
   return heads.map((head, k) => {
     const { mean, std } = stats[k];
     if (!Number.isFinite(mean) || !(std > 0)) {
-      throw new UserError(`head ${head} gives a constant or non-finite map on the validation split (mean ${mean}, std ${std}); it cannot be combined`, { hint: 'check that training finished without errors, or score one head' });
+      throw new UserError(`head ${head} gives a constant or non-finite map on the validation split (mean ${mean}, std ${std}); it cannot be combined`, {
+        hint: 'check that training finished without errors, or score one head',
+      });
     }
     return { head, mean, std };
   });

@@ -37,7 +37,9 @@ export interface GaussianState {
 /** Seeded random subset of `keep` of `total` channels, sorted; null when all are kept. */
 export function channelSubset(total: number, keep: number, seed: number): number[] | null {
   if (keep <= 0 || keep >= total) return null;
-  return permutation(total, rngFor(seed, 'heads.gaussian.channels')).slice(0, keep).sort((a, b) => a - b);
+  return permutation(total, rngFor(seed, 'heads.gaussian.channels'))
+    .slice(0, keep)
+    .sort((a, b) => a - b);
 }
 
 function selectChannels(x: tf.Tensor4D, channels: tf.Tensor1D | null): tf.Tensor4D {

@@ -54,7 +54,12 @@ function patchSource(features: ScaleFeatures, dims: ModelDims, hd: HeadDims): Pa
   };
 }
 
-export function fitHeads(spec: Spec, dims: ModelDims, features: ScaleFeatures, progress: Progress): { heads: FittedHeads; records: Partial<Record<HeadKind, HeadRecord>> } {
+export function fitHeads(
+  spec: Spec,
+  dims: ModelDims,
+  features: ScaleFeatures,
+  progress: Progress,
+): { heads: FittedHeads; records: Partial<Record<HeadKind, HeadRecord>> } {
   const heads: FittedHeads = {};
   const records: Partial<Record<HeadKind, HeadRecord>> = {};
   for (const kind of declaredHeads(spec)) {

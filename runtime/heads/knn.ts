@@ -83,7 +83,9 @@ export function fitKnn(source: PatchSource, options: KnnOptions): KnnState {
       const project = options.projection > 0 && options.projection < channels;
       dims = project ? options.projection : channels;
       // Johnson-Lindenstrauss: Gaussian entries of variance 1/d keep distances in expectation.
-      projection = project ? tf.tensor2d(normalArray(channels * dims, 0, 1 / Math.sqrt(dims), rngFor(options.seed, 'heads.knn.projection')), [channels, dims]) : null;
+      projection = project
+        ? tf.tensor2d(normalArray(channels * dims, 0, 1 / Math.sqrt(dims), rngFor(options.seed, 'heads.knn.projection')), [channels, dims])
+        : null;
       points = new Float32Array(source.count * x.shape[1] * x.shape[2] * dims);
     }
     const rows = tf.tidy(() => (projection ? tf.matMul(patchRows(x), projection) : patchRows(x)));

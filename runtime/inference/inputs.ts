@@ -33,13 +33,19 @@ async function expandOne(arg: string): Promise<string[]> {
   if (existsSync(arg)) {
     if (statSync(arg).isDirectory()) {
       const found = imagesUnder(arg);
-      if (found.length === 0) throw new UserError('folder has no images', { where: arg, hint: `predict looks for ${IMAGE_LIST} files in it and its sub-folders` });
+      if (found.length === 0)
+        throw new UserError('folder has no images', { where: arg, hint: `predict looks for ${IMAGE_LIST} files in it and its sub-folders` });
       return found;
     }
-    if (!isImage(arg)) throw new UserError(`not an image file (${extname(arg) || 'no extension'})`, { where: arg, hint: `give ${IMAGE_LIST} files, folders of them, or a quoted glob such as 'dir/**/*.png'` });
+    if (!isImage(arg))
+      throw new UserError(`not an image file (${extname(arg) || 'no extension'})`, {
+        where: arg,
+        hint: `give ${IMAGE_LIST} files, folders of them, or a quoted glob such as 'dir/**/*.png'`,
+      });
     return [resolve(arg)];
   }
-  if (!isDynamicPattern(arg)) throw new UserError('no such image, folder or pattern', { where: arg, hint: 'give image files, folders, or a quoted glob such as "dir/**/*.png"' });
+  if (!isDynamicPattern(arg))
+    throw new UserError('no such image, folder or pattern', { where: arg, hint: 'give image files, folders, or a quoted glob such as "dir/**/*.png"' });
   const base = staticBase(arg);
   const rest = relative(base, arg) || arg;
   const found = existsSync(base) ? (await glob(rest.split(sep).join('/'), { cwd: base, absolute: true, onlyFiles: true })).filter(isImage) : [];

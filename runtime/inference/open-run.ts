@@ -44,7 +44,10 @@ export async function openRun(path: string, options: OpenOptions = {}): Promise<
   const run = new RunDir(path);
   const meta = run.readMeta();
   if (!run.hasCheckpoint()) {
-    throw new UserError('this run has no checkpoint yet', { where: path, hint: `train it: dadfc train ${meta.pipelineFile ?? 'PIPELINE'} --data DIR -o ${path} --resume` });
+    throw new UserError('this run has no checkpoint yet', {
+      where: path,
+      hint: `train it: dadfc train ${meta.pipelineFile ?? 'PIPELINE'} --data DIR -o ${path} --resume`,
+    });
   }
   if (meta.status !== 'trained') {
     throw new UserError(`this run is not finished (status: ${meta.status}, next: ${meta.progress.stage} after ${meta.progress.epochsDone} epochs)`, {
@@ -71,16 +74,26 @@ export async function openRun(path: string, options: OpenOptions = {}): Promise<
   });
   if (backbone.id !== meta.backbone.id) {
     backbone.dispose();
-    throw new UserError('the backbone weights changed since this run was trained', { where: path, hint: 'use the weights the run was trained with, or retrain' });
+    throw new UserError('the backbone weights changed since this run was trained', {
+      where: path,
+      hint: 'use the weights the run was trained with, or retrain',
+    });
   }
   const ckpt = readCheckpoint<unknown>(run.file('checkpoint'));
   if (!hasHeads(ckpt.tensors, spec)) {
     backbone.dispose();
-    throw new UserError('this run has no fitted state for a head its pipeline declares', { where: path, hint: 'train a new run (heads are fitted at the end of training)' });
+    throw new UserError('this run has no fitted state for a head its pipeline declares', {
+      where: path,
+      hint: 'train a new run (heads are fitted at the end of training)',
+    });
   }
   const heads = headsFromTensors(ckpt.tensors);
   const model = usesModel(spec) ? createModel(spec, dims, meta.seed) : undefined;
-  const weights = Object.fromEntries(Object.entries(ckpt.tensors).filter(([k]) => k.startsWith('model/')).map(([k, v]) => [k.slice('model/'.length), v]));
+  const weights = Object.fromEntries(
+    Object.entries(ckpt.tensors)
+      .filter(([k]) => k.startsWith('model/'))
+      .map(([k, v]) => [k.slice('model/'.length), v]),
+  );
   model?.setWeights(weights);
   const dispose = () => (model?.dispose(), disposeHeads(heads), backbone.dispose());
   try {
@@ -88,7 +101,21 @@ export async function openRun(path: string, options: OpenOptions = {}): Promise<
     const calibrations = await ensureCalibration(ctx);
     const thresholds = await ensureThresholds({ ...ctx, calibration: calibrations.scales, headCalibration: calibrations.heads });
     const decision = thresholds && decide(thresholds, spec.score.threshold);
-    return { run, meta, spec, dims, backbone, model, heads, calibration: calibrations.scales, headCalibration: calibrations.heads, thresholds, decision, scoreSets, dispose };
+    return {
+      run,
+      meta,
+      spec,
+      dims,
+      backbone,
+      model,
+      heads,
+      calibration: calibrations.scales,
+      headCalibration: calibrations.heads,
+      thresholds,
+      decision,
+      scoreSets,
+      dispose,
+    };
   } catch (error) {
     dispose();
     throw error;
@@ -109,7 +136,11 @@ function withScoreSets(run: RunDir, spec: Spec, sets: string[]): Spec {
   const compiled = compilePipeline(run.file('pipeline'), { sets, checkWeights: false });
   const error = compiled.diagnostics.find((d) => d.severity === 'error');
   if (error || !compiled.spec) {
-    throw new UserError(`--set ${sets.join(' ')}: ${error?.message ?? 'the overrides do not give a valid pipeline'}`, { where: run.file('pipeline'), hint: error?.hint, exitCode: 2 });
+    throw new UserError(`--set ${sets.join(' ')}: ${error?.message ?? 'the overrides do not give a valid pipeline'}`, {
+      where: run.file('pipeline'),
+      hint: error?.hint,
+      exitCode: 2,
+    });
   }
   return { ...spec, score: compiled.spec.score };
 }

@@ -131,7 +131,12 @@ function unreadableImage(error: unknown): error is UserError {
   return isUserError(error) && error.message.startsWith('cannot read image');
 }
 
-async function writeOutputs(input: PredictInput, scored: ScoredImage, decision: Decision, o: { outDir: string; size: number; filter: ReturnType<typeof resizeFilter> }): Promise<Prediction> {
+async function writeOutputs(
+  input: PredictInput,
+  scored: ScoredImage,
+  decision: Decision,
+  o: { outDir: string; size: number; filter: ReturnType<typeof resizeFilter> },
+): Promise<Prediction> {
   const { size } = o;
   const base = join(o.outDir, input.id);
   mkdirSync(dirname(base), { recursive: true });
@@ -139,7 +144,13 @@ async function writeOutputs(input: PredictInput, scored: ScoredImage, decision: 
   const mask = scored.mask ?? maskOf(scored.map, decision);
   const rgb = Uint8Array.from(await readImageRgb(input.path, size, o.filter));
   await writeMap(files.map, scored.map, size, size);
-  await writePng(files.mask, mask.map((v) => v * 255), size, size, 1);
+  await writePng(
+    files.mask,
+    mask.map((v) => v * 255),
+    size,
+    size,
+    1,
+  );
   await writePng(files.overlay, overlay(rgb, normaliseMap(scored.map, decision), { min: 0, max: 1 }, 0.5), size, size);
   const defective = scored.label !== undefined ? scored.label === 1 : isDefective(scored.score, decision.image);
   return {

@@ -56,8 +56,19 @@ export async function testRun(opened: OpenedRun, options: TestOptions): Promise<
   const paths = samples.map((s) => s.path);
   const scored = options.score
     ? await options.score(paths, 'test')
-    : await scoreImages(paths, { spec, dims, backbone: opened.backbone, model: opened.model, heads: opened.heads, cache: options.cache, progress: options.progress, label: 'test', calibration: opened.calibration, headCalibration: opened.headCalibration });
-  const msPerImage = ((performance.now() - started) / Math.max(1, samples.length));
+    : await scoreImages(paths, {
+        spec,
+        dims,
+        backbone: opened.backbone,
+        model: opened.model,
+        heads: opened.heads,
+        cache: options.cache,
+        progress: options.progress,
+        label: 'test',
+        calibration: opened.calibration,
+        headCalibration: opened.headCalibration,
+      });
+  const msPerImage = (performance.now() - started) / Math.max(1, samples.length);
 
   mkdirSync(options.outDir, { recursive: true });
   const loco = dataset.layout === 'loco';
@@ -72,11 +83,24 @@ export async function testRun(opened: OpenedRun, options: TestOptions): Promise<
     const channels = loco && dataset.defectsConfig ? await readMaskChannels(sample, dataset.defectsConfig, size) : undefined;
     images.push({ id: sample.id, defect: sample.defect, label: sample.label, map, mask, width: size, height: size, score, channels });
     const rgb = await readImageRgb(sample.path, size, filter);
-    cases.push({ id: sample.id.split('/').pop() ?? sample.id, defect: sample.defect, label: sample.label, score, image: { data: Uint8Array.from(rgb), width: size, height: size }, mask, map });
+    cases.push({
+      id: sample.id.split('/').pop() ?? sample.id,
+      defect: sample.defect,
+      label: sample.label,
+      score,
+      image: { data: Uint8Array.from(rgb), width: size, height: size },
+      mask,
+      map,
+    });
   }
   const metrics = evaluate({ images, defectTypes: dataset.defectTypes, loco });
   const decision = opened.decision;
-  const decided = decision && decisionOnLabelled(decision, images.map((im, i) => ({ ...im, score: scored[i].score })));
+  const decided =
+    decision &&
+    decisionOnLabelled(
+      decision,
+      images.map((im, i) => ({ ...im, score: scored[i].score })),
+    );
   writeFileSync(join(options.outDir, 'scores.csv'), scoresCsv(samples, scored, decision));
   const testSeconds = (performance.now() - started) / 1000;
 

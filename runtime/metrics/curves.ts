@@ -116,11 +116,7 @@ export class RocAccumulator {
 }
 
 /** The scores' distinct values in descending order with the positives and negatives at each. */
-function sweepDescending(
-  scores: ArrayLike<number>,
-  labels: ArrayLike<number>,
-  visit: (threshold: number, dTp: number, dFp: number) => void,
-): void {
+function sweepDescending(scores: ArrayLike<number>, labels: ArrayLike<number>, visit: (threshold: number, dTp: number, dFp: number) => void): void {
   const n = scores.length;
   if (labels.length !== n) throw new Error(`${n} scores but ${labels.length} labels`);
   const order = new Uint32Array(n);

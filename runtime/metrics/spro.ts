@@ -39,9 +39,7 @@ export interface SproMetrics {
 
 /** The area at which a defect's overlap counts as complete (official rule; at least 1 pixel). */
 export function saturationArea(defectArea: number, config: DefectConfig): number {
-  const area = config.relative_saturation
-    ? Math.floor(config.saturation_threshold * defectArea)
-    : Math.min(config.saturation_threshold, defectArea);
+  const area = config.relative_saturation ? Math.floor(config.saturation_threshold * defectArea) : Math.min(config.saturation_threshold, defectArea);
   return Math.max(1, area);
 }
 

@@ -4,7 +4,16 @@
 // permutation). NHWC throughout. Parameters, subnet layers, constants and counts are declared
 // in compiler/blocks/flow.ts; this class creates its variables from those declarations.
 import * as tf from '@tensorflow/tfjs-core';
-import { FLOW_NORM_EPS, flowNormParams, GLOBAL_SCALE_BETA, splitSizes, stepName, stepParams, subnetLayers, type SubnetLayerPlan } from '../../compiler/blocks/flow.ts';
+import {
+  FLOW_NORM_EPS,
+  flowNormParams,
+  GLOBAL_SCALE_BETA,
+  splitSizes,
+  stepName,
+  stepParams,
+  subnetLayers,
+  type SubnetLayerPlan,
+} from '../../compiler/blocks/flow.ts';
 import type { Spec } from '../../compiler/spec.ts';
 import { layerNorm, permuteChannels, type Ops } from '../ops/index.ts';
 import type { ParamStore } from './params.ts';

@@ -11,8 +11,6 @@ import { errorMap, flowMap, fuse, imageScores, smooth, upsample } from './score.
 import { DualTransformer } from './transformer.ts';
 
 export type { NamedWeight } from './params.ts';
-;
-;
 
 export interface Reconstruction {
   /** φS per scale, [N, H_i, W_i, C_i]. */
@@ -71,7 +69,8 @@ export interface DadfModel {
 function assertBuildable(dims: ModelDims): void {
   const problems: string[] = [];
   for (const s of dims.scales) {
-    if (!Number.isInteger(s.size) || !Number.isInteger(s.channels) || !Number.isInteger(s.grid)) problems.push(`scale ${s.index + 1} (${s.tap}) has no valid size`);
+    if (!Number.isInteger(s.size) || !Number.isInteger(s.channels) || !Number.isInteger(s.grid))
+      problems.push(`scale ${s.index + 1} (${s.tap}) has no valid size`);
     else if (s.grid !== dims.grid) problems.push(`scale ${s.index + 1} reaches a ${s.grid}×${s.grid} grid, not ${dims.grid}×${dims.grid}`);
   }
   if (!Number.isInteger(dims.headDim)) problems.push(`${dims.heads} heads do not divide the width ${dims.width}`);
@@ -111,8 +110,7 @@ export function createModel(spec: Spec, dims: ModelDims, seed = spec.train.seed,
         const out = tf.tidy(() => ({ ...flows[i].forward(model.flowInput(prior, rec, i)) }));
         return out as FlowOutput;
       }),
-    flowLoss: (prior, rec) =>
-      tf.tidy(() => tf.addN(dims.scales.map((_, i) => flowNll(flows[i].forward(model.flowInput(prior, rec, i)))))),
+    flowLoss: (prior, rec) => tf.tidy(() => tf.addN(dims.scales.map((_, i) => flowNll(flows[i].forward(model.flowInput(prior, rec, i)))))),
     scaleMaps: (prior) =>
       tf.tidy(() => {
         const score = spec.score;
@@ -154,5 +152,8 @@ export function createModel(spec: Spec, dims: ModelDims, seed = spec.train.seed,
 
 function assertCalibration(calibration: ScaleCalibration | undefined, scored: number[]): void {
   const fits = calibration?.length === scored.length && calibration.every((c, k) => c.scale === scored[k] + 1 && c.std > 0 && Number.isFinite(c.mean));
-  if (!fits) throw new Error(`score.calibrate: validation needs one calibration per scored scale (${scored.map((i) => i + 1).join(', ')}); got ${JSON.stringify(calibration)}`);
+  if (!fits)
+    throw new Error(
+      `score.calibrate: validation needs one calibration per scored scale (${scored.map((i) => i + 1).join(', ')}); got ${JSON.stringify(calibration)}`,
+    );
 }

@@ -11,7 +11,10 @@ export function sincos2d(width: number, grid: number): Float32Array {
     const col = t % grid;
     const base = t * width;
     // First half from the column coordinate, second half from the row (MAE's meshgrid order).
-    for (const [offset, pos] of [[0, col], [half, row]] as const) {
+    for (const [offset, pos] of [
+      [0, col],
+      [half, row],
+    ] as const) {
       for (let k = 0; k < quarter; k++) {
         const omega = 1 / Math.pow(10000, k / quarter);
         out[base + offset + k] = Math.sin(pos * omega);

@@ -51,7 +51,16 @@ export function smooth(map: tf.Tensor3D, sigma: number): tf.Tensor3D {
   const x = tf.expandDims(map, 3) as tf.Tensor4D;
   const size = map.shape[1];
   if (r >= size) throw new Error(`smoothing sigma ${sigma} is too large for a ${size}-pixel map`);
-  const padded = tf.mirrorPad(x, [[0, 0], [r, r], [r, r], [0, 0]], 'symmetric');
+  const padded = tf.mirrorPad(
+    x,
+    [
+      [0, 0],
+      [r, r],
+      [r, r],
+      [0, 0],
+    ],
+    'symmetric',
+  );
   const rows = tf.conv2d(padded, tf.tensor4d(taps, [taps.length, 1, 1, 1]), 1, 'valid');
   const both = tf.conv2d(rows, tf.tensor4d(taps, [1, taps.length, 1, 1]), 1, 'valid');
   return tf.squeeze(both, [3]) as tf.Tensor3D;

@@ -8,6 +8,7 @@ export type EngineName = (typeof ENGINES)[number];
 
 export function parseEngine(value: string | undefined): EngineName {
   const v = value ?? 'tfjs';
-  if (!(ENGINES as readonly string[]).includes(v)) throw new UserError(`unknown engine ${v}`, { where: '--engine', hint: `engines: ${ENGINES.join(', ')}`, exitCode: 2 });
+  if (!(ENGINES as readonly string[]).includes(v))
+    throw new UserError(`unknown engine ${v}`, { where: '--engine', hint: `engines: ${ENGINES.join(', ')}`, exitCode: 2 });
   return v as EngineName;
 }

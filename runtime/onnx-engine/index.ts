@@ -44,7 +44,9 @@ export interface OnnxEngineOptions {
 export function ensureOnnxModel(opened: OpenedRun, options: { modelPath?: string; progress?: Progress } = {}): { path: string; exported?: ExportSummary } {
   const checkpointSha256 = hashFiles([opened.run.file('checkpoint')], 64);
   const scoring = JSON.stringify({ score: opened.spec.score, calibration: opened.calibration ?? null, decision: opened.decision ?? null });
-  const candidates = options.modelPath ? [options.modelPath] : [join(opened.run.path, ONNX_MODEL_FILE), join(tmpdir(), `dadf-${checkpointSha256.slice(0, 16)}.onnx`)];
+  const candidates = options.modelPath
+    ? [options.modelPath]
+    : [join(opened.run.path, ONNX_MODEL_FILE), join(tmpdir(), `dadf-${checkpointSha256.slice(0, 16)}.onnx`)];
   for (const path of candidates) {
     const sidecarPath = `${path}.json`;
     if (existsSync(path) && existsSync(sidecarPath)) {
@@ -63,7 +65,11 @@ export function ensureOnnxModel(opened: OpenedRun, options: { modelPath?: string
       const stat = statSync(path);
       const sidecar: Sidecar = { checkpointSha256, opset: ONNX_OPSET, exporter: EXPORTER_VERSION, modelBytes: stat.size, modelMtimeMs: stat.mtimeMs, scoring };
       writeFileSync(`${path}.json`, JSON.stringify(sidecar, null, 2) + '\n');
-      options.progress?.({ kind: 'log', level: 'info', message: `exported ${path} (${exported.nodes} nodes, ${(exported.fileBytes / 2 ** 20).toFixed(1)} MiB) in ${((performance.now() - started) / 1000).toFixed(1)} s` });
+      options.progress?.({
+        kind: 'log',
+        level: 'info',
+        message: `exported ${path} (${exported.nodes} nodes, ${(exported.fileBytes / 2 ** 20).toFixed(1)} MiB) in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+      });
       return { path, exported };
     } catch (err) {
       // A read-only run folder: fall through to the temp folder.
@@ -71,7 +77,10 @@ export function ensureOnnxModel(opened: OpenedRun, options: { modelPath?: string
       if (code !== 'EACCES' && code !== 'EROFS' && code !== 'EPERM') throw err;
     }
   }
-  throw new UserError('could not write the ONNX model', { where: candidates.join(', '), hint: 'make the run folder (or the temp folder) writable, or export by hand: dadfc export RUN -o FILE.onnx' });
+  throw new UserError('could not write the ONNX model', {
+    where: candidates.join(', '),
+    hint: 'make the run folder (or the temp folder) writable, or export by hand: dadfc export RUN -o FILE.onnx',
+  });
 }
 
 export interface EngineOutputs {
@@ -136,7 +145,8 @@ export class OnnxEngine {
       const r = await this.run(pixels, chunk.length);
       for (let b = 0; b < chunk.length; b++) {
         const plane = [b * size * size, (b + 1) * size * size] as const;
-        const decided = r.labels && r.masks && r.normalisedScores ? { label: r.labels[b] as 0 | 1, mask: r.masks.slice(...plane), normalised: r.normalisedScores[b] } : {};
+        const decided =
+          r.labels && r.masks && r.normalisedScores ? { label: r.labels[b] as 0 | 1, mask: r.masks.slice(...plane), normalised: r.normalisedScores[b] } : {};
         out.push({ map: r.maps.slice(...plane), score: r.scores[b], ...decided });
       }
       ctx.progress({ kind: 'tick', id, done: out.length, total: paths.length });
@@ -158,6 +168,9 @@ export async function createSession(path: string, threads?: number): Promise<ort
       ...(threads ? { intraOpNumThreads: threads } : {}),
     });
   } catch (err) {
-    throw new UserError(`onnxruntime could not load ${path}: ${(err as Error).message.split('\n')[0]}`, { where: path, hint: 'export it again: dadfc export RUN --format onnx -o FILE.onnx' });
+    throw new UserError(`onnxruntime could not load ${path}: ${(err as Error).message.split('\n')[0]}`, {
+      where: path,
+      hint: 'export it again: dadfc export RUN --format onnx -o FILE.onnx',
+    });
   }
 }

@@ -36,7 +36,14 @@ export function patchEmbed(x: tf.Tensor4D, w: tf.Tensor4D, b?: tf.Tensor1D): tf.
 /** Zero-pad H and W by (k-1)/2 on each side: 'same' padding for an odd kernel k. */
 function padSame(x: tf.Tensor4D, k: number): tf.Tensor4D {
   const r = (k - 1) / 2;
-  return r === 0 ? x : tf.pad(x, [[0, 0], [r, r], [r, r], [0, 0]]);
+  return r === 0
+    ? x
+    : tf.pad(x, [
+        [0, 0],
+        [r, r],
+        [r, r],
+        [0, 0],
+      ]);
 }
 
 /** The k·k shifted windows of a 'same'-padded input, each [N, H, W, C], row-major over (i, j). */

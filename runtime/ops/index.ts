@@ -8,9 +8,9 @@ import { convSame, depthwiseConv, patchEmbed } from './conv.ts';
 import { bmm, dense } from './matmul.ts';
 
 export { matmul2d, dense, bmm } from './matmul.ts';
-export {  patchify, unpatchify, patchEmbed, depthwiseConv, convSame } from './conv.ts';
+export { patchify, unpatchify, patchEmbed, depthwiseConv, convSame } from './conv.ts';
 export { layerNorm, gelu, permuteChannels } from './nn.ts';
-export { multiHeadAttention, batchedAttention,  SMALL_ATTENTION_MACS,   } from './attention.ts';
+export { multiHeadAttention, batchedAttention, SMALL_ATTENTION_MACS } from './attention.ts';
 
 export interface Ops {
   name: 'fast' | 'stock';

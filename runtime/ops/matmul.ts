@@ -34,10 +34,7 @@ export const bmm = customOp<[tf.Tensor3D, tf.Tensor3D], tf.Tensor3D>(([a, b], sa
       const dys = tf.unstack(dy) as tf.Tensor2D[];
       const sas = tf.unstack(sa) as tf.Tensor2D[];
       const sbs = tf.unstack(sb) as tf.Tensor2D[];
-      return [
-        tf.stack(dys.map((d, i) => tf.matMul(d, tf.transpose(sbs[i])))),
-        tf.stack(dys.map((d, i) => tf.matMul(tf.transpose(sas[i]), d))),
-      ];
+      return [tf.stack(dys.map((d, i) => tf.matMul(d, tf.transpose(sbs[i])))), tf.stack(dys.map((d, i) => tf.matMul(tf.transpose(sas[i]), d)))];
     },
   };
 });

@@ -96,7 +96,10 @@ function metricsSection(input: ReportInput, counts: Map<string, number>): string
   };
   const rows = Object.keys(input.metrics.perType)
     .sort()
-    .map((type) => `<tr><td>${esc(type)}</td><td class="num">${counts.get(type) ?? '—'}</td>${keys.map((k) => cell(input.metrics.perType[type][k])).join('')}</tr>`)
+    .map(
+      (type) =>
+        `<tr><td>${esc(type)}</td><td class="num">${counts.get(type) ?? '—'}</td>${keys.map((k) => cell(input.metrics.perType[type][k])).join('')}</tr>`,
+    )
     .join('\n');
   const total = [...counts.values()].reduce((a, b) => a + b, 0);
   const overall = `<tr class="overall"><td>overall</td><td class="num">${total || '—'}</td>${keys.map((k) => cell(input.metrics.overall[k])).join('')}</tr>`;
@@ -194,7 +197,9 @@ function timingsSection(input: ReportInput): string {
     })
     .join('\n');
   return `<section id="timings"><h2>Timings</h2>${
-    rows ? `<table class="timings"><thead><tr><th>Stage</th><th class="num">Time</th><th></th></tr></thead><tbody>${rows}</tbody></table>` : '<div class="missing">No timings recorded.</div>'
+    rows
+      ? `<table class="timings"><thead><tr><th>Stage</th><th class="num">Time</th><th></th></tr></thead><tbody>${rows}</tbody></table>`
+      : '<div class="missing">No timings recorded.</div>'
   }${memoryLine(input)}</section>`;
 }
 

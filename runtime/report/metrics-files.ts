@@ -40,8 +40,7 @@ export function metricsJson(input: ReportInput, range: MapRange): string {
 
 export function metricsCsv(input: ReportInput): string {
   const keys = metricKeys(input);
-  const row = (name: string, values: Record<string, number>) =>
-    [csvCell(name), ...keys.map((k) => csvNumber(values[k]))].join(',');
+  const row = (name: string, values: Record<string, number>) => [csvCell(name), ...keys.map((k) => csvNumber(values[k]))].join(',');
   const lines = [['type', ...keys].map(csvCell).join(',')];
   for (const type of Object.keys(input.metrics.perType).sort()) lines.push(row(type, input.metrics.perType[type]));
   lines.push(row('overall', input.metrics.overall));

@@ -21,6 +21,9 @@ export function selectCases(cases: readonly ReportCase[], type: string, perKind:
   const anomalous = ofType.some((c) => c.label === 1);
   const worstFirst = anomalous ? [...byScore].reverse() : byScore;
   const worst = worstFirst.slice(0, perKind);
-  const best = [...worstFirst].reverse().filter((c) => !worst.includes(c)).slice(0, perKind);
+  const best = [...worstFirst]
+    .reverse()
+    .filter((c) => !worst.includes(c))
+    .slice(0, perKind);
   return [...worst.map((item) => ({ item, kind: 'worst' as const })), ...best.map((item) => ({ item, kind: 'best' as const }))];
 }

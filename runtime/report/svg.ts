@@ -51,9 +51,7 @@ export function linePlotSvg(plot: LinePlot): string {
   const sx = (x: number) => MARGIN.left + (Math.min(x, plot.xMax) / plot.xMax) * PLOT_W;
   const sy = (y: number) => MARGIN.top + PLOT_H - (Math.min(y, plot.yMax) / plot.yMax) * PLOT_H;
   const parts: string[] = [];
-  parts.push(
-    `<svg class="plot" viewBox="0 0 ${WIDTH} ${HEIGHT}" role="img" aria-label="${escapeHtml(plot.title)}">`,
-  );
+  parts.push(`<svg class="plot" viewBox="0 0 ${WIDTH} ${HEIGHT}" role="img" aria-label="${escapeHtml(plot.title)}">`);
   parts.push(`<rect x="${MARGIN.left}" y="${MARGIN.top}" width="${PLOT_W}" height="${PLOT_H}" class="plot-bg"/>`);
   for (const t of ticks(plot.xMax)) {
     const x = sx(t).toFixed(1);

@@ -113,14 +113,20 @@ export function lockRunDir(dir: string, what: string, options: { existing?: bool
       continue;
     }
     if (isAlive(owner)) {
-      throw new RunDirInUse(`this run directory is in use by another dadfc process (${owner.what}, pid ${owner.pid}${owner.host !== info.host ? ` on ${owner.host}` : ''}, since ${owner.since})`, {
-        where: dir,
-        hint: `wait for it to finish, or use another run directory (-o). If no such process runs, delete ${path}`,
-      });
+      throw new RunDirInUse(
+        `this run directory is in use by another dadfc process (${owner.what}, pid ${owner.pid}${owner.host !== info.host ? ` on ${owner.host}` : ''}, since ${owner.since})`,
+        {
+          where: dir,
+          hint: `wait for it to finish, or use another run directory (-o). If no such process runs, delete ${path}`,
+        },
+      );
     }
     takeOver(path, owner);
   }
-  throw new UserError('could not take the lock of this run directory (it keeps changing hands)', { where: dir, hint: `try again; if it persists, delete ${path}` });
+  throw new UserError('could not take the lock of this run directory (it keeps changing hands)', {
+    where: dir,
+    hint: `try again; if it persists, delete ${path}`,
+  });
 }
 
 function handle(path: string): RunLock {

@@ -41,8 +41,22 @@ const RunMetaSchema = Type.Object({
   created: Type.String(),
   updated: Type.String(),
   pipelineFile: Type.Optional(Type.String()),
-  backbone: Type.Object({ id: Type.String(), label: Type.String(), pretrained: Type.Boolean(), arch: Type.String(), alpha: Type.Number(), weights: Type.Optional(Type.String()) }),
-  data: Type.Object({ root: Type.String(), layout: Type.String(), fingerprint: Type.String(), train: Count, validation: Count, validationIds: Type.Array(Type.String()) }),
+  backbone: Type.Object({
+    id: Type.String(),
+    label: Type.String(),
+    pretrained: Type.Boolean(),
+    arch: Type.String(),
+    alpha: Type.Number(),
+    weights: Type.Optional(Type.String()),
+  }),
+  data: Type.Object({
+    root: Type.String(),
+    layout: Type.String(),
+    fingerprint: Type.String(),
+    train: Count,
+    validation: Count,
+    validationIds: Type.Array(Type.String()),
+  }),
   backend: Type.String(),
   seed: Count,
   status: Type.Union([Type.Literal('training'), Type.Literal('trained'), Type.Literal('failed')]),
@@ -63,7 +77,13 @@ const RunMetaSchema = Type.Object({
   heads: Type.Optional(
     Type.Record(
       Type.String(),
-      Type.Object({ seconds: Type.Number(), bytes: Type.Number(), shrinkage: Type.Optional(Type.Number()), entries: Type.Optional(Type.Number()), patches: Type.Optional(Type.Number()) }),
+      Type.Object({
+        seconds: Type.Number(),
+        bytes: Type.Number(),
+        shrinkage: Type.Optional(Type.Number()),
+        entries: Type.Optional(Type.Number()),
+        patches: Type.Optional(Type.Number()),
+      }),
     ),
   ),
 });

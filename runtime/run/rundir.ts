@@ -15,7 +15,14 @@ import { upgradeStoredSpec } from '../../compiler/validate.ts';
 
 export type { EpochRecord, RunMeta } from './meta.ts';
 
-export const RUN_FILES = { meta: 'run.json', pipeline: 'pipeline.dadf', spec: 'spec.json', checkpoint: 'checkpoint.bin', log: 'log.jsonl', result: 'result.json' } as const;
+export const RUN_FILES = {
+  meta: 'run.json',
+  pipeline: 'pipeline.dadf',
+  spec: 'spec.json',
+  checkpoint: 'checkpoint.bin',
+  log: 'log.jsonl',
+  result: 'result.json',
+} as const;
 
 export class RunDir {
   constructor(readonly path: string) {}
@@ -65,7 +72,11 @@ export class RunDir {
       throw new UserError(`${RUN_FILES.spec} is missing or corrupt`, { where: this.file('spec'), hint: 'retrain this run' });
     }
     const spec = upgradeStoredSpec(stored);
-    if (!spec) throw new UserError(`${RUN_FILES.spec} does not match this version's pipeline schema`, { where: this.file('spec'), hint: 'retrain this run with this version of dadfc' });
+    if (!spec)
+      throw new UserError(`${RUN_FILES.spec} does not match this version's pipeline schema`, {
+        where: this.file('spec'),
+        hint: 'retrain this run with this version of dadfc',
+      });
     return spec;
   }
 

@@ -59,7 +59,7 @@ export function randomWalk(rng: Rng, start: Point, heading: number, steps: numbe
  * `wobble` 0 gives a circle.
  */
 export function drawBlob(cov: Float32Array, size: number, rng: Rng, centre: Point, radius: number, wobble: number): void {
-  const harmonics = [2, 3, 5].map((k) => ({ k, phase: rng.range(0, 2 * Math.PI), amp: rng.range(0.3, 1) * wobble / 2 }));
+  const harmonics = [2, 3, 5].map((k) => ({ k, phase: rng.range(0, 2 * Math.PI), amp: (rng.range(0.3, 1) * wobble) / 2 }));
   const reach = radius * (1 + wobble) + 1;
   const x0 = Math.max(0, Math.floor(centre[0] - reach));
   const x1 = Math.min(size - 1, Math.ceil(centre[0] + reach));

@@ -66,8 +66,7 @@ async function clearPrevious(dir: string, overwrite: boolean): Promise<void> {
 function png(data: Uint8Array, size: number, channels: 1 | 3, file: string): Promise<unknown> {
   const pixels = sharp(Buffer.from(data.buffer, data.byteOffset, data.byteLength), { raw: { width: size, height: size, channels } });
   // Without b-w, sharp widens one-channel input to RGB; masks must stay 8-bit grey.
-  return (channels === 1 ? pixels.toColourspace('b-w') : pixels).png({ compressionLevel: 6 })
-    .toFile(file);
+  return (channels === 1 ? pixels.toColourspace('b-w') : pixels).png({ compressionLevel: 6 }).toFile(file);
 }
 
 /** Runs `jobs` with at most `limit` in flight (PNG encoding runs on libvips threads). */

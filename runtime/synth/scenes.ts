@@ -215,8 +215,10 @@ function bottle(rng: Rng, size: number): Scene {
       const gx = Math.min(63, Math.max(0, Math.floor((lx / (2 * R) + 0.5) * 64)));
       const gy = Math.min(63, Math.max(0, Math.floor((ly / (2 * R) + 0.5) * 64)));
       let b: number;
-      if (d > 0.82 * R) b = 0.9 + 0.6 * light; // rim
-      else if (d > 0.32 * R) b = 0.25 + 0.75 * ((d - 0.32 * R) / (0.5 * R)) ** 1.5; // inner wall, darker inwards
+      if (d > 0.82 * R)
+        b = 0.9 + 0.6 * light; // rim
+      else if (d > 0.32 * R)
+        b = 0.25 + 0.75 * ((d - 0.32 * R) / (0.5 * R)) ** 1.5; // inner wall, darker inwards
       else b = 0.18; // opening
       setScaled(rgb, glass, b * (0.9 + 0.25 * (gloss[gy * 64 + gx] - 0.5)));
     },
@@ -285,7 +287,8 @@ function nut(rng: Rng, size: number): Scene {
       const hex = hexProjection(lx, ly);
       const d = length(lx, ly);
       let b = 0.85;
-      if (hex > apothem - 0.035) b = faceBrightness[face]; // bevel
+      if (hex > apothem - 0.035)
+        b = faceBrightness[face]; // bevel
       else if (d < holeR + 0.045) {
         const s = Math.sin(Math.atan2(ly, lx) * 12);
         b = 0.45 + 0.25 * s * s; // thread inside the hole

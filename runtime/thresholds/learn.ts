@@ -46,7 +46,15 @@ interface ScoringContext {
 /** Maps, scores and masks (at the input size) of the labelled validation anomalies. */
 async function scoreAnomalies(anomalies: Sample[], ctx: ScoringContext): Promise<ValidationScores['anomalous']> {
   if (anomalies.length === 0) return [];
-  const { features } = await extractFeatures(anomalies.map((s) => s.path), ctx.spec, ctx.dims, ctx.backbone, ctx.cache, ctx.progress, 'validation anomalies');
+  const { features } = await extractFeatures(
+    anomalies.map((s) => s.path),
+    ctx.spec,
+    ctx.dims,
+    ctx.backbone,
+    ctx.cache,
+    ctx.progress,
+    'validation anomalies',
+  );
   const scored = scoreFeatures(features, { ...ctx, label: 'validation anomalies' });
   return Promise.all(scored.map(async (s, i) => ({ ...s, mask: anomalies[i].maskPaths.length > 0 ? await readMask(anomalies[i], ctx.dims.inputSize) : null })));
 }
@@ -70,7 +78,9 @@ export async function learnThresholdsAfterTraining(ctx: RunWithModel & { cache: 
  * The run's thresholds for its score settings: from run.json, or learned from its validation
  * images (found again under its data root) and stored. Undefined when the run has no validation split.
  */
-export async function ensureThresholds(ctx: CalibrationContext & { calibration?: ScaleCalibration; headCalibration?: HeadCalibration }): Promise<LearnedThresholds | undefined> {
+export async function ensureThresholds(
+  ctx: CalibrationContext & { calibration?: ScaleCalibration; headCalibration?: HeadCalibration },
+): Promise<LearnedThresholds | undefined> {
   const { spec, dims, meta, run } = ctx;
   const key = thresholdKey(spec);
   const stored = meta.thresholds?.[key];
@@ -78,6 +88,14 @@ export async function ensureThresholds(ctx: CalibrationContext & { calibration?:
   if (meta.data.validation === 0) return undefined;
   const { validation, anomalies } = await findValidation(ctx, 'learning thresholds');
   const scoring = { ...ctx, cache: ctx.cache ?? FeatureCache.open(), progress: ctx.progress ?? silentProgress };
-  const { features } = await extractFeatures(validation.map((s) => s.path), spec, dims, ctx.backbone, scoring.cache, scoring.progress, 'thresholds');
+  const { features } = await extractFeatures(
+    validation.map((s) => s.path),
+    spec,
+    dims,
+    ctx.backbone,
+    scoring.cache,
+    scoring.progress,
+    'thresholds',
+  );
   return store(run, meta, key, await learnFrom(features, anomalies, scoring));
 }

@@ -68,7 +68,7 @@ function spread(values: Iterable<number>): number {
   let n = 0;
   let sum = 0;
   let squares = 0;
-  for (const v of values) (n++, (sum += v), (squares += v * v));
+  for (const v of values) n++, (sum += v), (squares += v * v);
   if (n < 2) return 0;
   const mean = sum / n;
   return Math.sqrt(Math.max(0, squares / n - mean * mean));
@@ -102,13 +102,33 @@ export function learnThresholds(validation: ValidationScores, settings: Threshol
   const imageSpread = spread(good.map((g) => g.score)) || pixelSpread;
   const q = settings.quantile;
   const counts = { good: good.length, anomalous: anomalous.length };
-  const quantileImage = () => quantile(good.map((g) => g.score), q);
-  const quantilePixel = () => quantile(good.map((g) => mapMax(g.map)), q);
+  const quantileImage = () =>
+    quantile(
+      good.map((g) => g.score),
+      q,
+    );
+  const quantilePixel = () =>
+    quantile(
+      good.map((g) => mapMax(g.map)),
+      q,
+    );
   if (anomalous.length === 0) {
-    return { rule: 'quantile', quantile: q, image: quantileImage(), pixel: quantilePixel(), pixelRule: 'quantile', imageSpread, pixelSpread, validation: counts };
+    return {
+      rule: 'quantile',
+      quantile: q,
+      image: quantileImage(),
+      pixel: quantilePixel(),
+      pixelRule: 'quantile',
+      imageSpread,
+      pixelSpread,
+      validation: counts,
+    };
   }
   const all = [...good.map((g) => ({ ...g, label: 0, mask: null })), ...anomalous.map((a) => ({ ...a, label: 1 }))];
-  const image = f1MaxThreshold(all.map((s) => s.score), all.map((s) => s.label));
+  const image = f1MaxThreshold(
+    all.map((s) => s.score),
+    all.map((s) => s.label),
+  );
   const masked = anomalous.every((a) => a.mask !== null);
   let pixel: number;
   if (masked) {

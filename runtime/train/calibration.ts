@@ -26,7 +26,13 @@ export function calibrationKey(spec: Spec, dims: ModelDims): string {
 }
 
 /** Mean and standard deviation (float64 sums over every pixel of every image) of each of `count` maps that `maps` makes from a batch. */
-export function mapStatistics(features: ScaleFeatures, dims: ModelDims, count: number, maps: (prior: tf.Tensor4D[]) => tf.Tensor3D[], batch = 8): { mean: number; std: number }[] {
+export function mapStatistics(
+  features: ScaleFeatures,
+  dims: ModelDims,
+  count: number,
+  maps: (prior: tf.Tensor4D[]) => tf.Tensor3D[],
+  batch = 8,
+): { mean: number; std: number }[] {
   const n = features[0]?.length ?? 0;
   const sums = Array.from({ length: count }, () => ({ sum: 0, squares: 0, count: 0 }));
   for (let start = 0; start < n; start += batch) {
@@ -51,7 +57,10 @@ export function mapStatistics(features: ScaleFeatures, dims: ModelDims, count: n
 /** Mean and standard deviation of each scored scale's map over the given features. */
 function computeCalibration(model: DadfModel, dims: ModelDims, features: ScaleFeatures, batch = 8): ScaleCalibration {
   const n = features[0]?.length ?? 0;
-  if (n === 0) throw new UserError('calibration needs validation images, but the validation split is empty', { hint: 'set train.validation > 0 (e.g. 0.1), or score.calibrate: none' });
+  if (n === 0)
+    throw new UserError('calibration needs validation images, but the validation split is empty', {
+      hint: 'set train.validation > 0 (e.g. 0.1), or score.calibrate: none',
+    });
   const stats = mapStatistics(features, dims, dims.scoredScales.length, (prior) => model.scaleMaps(prior), batch);
   return dims.scoredScales.map((i, k) => {
     const { mean, std } = stats[k];
@@ -94,7 +103,15 @@ export async function ensureCalibration(ctx: CalibrationContext): Promise<Calibr
   const { validation } = await findValidation(ctx, 'calibrating the maps');
   const progress = ctx.progress ?? silentProgress;
   const cache = ctx.cache ?? FeatureCache.open();
-  const { features } = await extractFeatures(validation.map((s) => s.path), spec, ctx.dims, ctx.backbone, cache, progress, 'calibration');
+  const { features } = await extractFeatures(
+    validation.map((s) => s.path),
+    spec,
+    ctx.dims,
+    ctx.backbone,
+    cache,
+    progress,
+    'calibration',
+  );
   return calibrateAll(ctx, features);
 }
 
@@ -128,7 +145,10 @@ export function calibrateAll(ctx: RunWithModel, features: ScaleFeatures): Calibr
 }
 
 /** The run's validation images (and the data set's labelled validation anomalies), found again under the data root it was trained on and checked to be the same. */
-export async function findValidation(ctx: Pick<RunWithModel, 'run' | 'meta' | 'spec'>, purpose: string): Promise<{ validation: Sample[]; anomalies: Sample[] }> {
+export async function findValidation(
+  ctx: Pick<RunWithModel, 'run' | 'meta' | 'spec'>,
+  purpose: string,
+): Promise<{ validation: Sample[]; anomalies: Sample[] }> {
   const { run, meta, spec } = ctx;
   const root = meta.data.root;
   const hint = `put the training data back at ${root}; ${purpose} needs the run's validation images`;

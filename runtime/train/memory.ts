@@ -9,8 +9,11 @@ export function assertFitsInMemory(spec: Spec, available = freemem()): void {
   const plan = buildPlan(spec);
   const need = estimateTrainingMemory(plan);
   if (need.total <= available) return;
-  throw new UserError(`not enough memory to train this pipeline: it needs ${describeNeed(plan, need)}; ${gib(available)} GiB of ${gib(totalmem())} GiB are free now`, {
-    where: spec.name,
-    hint: `${SMALLER_HINT}; or free memory and run again`,
-  });
+  throw new UserError(
+    `not enough memory to train this pipeline: it needs ${describeNeed(plan, need)}; ${gib(available)} GiB of ${gib(totalmem())} GiB are free now`,
+    {
+      where: spec.name,
+      hint: `${SMALLER_HINT}; or free memory and run again`,
+    },
+  );
 }

@@ -29,7 +29,10 @@ export async function prepareTraining(options: TrainOptions): Promise<Prepared> 
   for (const s of dataset.skipped) progress({ kind: 'log', level: 'warn', message: `skipped ${s.path}: ${s.reason}` });
   const { train: trainSamples, validation } = trainValidationSplit(dataset, spec.train.validation, spec.train.seed);
   if (trainSamples.length === 0) {
-    throw new UserError('no training images left after the validation split', { where: options.dataDir, hint: 'add good images to train/good, or lower train.validation' });
+    throw new UserError('no training images left after the validation split', {
+      where: options.dataDir,
+      hint: 'add good images to train/good, or lower train.validation',
+    });
   }
 
   const backbone = await loadBackbone({
@@ -44,8 +47,24 @@ export async function prepareTraining(options: TrainOptions): Promise<Prepared> 
 
   try {
     const featureStart = performance.now();
-    const trainSet = await extractFeatures(trainSamples.map((s) => s.path), spec, dims, backbone, options.cache, progress, 'train');
-    const valSet = await extractFeatures(validation.map((s) => s.path), spec, dims, backbone, options.cache, progress, 'validation');
+    const trainSet = await extractFeatures(
+      trainSamples.map((s) => s.path),
+      spec,
+      dims,
+      backbone,
+      options.cache,
+      progress,
+      'train',
+    );
+    const valSet = await extractFeatures(
+      validation.map((s) => s.path),
+      spec,
+      dims,
+      backbone,
+      options.cache,
+      progress,
+      'validation',
+    );
     const featureSeconds = (performance.now() - featureStart) / 1000;
     return {
       dims,

@@ -67,7 +67,10 @@ function resumeMeta(run: RunDir, options: TrainOptions, prepared: Prepared): Run
     });
   }
   if (meta.backbone.id !== prepared.backbone.id) {
-    throw new UserError('the backbone weights changed since this run started', { where: options.runDir, hint: 'resume with the same weights, or start a new run' });
+    throw new UserError('the backbone weights changed since this run started', {
+      where: options.runDir,
+      hint: 'resume with the same weights, or start a new run',
+    });
   }
   const where = meta.progress.stage === 'done' ? 'training already finished' : `stage ${meta.progress.stage}, ${meta.progress.epochsDone} epochs done`;
   options.progress({ kind: 'log', level: 'info', message: `resuming ${options.runDir}: ${where}` });
@@ -86,8 +89,22 @@ function startMeta(run: RunDir, options: TrainOptions, prepared: Prepared): RunM
     created: now,
     updated: now,
     pipelineFile: options.pipelineFile,
-    backbone: { id: backbone.id, label: backbone.label, pretrained: backbone.pretrained, arch: spec.backbone.arch, alpha: spec.backbone.alpha, weights: backbone.pretrained ? options.weightsPath : undefined },
-    data: { root: dataset.root, layout: dataset.layout, fingerprint: prepared.fingerprint, train: trainSamples.length, validation: validation.length, validationIds: validation.map((s) => s.id) },
+    backbone: {
+      id: backbone.id,
+      label: backbone.label,
+      pretrained: backbone.pretrained,
+      arch: spec.backbone.arch,
+      alpha: spec.backbone.alpha,
+      weights: backbone.pretrained ? options.weightsPath : undefined,
+    },
+    data: {
+      root: dataset.root,
+      layout: dataset.layout,
+      fingerprint: prepared.fingerprint,
+      train: trainSamples.length,
+      validation: validation.length,
+      validationIds: validation.map((s) => s.id),
+    },
     backend: options.backendName,
     seed: spec.train.seed,
     status: 'training',
@@ -103,7 +120,11 @@ function startMeta(run: RunDir, options: TrainOptions, prepared: Prepared): RunM
 }
 
 function prefixed(tensors: Record<string, StoredTensor>, prefix: string): Record<string, StoredTensor> {
-  return Object.fromEntries(Object.entries(tensors).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
+  return Object.fromEntries(
+    Object.entries(tensors)
+      .filter(([k]) => k.startsWith(prefix))
+      .map(([k, v]) => [k.slice(prefix.length), v]),
+  );
 }
 
 function slotsOf(tensors: Record<string, StoredTensor>): OptimizerState['slots'] {

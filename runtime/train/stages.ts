@@ -58,7 +58,21 @@ export async function runStages(loop: StageLoop): Promise<'done' | 'stopped'> {
     try {
       for (let epoch = startEpoch; epoch < stageSpec.epochs; epoch++) {
         if (loop.stopAfterEpochs !== undefined && epochsThisCall >= loop.stopAfterEpochs) return 'stopped';
-        const record = await runEpoch({ model, dims: loop.dims, stage, epoch, epochs: stageSpec.epochs, optimizer, variables, trainSet: loop.trainSet, valSet: loop.valSet, batch, gradClip: spec.train.grad_clip, seed: spec.train.seed, progress: loop.progress });
+        const record = await runEpoch({
+          model,
+          dims: loop.dims,
+          stage,
+          epoch,
+          epochs: stageSpec.epochs,
+          optimizer,
+          variables,
+          trainSet: loop.trainSet,
+          valSet: loop.valSet,
+          batch,
+          gradClip: spec.train.grad_clip,
+          seed: spec.train.seed,
+          progress: loop.progress,
+        });
         meta.history.push(record);
         meta.progress = epoch + 1 < stageSpec.epochs ? { stage, epochsDone: epoch + 1 } : { stage: nextStage(spec, stage), epochsDone: 0 };
         saveCheckpoint(run, model, optimizer, meta, stage);
@@ -128,7 +142,16 @@ async function runEpoch(ctx: EpochContext): Promise<EpochRecord> {
   progress({ kind: 'phase-end', id, seconds });
   const imagesPerSec = seen / Math.max(seconds, 1e-9);
   const record: EpochRecord = { stage, epoch: epoch + 1, loss: lossSum / seen, valLoss, seconds, imagesPerSec };
-  progress({ kind: 'epoch', stage, epoch: epoch + 1, epochs: ctx.epochs, loss: record.loss, valLoss, imagesPerSec, etaSeconds: seconds * (ctx.epochs - epoch - 1) });
+  progress({
+    kind: 'epoch',
+    stage,
+    epoch: epoch + 1,
+    epochs: ctx.epochs,
+    loss: record.loss,
+    valLoss,
+    imagesPerSec,
+    etaSeconds: seconds * (ctx.epochs - epoch - 1),
+  });
   return record;
 }
 

@@ -69,7 +69,18 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     const { model } = started;
     let { heads } = started;
     try {
-      const outcome = await runStages({ spec, dims, run, meta, model, optimizerState: started.optimizerState, trainSet: prepared.trainSet, valSet: prepared.valSet, progress, stopAfterEpochs: options.stopAfterEpochs });
+      const outcome = await runStages({
+        spec,
+        dims,
+        run,
+        meta,
+        model,
+        optimizerState: started.optimizerState,
+        trainSet: prepared.trainSet,
+        valSet: prepared.valSet,
+        progress,
+        stopAfterEpochs: options.stopAfterEpochs,
+      });
       if (outcome === 'stopped') {
         run.log({ event: 'stopped', progress: meta.progress });
         return { run, meta, model, heads, backbone, dataset };
@@ -90,7 +101,18 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     }
     // Calibrations are computed here, while the validation features are at hand; test and predict read them from run.json.
     calibrateAll({ run, meta, spec, dims, backbone, model, heads }, prepared.valSet);
-    await learnThresholdsAfterTraining({ run, meta, spec, dims, model, heads, backbone, cache: options.cache, validation: prepared.valSet, anomalies: dataset.validationAnomalies });
+    await learnThresholdsAfterTraining({
+      run,
+      meta,
+      spec,
+      dims,
+      model,
+      heads,
+      backbone,
+      cache: options.cache,
+      validation: prepared.valSet,
+      anomalies: dataset.validationAnomalies,
+    });
     meta.status = 'trained';
     meta.progress = { stage: 'done', epochsDone: 0 };
     meta.peakRssMiB = Math.max(meta.peakRssMiB ?? 0, peakRssMiB());

@@ -28,8 +28,12 @@ export function randomNativeWeights(arch: BackboneArch, alpha: number, seed: num
     const data = new Float32Array(elementCount(t.shape));
     if (t.kind === 'conv' || t.kind === 'depthwise') {
       // Keras HWIO [kh, kw, cin, cout] / depthwise [kh, kw, c, 1]; torch OIHW [cout, cin, kh, kw].
-      const fanIn = t.kind === 'depthwise' ? t.shape[0] * t.shape[1]
-        : layout.naming === 'keras' ? t.shape[0] * t.shape[1] * t.shape[2] : t.shape[1] * t.shape[2] * t.shape[3];
+      const fanIn =
+        t.kind === 'depthwise'
+          ? t.shape[0] * t.shape[1]
+          : layout.naming === 'keras'
+            ? t.shape[0] * t.shape[1] * t.shape[2]
+            : t.shape[1] * t.shape[2] * t.shape[3];
       const std = Math.sqrt(2 / fanIn);
       for (let i = 0; i < data.length; i++) data[i] = normal() * std;
     } else if (t.kind === 'bn_gamma' || t.kind === 'bn_var') {

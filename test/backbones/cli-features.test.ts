@@ -33,8 +33,10 @@ async function capture(argv: string[]): Promise<{ code: number; out: string; err
 
 async function writePng(path: string, size: number, seed: number): Promise<Uint8Array> {
   const raw = Buffer.alloc(size * size * 3);
-  for (let i = 0; i < raw.length; i++) raw[i] = (i * 37 + seed * 101 + ((i / 3) | 0) % 17) & 255;
-  await sharp(raw, { raw: { width: size, height: size, channels: 3 } }).png().toFile(path);
+  for (let i = 0; i < raw.length; i++) raw[i] = (i * 37 + seed * 101 + (((i / 3) | 0) % 17)) & 255;
+  await sharp(raw, { raw: { width: size, height: size, channels: 3 } })
+    .png()
+    .toFile(path);
   return raw;
 }
 
@@ -46,7 +48,23 @@ test('dadfc features writes <stem>.<tap>.npy, float32 NHWC batch 1, equal to the
   const raw = await writePng(a, 48, 1);
   await writePng(join(scratch, 'part-b.png'), 48, 2);
   const out = join(scratch, 'feats');
-  const r = await capture(['features', '--backbone', 'resnet18', '--weights', weights, '--size', '48', '--taps', 'layer1,layer2', '--backend', 'cpu', '-o', out, a, join(scratch, 'part-b.png')]);
+  const r = await capture([
+    'features',
+    '--backbone',
+    'resnet18',
+    '--weights',
+    weights,
+    '--size',
+    '48',
+    '--taps',
+    'layer1,layer2',
+    '--backend',
+    'cpu',
+    '-o',
+    out,
+    a,
+    join(scratch, 'part-b.png'),
+  ]);
   assert.equal(r.code, 0, r.err);
   assert.match(r.err, /resnet18 \(pretrained: safetensors/);
   assert.deepEqual(readdirSync(out).sort(), ['part-a.layer1.npy', 'part-a.layer2.npy', 'part-b.layer1.npy', 'part-b.layer2.npy']);
@@ -77,7 +95,23 @@ test('dadfc features without weights or with an unknown backbone fails with a cl
 test('dadfc features --random labels the output as not pretrained', async () => {
   const img = join(scratch, 'y.png');
   await writePng(img, 32, 4);
-  const r = await capture(['features', '--backbone', 'mobilenet_v1', '--alpha', '0.25', '--random', '--size', '32', '--taps', 'conv_pw_1_relu', '--backend', 'cpu', '-o', join(scratch, 'rand'), img]);
+  const r = await capture([
+    'features',
+    '--backbone',
+    'mobilenet_v1',
+    '--alpha',
+    '0.25',
+    '--random',
+    '--size',
+    '32',
+    '--taps',
+    'conv_pw_1_relu',
+    '--backend',
+    'cpu',
+    '-o',
+    join(scratch, 'rand'),
+    img,
+  ]);
   assert.equal(r.code, 0, r.err);
   assert.match(r.err, /RANDOM init, seed 0: not pretrained/);
   assert.deepEqual(decodeNpy(readFileSync(join(scratch, 'rand', 'y.conv_pw_1_relu.npy')), 'features.npy').shape, [1, 16, 16, 16]);

@@ -63,7 +63,11 @@ export async function sampleImages(count: number, size: number): Promise<{ image
 
 export function hazelnutImages(count: number): string[] {
   const dir = join(HAZELNUT, 'train', 'good');
-  return readdirSync(dir).filter((f) => f.endsWith('.jpg')).sort().slice(0, count).map((f) => join(dir, f));
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.jpg'))
+    .sort()
+    .slice(0, count)
+    .map((f) => join(dir, f));
 }
 
 /** max |a − b| / max |b|: the relative error the acceptance check uses. */

@@ -10,7 +10,11 @@ test('each unit of each layout ends with the channel count the backbone table gi
     for (const alpha of alphasOf(arch)) {
       const info = backboneInfo(arch, alpha);
       const layout = archLayout(arch, alpha);
-      assert.deepEqual(layout.units.map((u) => u.tap), info.taps.map((t) => t.name), `${arch} α${alpha}`);
+      assert.deepEqual(
+        layout.units.map((u) => u.tap),
+        info.taps.map((t) => t.name),
+        `${arch} α${alpha}`,
+      );
       let channels = 3;
       layout.units.forEach((unit, i) => {
         const last = [...unit.tensors].reverse().find((t) => t.kind === 'bn_var' || t.kind === 'bias');
@@ -23,7 +27,9 @@ test('each unit of each layout ends with the channel count the backbone table gi
 
 test('known parameter counts: ResNet18 to layer4 and MobileNetV1 α1.0 without head', () => {
   const count = (arch: Parameters<typeof archLayout>[0], alpha: number, taps: string[], kinds: string[]) =>
-    tensorsForTaps(archLayout(arch, alpha), taps).filter((t) => kinds.includes(t.kind)).reduce((n, t) => n + t.shape.reduce((a, b) => a * b, 1), 0);
+    tensorsForTaps(archLayout(arch, alpha), taps)
+      .filter((t) => kinds.includes(t.kind))
+      .reduce((n, t) => n + t.shape.reduce((a, b) => a * b, 1), 0);
   // torchvision resnet18: 11,689,512 parameters incl. fc (513,000); BN running stats are buffers.
   assert.equal(count('resnet18', 1, ['layer4'], ['conv', 'bias', 'bn_gamma', 'bn_beta']), 11_689_512 - 513_000);
   // wide_resnet50_2: 68,883,240 incl. fc (2,049,000).

@@ -53,7 +53,8 @@ for (const c of CASES) {
       // NHWC → NCHW for comparison.
       const nhwc = t.dataSync();
       const nchw = new Float32Array(nhwc.length);
-      for (let y = 0; y < ref.h; y++) for (let x = 0; x < ref.w; x++) for (let ch = 0; ch < ref.c; ch++) nchw[(ch * ref.h + y) * ref.w + x] = nhwc[(y * ref.w + x) * ref.c + ch];
+      for (let y = 0; y < ref.h; y++)
+        for (let x = 0; x < ref.w; x++) for (let ch = 0; ch < ref.c; ch++) nchw[(ch * ref.h + y) * ref.w + x] = nhwc[(y * ref.w + x) * ref.c + ch];
       const err = relativeError(nchw, Array.from(ref.data));
       assert.ok(err < 1e-5, `${tap}: relative error ${err}`);
     });
@@ -79,7 +80,8 @@ test('vgg16 at 19 px equals torchvision semantics through pool2 (conv bias, ReLU
     assert.deepEqual(ours[tap].shape, [1, ref.h, ref.w, ref.c], tap);
     const nhwc = ours[tap].dataSync();
     const nchw = new Float32Array(nhwc.length);
-    for (let y = 0; y < ref.h; y++) for (let x = 0; x < ref.w; x++) for (let ch = 0; ch < ref.c; ch++) nchw[(ch * ref.h + y) * ref.w + x] = nhwc[(y * ref.w + x) * ref.c + ch];
+    for (let y = 0; y < ref.h; y++)
+      for (let x = 0; x < ref.w; x++) for (let ch = 0; ch < ref.c; ch++) nchw[(ch * ref.h + y) * ref.w + x] = nhwc[(y * ref.w + x) * ref.c + ch];
     const err = relativeError(nchw, Array.from(ref.data));
     assert.ok(err < 1e-5, `${tap}: relative error ${err}`);
   });

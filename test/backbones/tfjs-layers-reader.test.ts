@@ -32,12 +32,18 @@ test('shards split mid-weight, a model-name prefix, uint8 and float16 quantisati
       const q = Uint8Array.from(t.data, (v) => Math.max(0, Math.min(255, Math.round((v - min) / scale))));
       chunks.push(Buffer.from(q));
       weights.push({ name: `model1/${name}`, shape: t.shape, dtype: 'float32', quantization: { dtype: 'uint8', scale, min } });
-      expected.set(name, Float32Array.from(q, (v) => v * scale + min));
+      expected.set(
+        name,
+        Float32Array.from(q, (v) => v * scale + min),
+      );
     } else if (name === 'conv_dw_1/depthwise_kernel') {
       const h = Uint16Array.from(t.data, floatToHalf);
       chunks.push(Buffer.from(h.buffer));
       weights.push({ name: `model1/${name}`, shape: t.shape, dtype: 'float32', quantization: { dtype: 'float16' } });
-      expected.set(name, Float32Array.from(new Float32Array(t.data.length), (_, i) => Math.fround(halfValue(h[i]))));
+      expected.set(
+        name,
+        Float32Array.from(new Float32Array(t.data.length), (_, i) => Math.fround(halfValue(h[i]))),
+      );
     } else {
       chunks.push(Buffer.from(new Uint8Array(t.data.buffer.slice(0))));
       weights.push({ name: `model1/${name}`, shape: t.shape, dtype: 'float32' });

@@ -43,8 +43,7 @@ function bn(x: Chw, sd: NativeWeights, name: string): Chw {
   const v = sd.get(`${name}.running_var`)!.data;
   const out = new Float64Array(x.data.length);
   const hw = x.h * x.w;
-  for (let c = 0; c < x.c; c++)
-    for (let k = 0; k < hw; k++) out[c * hw + k] = ((x.data[c * hw + k] - m[c]) / Math.sqrt(v[c] + 1e-5)) * g[c] + b[c];
+  for (let c = 0; c < x.c; c++) for (let k = 0; k < hw; k++) out[c * hw + k] = ((x.data[c * hw + k] - m[c]) / Math.sqrt(v[c] + 1e-5)) * g[c] + b[c];
   return { ...x, data: out };
 }
 

@@ -17,12 +17,15 @@ const scratch = mkdtempSync(join(tmpdir(), 'dadf-weights-test-'));
 process.on('exit', () => rmSync(scratch, { recursive: true, force: true }));
 
 async function rejectsWithUserError(fn: () => unknown, pattern: RegExp): Promise<void> {
-  await assert.rejects(async () => fn(), (e: unknown) => {
-    assert.ok(isUserError(e), `expected a UserError, got ${e}`);
-    const text = `${(e as Error).message}\n${(e as { hint?: string }).hint ?? ''}\n${(e as { where?: string }).where ?? ''}`;
-    assert.match(text, pattern);
-    return true;
-  });
+  await assert.rejects(
+    async () => fn(),
+    (e: unknown) => {
+      assert.ok(isUserError(e), `expected a UserError, got ${e}`);
+      const text = `${(e as Error).message}\n${(e as { hint?: string }).hint ?? ''}\n${(e as { where?: string }).where ?? ''}`;
+      assert.match(text, pattern);
+      return true;
+    },
+  );
 }
 
 test('safetensors round trip keeps names, shapes and values (f32 exactly)', () => {
@@ -74,7 +77,10 @@ test('random ResNet18 saved to safetensors and reloaded gives identical features
 test('weights with the wrong shapes: the message lists the first differences and what was expected', async () => {
   const path = join(scratch, 'r18-as-r50.safetensors');
   writeSafetensors(path, randomNativeWeights('resnet18', 1, 1, ['layer1']));
-  await rejectsWithUserError(() => checkWeightsForTaps(path, 'resnet50', 1, ['layer1']), /expected \[.*layer1\.0\.conv1\.weight|layer1\.0\.conv1\.weight: shape \[64, 64, 3, 3\], expected \[64, 64, 1, 1\]/s);
+  await rejectsWithUserError(
+    () => checkWeightsForTaps(path, 'resnet50', 1, ['layer1']),
+    /expected \[.*layer1\.0\.conv1\.weight|layer1\.0\.conv1\.weight: shape \[64, 64, 3, 3\], expected \[64, 64, 1, 1\]/s,
+  );
   await rejectsWithUserError(() => loadBackbone({ arch: 'resnet50', weights: path, taps: ['layer1'] }), /do not fit resnet50/);
   // Only layer1's tensors were saved: layer2 cannot be built, and the message says up to where it can.
   await rejectsWithUserError(() => checkWeightsForTaps(path, 'resnet18', 1, ['layer2']), /missing layer2\.0\.conv1\.weight[\s\S]*taps up to layer1/);
@@ -123,7 +129,13 @@ test('a .pth whose pickle calls os.system is refused as code, nothing runs, no t
   // posix.system("touch MARKER"), the usual payload, as torch.load would REDUCE it.
   const pickle = Buffer.concat([op(0x80, 2), Buffer.from('cposix\nsystem\n'), op(0x28), str(`touch ${marker}`), op(0x74), op(0x52), op(0x2e)]);
   const path = join(scratch, 'hostile.pth');
-  writeFileSync(path, zipStored([['hostile/data.pkl', pickle], ['hostile/version', Buffer.from('3\n')]]));
+  writeFileSync(
+    path,
+    zipStored([
+      ['hostile/data.pkl', pickle],
+      ['hostile/version', Buffer.from('3\n')],
+    ]),
+  );
   assert.throws(
     () => openWeightFile(path),
     (e: unknown) =>
@@ -141,10 +153,7 @@ test('missing shard: taps up to conv_pw_11 load; conv_pw_13 is refused naming th
   const backbone = await loadBackbone({ arch: 'mobilenet_v1', alpha: 1, weights: dir, taps: ['conv_pw_11_relu', 'conv_pw_3'] });
   assert.deepEqual(backbone.taps, ['conv_pw_3', 'conv_pw_11']);
   backbone.dispose();
-  await rejectsWithUserError(
-    () => loadBackbone({ arch: 'mobilenet_v1', alpha: 1, weights: dir, taps: ['conv_pw_13'] }),
-    /group37-shard1of1[\s\S]*conv_pw_13/,
-  );
+  await rejectsWithUserError(() => loadBackbone({ arch: 'mobilenet_v1', alpha: 1, weights: dir, taps: ['conv_pw_13'] }), /group37-shard1of1[\s\S]*conv_pw_13/);
   const r = inspectWeights(dir);
   assert.equal(r.guess?.arch, 'mobilenet_v1');
   assert.equal(r.guess?.alpha, 1);
@@ -160,43 +169,76 @@ test('a copy of a complete TF.js model with one shard removed: only taps that ne
   assert.ok(readdirSync(copy).length > 50);
   const ok = await loadBackbone({ arch: 'mobilenet_v1', alpha: 0.25, weights: copy, taps: ['conv_pw_3'] });
   ok.dispose();
-  await rejectsWithUserError(() => loadBackbone({ arch: 'mobilenet_v1', alpha: 0.25, weights: copy, taps: ['conv_pw_5'] }), /group17-shard1of1[\s\S]*conv_pw_4/);
+  await rejectsWithUserError(
+    () => loadBackbone({ arch: 'mobilenet_v1', alpha: 0.25, weights: copy, taps: ['conv_pw_5'] }),
+    /group17-shard1of1[\s\S]*conv_pw_4/,
+  );
   // Wrong width multiplier: shapes differ, and the message shows what was expected.
-  await rejectsWithUserError(() => loadBackbone({ arch: 'mobilenet_v1', alpha: 0.5, weights: copy, taps: ['conv_pw_1'] }), /conv1\/kernel: shape \[3, 3, 3, 8\], expected \[3, 3, 3, 16\]/);
+  await rejectsWithUserError(
+    () => loadBackbone({ arch: 'mobilenet_v1', alpha: 0.5, weights: copy, taps: ['conv_pw_1'] }),
+    /conv1\/kernel: shape \[3, 3, 3, 8\], expected \[3, 3, 3, 16\]/,
+  );
 });
 
 // ---- a minimal torch.save-style zip, written by hand (stored entries, protocol-2 pickle) ----
 function tinyTorchZip(): Buffer {
   const op = (...b: number[]) => Buffer.from(b);
   const str = (s: string) => Buffer.concat([op(0x58), u32(s.length), Buffer.from(s)]);
-  const u32 = (n: number) => { const b = Buffer.alloc(4); b.writeUInt32LE(n); return b; };
+  const u32 = (n: number) => {
+    const b = Buffer.alloc(4);
+    b.writeUInt32LE(n);
+    return b;
+  };
   const global = (m: string, n: string) => Buffer.from(`c${m}\n${n}\n`);
   const int = (n: number) => op(0x4b, n);
   const tensor = (key: string, numel: number, offset: number, shape: number[], stride: number[]) =>
     Buffer.concat([
       global('torch._utils', '_rebuild_tensor_v2'),
       op(0x28), // MARK
-      op(0x28), str('storage'), global('torch', 'FloatStorage'), str(key), str('cpu'), int(numel), op(0x74), op(0x51), // persistent id tuple → BINPERSID
+      op(0x28),
+      str('storage'),
+      global('torch', 'FloatStorage'),
+      str(key),
+      str('cpu'),
+      int(numel),
+      op(0x74),
+      op(0x51), // persistent id tuple → BINPERSID
       int(offset),
-      op(0x28), ...shape.map(int), op(0x74),
-      op(0x28), ...stride.map(int), op(0x74),
+      op(0x28),
+      ...shape.map(int),
+      op(0x74),
+      op(0x28),
+      ...stride.map(int),
+      op(0x74),
       op(0x89), // requires_grad False
-      global('collections', 'OrderedDict'), op(0x29), op(0x52), // backward hooks: OrderedDict()
-      op(0x74), op(0x52), // args tuple, REDUCE
+      global('collections', 'OrderedDict'),
+      op(0x29),
+      op(0x52), // backward hooks: OrderedDict()
+      op(0x74),
+      op(0x52), // args tuple, REDUCE
     ]);
   const pickle = Buffer.concat([
     op(0x80, 2),
-    global('collections', 'OrderedDict'), op(0x29), op(0x52), // OrderedDict()
+    global('collections', 'OrderedDict'),
+    op(0x29),
+    op(0x52), // OrderedDict()
     op(0x28),
-    str('fc.weight'), tensor('0', 8, 0, [2, 3], [3, 1]),
-    str('fc.weight_t'), tensor('0', 8, 0, [3, 2], [1, 3]),
-    str('fc.bias'), tensor('0', 8, 4, [2], [1]),
+    str('fc.weight'),
+    tensor('0', 8, 0, [2, 3], [3, 1]),
+    str('fc.weight_t'),
+    tensor('0', 8, 0, [3, 2], [1, 3]),
+    str('fc.bias'),
+    tensor('0', 8, 4, [2], [1]),
     op(0x75), // SETITEMS
     op(0x2e),
   ]);
   const storage = Buffer.alloc(32);
   for (let i = 0; i < 8; i++) storage.writeFloatLE(i, i * 4);
-  return zipStored([['tiny/data.pkl', pickle], ['tiny/data/0', storage], ['tiny/version', Buffer.from('3\n')]]);
+  return zipStored([
+    ['tiny/data.pkl', pickle],
+    ['tiny/data/0', storage],
+    ['tiny/version', Buffer.from('3\n')],
+  ]);
 }
 
 function zipStored(files: Array<[string, Buffer]>): Buffer {

@@ -24,13 +24,19 @@ test('bench --jobs 2 runs each category in its own process and writes the tables
   assert.match(first.out(), /\| bottle \|.*\n\| noise \|.*\n\| \*\*mean\*\* \|/);
 
   const rows = csvLines(readFileSync(join(out, 'results.csv'), 'utf8'));
-  assert.deepEqual(rows.map((r) => r.split(',')[1]), ['category', 'bottle', 'noise', 'mean']);
+  assert.deepEqual(
+    rows.map((r) => r.split(',')[1]),
+    ['category', 'bottle', 'noise', 'mean'],
+  );
   const head = rows[0].split(',');
   const col = (row: string, name: string) => Number(row.split(',')[head.indexOf(name)]);
   const measured = ['bottle', 'noise'].map((c) => JSON.parse(readFileSync(join(out, 'tiny', c, 'seed-0', 'test', 'metrics.json'), 'utf8')));
   // The table holds what each run's own test measured, and their mean.
   const runImage: number[] = measured.map((m) => m.overall.image_auroc);
-  assert.ok(runImage.every((v) => typeof v === 'number'), JSON.stringify(measured[0]).slice(0, 200));
+  assert.ok(
+    runImage.every((v) => typeof v === 'number'),
+    JSON.stringify(measured[0]).slice(0, 200),
+  );
   assert.ok(Math.abs(col(rows[1], 'image_auroc') - runImage[0]) < 1e-9);
   assert.ok(Math.abs(col(rows[2], 'image_auroc') - runImage[1]) < 1e-9);
   assert.ok(Math.abs(col(rows[3], 'image_auroc') - (runImage[0] + runImage[1]) / 2) < 1e-9);

@@ -8,8 +8,20 @@ import { repoRoot } from '../compiler/helpers.ts';
 
 /** ROOT/bottle and ROOT/noise: 64 px, 8 good training images, 7 test images each. */
 export async function twoCategories(root: string): Promise<void> {
-  for (const [category, seed] of [['bottle', 3], ['noise', 4]] as const) {
-    await generateSyntheticDataset({ dir: join(root, category), seed, category, size: 64, trainCount: 8, testGoodCount: 3, testPerDefect: 2, defects: ['color'] });
+  for (const [category, seed] of [
+    ['bottle', 3],
+    ['noise', 4],
+  ] as const) {
+    await generateSyntheticDataset({
+      dir: join(root, category),
+      seed,
+      category,
+      size: 64,
+      trainCount: 8,
+      testGoodCount: 3,
+      testPerDefect: 2,
+      defects: ['color'],
+    });
   }
 }
 
@@ -21,7 +33,11 @@ export interface Started {
 }
 
 export function dadfc(args: string[]): Started {
-  const child = spawn(process.execPath, [join(repoRoot, 'bin/dadfc.js'), ...args], { cwd: repoRoot, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(repoRoot, 'bin/dadfc.js'), ...args], {
+    cwd: repoRoot,
+    env: { ...process.env, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
@@ -31,6 +47,11 @@ export function dadfc(args: string[]): Started {
 }
 
 /** Short trainings for tests. */
-export const SHORT = (reconstruct: number, flow: number) => ['--set', `train.stages.reconstruct.epochs=${reconstruct}`, '--set', `train.stages.flow.epochs=${flow}`];
+export const SHORT = (reconstruct: number, flow: number) => [
+  '--set',
+  `train.stages.reconstruct.epochs=${reconstruct}`,
+  '--set',
+  `train.stages.flow.epochs=${flow}`,
+];
 
 export const csvLines = (text: string) => text.trim().split('\n');

@@ -87,7 +87,10 @@ test('two workers, one killed mid-training: every run finishes exactly once, res
 
   // The killed run went to the other worker, which resumed it: one start, one finish, each epoch once.
   assert.match(survivor, new RegExp(`started .* → ${killed.run.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} `));
-  const events = readFileSync(join(killed.run, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).event);
+  const events = readFileSync(join(killed.run, 'log.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l).event);
   assert.equal(events.filter((e) => e === 'start').length, 1, events.join(','));
   assert.equal(events.filter((e) => e === 'trained').length, 1, events.join(','));
   const meta = runJson(killed.run);
@@ -104,7 +107,10 @@ test('two workers, one killed mid-training: every run finishes exactly once, res
     assert.ok(existsSync(join(run, 'test', 'metrics.json')));
   }
   assert.equal(csvLines(readFileSync(join(out, 'results.csv'), 'utf8')).length, 5, 'header, three categories, mean');
-  assert.deepEqual(readdirSync(out).filter((f) => f.includes('.tmp')), []);
+  assert.deepEqual(
+    readdirSync(out).filter((f) => f.includes('.tmp')),
+    [],
+  );
 
   // What the queue holds for a job: paths, overrides and labels; no environment, no URL.
   const queue = new Queue(QUEUE_NAME, { connection: connectionOf(redis.url) });

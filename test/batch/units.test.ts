@@ -31,9 +31,18 @@ test('cores are divided into contiguous slices, or shared one each when there ar
 test('categories are the folders holding train/ or test/; a data set folder is its own single category', () => {
   const root = tempDir();
   for (const dir of ['bottle/train/good', 'cable/test/good', 'notes', 'zipper/train']) mkdirSync(join(root, dir), { recursive: true });
-  assert.deepEqual(findCategories(root).map((c) => c.name), ['bottle', 'cable', 'zipper']);
-  assert.deepEqual(findCategories(root, 'zipper,bottle').map((c) => c.name), ['bottle', 'zipper']);
-  assert.deepEqual(findCategories(join(root, 'bottle')).map((c) => c.name), ['bottle']);
+  assert.deepEqual(
+    findCategories(root).map((c) => c.name),
+    ['bottle', 'cable', 'zipper'],
+  );
+  assert.deepEqual(
+    findCategories(root, 'zipper,bottle').map((c) => c.name),
+    ['bottle', 'zipper'],
+  );
+  assert.deepEqual(
+    findCategories(join(root, 'bottle')).map((c) => c.name),
+    ['bottle'],
+  );
   assert.throws(() => findCategories(root, 'carpet'), /no category 'carpet'.*/);
   assert.throws(() => findCategories(join(root, 'notes')), /no category folders found/);
   assert.deepEqual(parseSeeds('0,1,1,2'), [0, 1, 2]);
@@ -41,7 +50,14 @@ test('categories are the folders holding train/ or test/; a data set folder is i
 });
 
 function outcome(category: string, seed: number, image: number | null, trainSeconds = 10, error?: string): JobOutcome {
-  const job = { id: `${category}${seed}`, pipelineFile: '/p.dadf', sets: [], dataDir: `/d/${category}`, runDir: `/r/${category}/${seed}`, labels: { pipeline: 'tiny', category, seed, combination: {} } };
+  const job = {
+    id: `${category}${seed}`,
+    pipelineFile: '/p.dadf',
+    sets: [],
+    dataDir: `/d/${category}`,
+    runDir: `/r/${category}/${seed}`,
+    labels: { pipeline: 'tiny', category, seed, combination: {} },
+  };
   if (error) return { job, status: 'failed', error };
   return { job, status: 'ok', result: { metrics: { image_auroc: image, pixel_auroc: 0.5, aupro: null }, trainSeconds, msPerImage: 2, finished: '' } };
 }
@@ -66,8 +82,14 @@ test('a bench table averages seeds per category, then categories; failures are c
 test('only redis URLs are queues, and passwords never reach a message', () => {
   assert.equal(redact('redis://user:s3cret@host:6379/2'), 'redis://user:***@host:6379/2');
   assert.equal(redact('redis://host:6379'), 'redis://host:6379');
-  assert.throws(() => checkQueueUrl('http://host'), (e: Error) => /not a Redis URL/.test(e.message));
-  assert.throws(() => checkQueueUrl('redis://:hunter2@'), (e: Error) => !e.message.includes('hunter2'));
+  assert.throws(
+    () => checkQueueUrl('http://host'),
+    (e: Error) => /not a Redis URL/.test(e.message),
+  );
+  assert.throws(
+    () => checkQueueUrl('redis://:hunter2@'),
+    (e: Error) => !e.message.includes('hunter2'),
+  );
   assert.equal(checkQueueUrl('redis://127.0.0.1:6379'), 'redis://127.0.0.1:6379');
 });
 
@@ -75,7 +97,10 @@ test("a run locked on another machine is refused as in use (retried later), and 
   const dir = tempDir();
   const lockFile = join(dir, LOCK_FILE);
   writeFileSync(lockFile, JSON.stringify({ pid: 1, host: 'gone-machine', start: null, what: 'dadfc batch job', since: '2026-01-01T00:00:00Z' }));
-  assert.throws(() => lockRunDir(dir, 'test'), (e: Error) => e instanceof RunDirInUse && /on gone-machine/.test(e.message));
+  assert.throws(
+    () => lockRunDir(dir, 'test'),
+    (e: Error) => e instanceof RunDirInUse && /on gone-machine/.test(e.message),
+  );
   assert.equal(takeOverFromHost(dir, hostname()), false, 'this machine is never taken over from by name');
   assert.equal(takeOverFromHost(dir, 'another-machine'), false, 'only the named machine');
   assert.ok(existsSync(lockFile));

@@ -36,8 +36,20 @@ test('dadfc run accepts the module compile wrote (and its plan), with --set', ()
   assert.equal(c.code, 0, c.err);
   assert.match(readFileSync(join(build, 'tiny.ts'), 'utf8'), /from "dadf\/runtime"/);
   const run = join(tempDir(), 'run');
-  const r = dadfc('run', join(build, 'tiny.ts'), '--data', data, '-o', run, '--no-cache', '--quiet',
-    '--set', 'train.stages.reconstruct.epochs=1', '--set', 'train.stages.flow.epochs=1');
+  const r = dadfc(
+    'run',
+    join(build, 'tiny.ts'),
+    '--data',
+    data,
+    '-o',
+    run,
+    '--no-cache',
+    '--quiet',
+    '--set',
+    'train.stages.reconstruct.epochs=1',
+    '--set',
+    'train.stages.flow.epochs=1',
+  );
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /overall/);
   const meta = JSON.parse(readFileSync(join(run, 'run.json'), 'utf8'));

@@ -12,7 +12,11 @@ export interface CliResult {
 /** A `dadfc(...args)` that runs bin/dadfc.js from the repository root with `env` added. */
 export function cliRunner(env: Record<string, string> = {}): (...args: string[]) => CliResult {
   return (...args) => {
-    const r = spawnSync(process.execPath, [join(repoRoot, 'bin/dadfc.js'), ...args], { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', ...env } });
+    const r = spawnSync(process.execPath, [join(repoRoot, 'bin/dadfc.js'), ...args], {
+      cwd: repoRoot,
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1', ...env },
+    });
     return { code: r.status, out: r.stdout, err: r.stderr };
   };
 }

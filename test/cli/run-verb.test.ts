@@ -20,8 +20,22 @@ before(async () => {
 });
 
 test('dadfc run with training overrides trains, then tests the run as trained', () => {
-  const r = dadfc('run', 'pipelines/tiny.dadf', '--data', data, '-o', run, '--no-cache', '--quiet',
-    '--set', 'train.seed=1', '--set', 'train.stages.reconstruct.epochs=1', '--set', 'train.stages.flow.epochs=1');
+  const r = dadfc(
+    'run',
+    'pipelines/tiny.dadf',
+    '--data',
+    data,
+    '-o',
+    run,
+    '--no-cache',
+    '--quiet',
+    '--set',
+    'train.seed=1',
+    '--set',
+    'train.stages.reconstruct.epochs=1',
+    '--set',
+    'train.stages.flow.epochs=1',
+  );
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /overall/);
   assert.equal(JSON.parse(readFileSync(join(run, 'run.json'), 'utf8')).seed, 1);

@@ -39,7 +39,10 @@ test('DADF_DEBUG=1 adds the stack trace, each frame cut short', () => {
   const r = dadfc(['lsp'], { DADF_TEST_FAULT: 'throw', DADF_DEBUG: '1' }, fault);
   assert.equal(r.code, 3);
   assert.match(r.err, /\n\s+at .*throw-after-start\.mjs:\d+:\d+/);
-  assert.ok(r.err.split('\n').every((l) => l.length <= 400), 'no line longer than the cut');
+  assert.ok(
+    r.err.split('\n').every((l) => l.length <= 400),
+    'no line longer than the cut',
+  );
 });
 
 test('check on 5 MB of random bytes: one message, exit 1, no stack', () => {

@@ -18,5 +18,11 @@ test('CSV: cells with commas, quotes or line breaks are quoted, quotes doubled (
   assert.equal(csvCell('two\nlines'), '"two\nlines"');
   assert.equal(csvNumber(0.5), '0.5');
   assert.equal(csvNumber(Number.NaN), '');
-  assert.equal(csvText([['id', 'score'], ['a,b', '1']]), 'id,score\n"a,b",1\n');
+  assert.equal(
+    csvText([
+      ['id', 'score'],
+      ['a,b', '1'],
+    ]),
+    'id,score\n"a,b",1\n',
+  );
 });

@@ -10,7 +10,37 @@ import type { Diagnostic } from '../../grammar/index.ts';
 import { pipelinesDir, tempDir } from './helpers.ts';
 
 const sources = ['tiny.dadf', 'dadf.dadf', 'tiny.yaml', 'dadf-cpu.yaml'].map((f) => ({ name: f, text: readFileSync(join(pipelinesDir, f), 'utf8') }));
-const fragments = ['{', '}', '[', ']', ':', ',', '.', '"', "'", '(', ')', '#', '\n', '-', ' ', 'extends', 'pipeline', 'stage', 'flow', '1e-4', '0', 'null', 'true', '\t', '  ', '- ', '&a', '*a', '!!str'];
+const fragments = [
+  '{',
+  '}',
+  '[',
+  ']',
+  ':',
+  ',',
+  '.',
+  '"',
+  "'",
+  '(',
+  ')',
+  '#',
+  '\n',
+  '-',
+  ' ',
+  'extends',
+  'pipeline',
+  'stage',
+  'flow',
+  '1e-4',
+  '0',
+  'null',
+  'true',
+  '\t',
+  '  ',
+  '- ',
+  '&a',
+  '*a',
+  '!!str',
+];
 
 type Edit = { at: number; remove: number; insert: string };
 const edit = fc.record({

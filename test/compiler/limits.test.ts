@@ -88,14 +88,21 @@ test('a file of many pipelines is read and parsed once, not once per pipeline', 
   let reads = 0;
   const results = compileFile(file, { readFile: (p) => (reads++, readFileSync(p, 'utf8')) });
   assert.equal(results.length, 40);
-  assert.ok(results.every((r) => r.spec), 'all compile');
+  assert.ok(
+    results.every((r) => r.spec),
+    'all compile',
+  );
   assert.equal(reads, 1);
 });
 
 test("a plan larger than this machine's memory gets a warning with the numbers; training refuses it", () => {
   const result = compileTexts({ 'p.dadf': BASE });
   assert.ok(result.plan && result.spec);
-  const warning = memoryDiagnostic(result.plan, result.diagnostics[0]?.range ?? { file: 'p', start: { offset: 0, line: 1, column: 1 }, end: { offset: 0, line: 1, column: 1 } }, 1024);
+  const warning = memoryDiagnostic(
+    result.plan,
+    result.diagnostics[0]?.range ?? { file: 'p', start: { offset: 0, line: 1, column: 1 }, end: { offset: 0, line: 1, column: 1 } },
+    1024,
+  );
   assert.ok(warning);
   assert.equal(warning.severity, 'warning');
   assert.match(warning.message, /needs at least [\d.]+ GiB .*parameters.*batch of 4.*this machine has 0\.00 GiB/);
@@ -105,4 +112,3 @@ test("a plan larger than this machine's memory gets a warning with the numbers; 
   );
   assert.doesNotThrow(() => assertFitsInMemory(result.spec!, 2 ** 40));
 });
-

@@ -45,7 +45,13 @@ test('a missing parent names what was looked for', () => {
 });
 
 test('--set parses typed values and wins over files', () => {
-  const r = compileTexts({ 'p.dadf': BASE }, ['flow.over=[prior, self]', 'train.batch=2', 'flow.clamp=1.5e0', 'backbone.random=true', 'train.optimizer=adam(lr: 3e-4)']);
+  const r = compileTexts({ 'p.dadf': BASE }, [
+    'flow.over=[prior, self]',
+    'train.batch=2',
+    'flow.clamp=1.5e0',
+    'backbone.random=true',
+    'train.optimizer=adam(lr: 3e-4)',
+  ]);
   assert.deepEqual(errorsOf(r.diagnostics), []);
   assert.deepEqual(r.spec!.flow.over, ['prior', 'self']);
   assert.equal(r.spec!.train.batch, 2);
@@ -111,6 +117,10 @@ test('the printed .dadf of a Spec parses back to the same Spec', () => {
     assert.ok(first.spec, file);
     const again = compileTexts({ 'printed.dadf': toDadf(first.spec) });
     // Relative weight paths are relative to the file that wrote them; compare the rest.
-    assert.deepEqual({ ...again.spec, backbone: { ...again.spec!.backbone, weights: 0 } }, { ...first.spec, backbone: { ...first.spec!.backbone, weights: 0 } }, file);
+    assert.deepEqual(
+      { ...again.spec, backbone: { ...again.spec!.backbone, weights: 0 } },
+      { ...first.spec, backbone: { ...first.spec!.backbone, weights: 0 } },
+      file,
+    );
   }
 });

@@ -46,7 +46,9 @@ test('skipBad also skips images that fail only at decode: a truncated PNG, a cor
   await makeMvtec(dir, 64);
   const png = readFileSync(join(dir, 'train/good/001.png'));
   writeFileSync(join(dir, 'train/good/001.png'), png.subarray(0, Math.floor(png.length * 0.6)));
-  const jpeg = await sharp(readFileSync(join(dir, 'train/good/002.png'))).jpeg().toBuffer();
+  const jpeg = await sharp(readFileSync(join(dir, 'train/good/002.png')))
+    .jpeg()
+    .toBuffer();
   // The header and the start of the entropy-coded data stay; the rest is garbage.
   const corrupt = Buffer.concat([jpeg.subarray(0, Math.floor(jpeg.length / 2)), Buffer.alloc(jpeg.length, 0x5a)]);
   writeFileSync(join(dir, 'train/good/002.jpg'), corrupt);
@@ -54,7 +56,10 @@ test('skipBad also skips images that fail only at decode: a truncated PNG, a cor
   // Their headers read fine: without skipBad the dataset loads, and the decode fails later.
   assert.equal((await loadDataset(dir)).train.length, 3);
   const ds = await loadDataset(dir, { skipBad: true });
-  assert.deepEqual(ds.train.map((s) => s.id), ['good/000']);
+  assert.deepEqual(
+    ds.train.map((s) => s.id),
+    ['good/000'],
+  );
   assert.deepEqual(ds.skipped.map((s) => s.path.split('/').pop()).sort(), ['001.png', '002.jpg']);
   for (const s of ds.skipped) assert.match(s.reason, /cannot read image/);
 });

@@ -42,8 +42,20 @@ before(async () => {
 });
 
 test('dadfc run on good images only trains and points at predict; test explains what it needs', () => {
-  const r = dadfc('run', 'pipelines/tiny.dadf', '--data', goodOnly, '-o', run, '--no-cache', '--quiet',
-    '--set', 'train.stages.reconstruct.epochs=1', '--set', 'train.stages.flow.epochs=1');
+  const r = dadfc(
+    'run',
+    'pipelines/tiny.dadf',
+    '--data',
+    goodOnly,
+    '-o',
+    run,
+    '--no-cache',
+    '--quiet',
+    '--set',
+    'train.stages.reconstruct.epochs=1',
+    '--set',
+    'train.stages.flow.epochs=1',
+  );
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /no test\/ folder, so no metrics/);
   assert.match(r.out, /dadfc predict/);

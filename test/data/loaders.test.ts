@@ -83,8 +83,14 @@ test('a temp MVTec set: ids, labels, masks binarised at > 0', async () => {
   await makeMvtec(dir);
   const ds = await loadDataset(dir);
   assert.equal(ds.layout, 'mvtec');
-  assert.deepEqual(ds.test.map((s) => s.id), ['crack/000', 'crack/001', 'good/000', 'good/001']);
-  assert.deepEqual(ds.test.map((s) => s.label), [1, 1, 0, 0]);
+  assert.deepEqual(
+    ds.test.map((s) => s.id),
+    ['crack/000', 'crack/001', 'good/000', 'good/001'],
+  );
+  assert.deepEqual(
+    ds.test.map((s) => s.label),
+    [1, 1, 0, 0],
+  );
   assert.equal(ones(await readMask(ds.test[0])), 16);
 });
 
@@ -100,8 +106,14 @@ test('a temp MVTec LOCO set: validation split, several channels per image, confi
   const logical = ds.test.find((s) => s.id === 'logical_anomalies/000')!;
   assert.equal(logical.maskPaths.length, 2);
   const channels = await readMaskChannels(logical, ds.defectsConfig!);
-  assert.deepEqual(channels.map((c) => c.config.defect_name), ['missing_part', 'scratch']);
-  assert.deepEqual(channels.map((c) => ones(c.mask)), [16, 16]);
+  assert.deepEqual(
+    channels.map((c) => c.config.defect_name),
+    ['missing_part', 'scratch'],
+  );
+  assert.deepEqual(
+    channels.map((c) => ones(c.mask)),
+    [16, 16],
+  );
   assert.equal(ones(await readMask(logical)), 32); // union of both channels
 });
 
@@ -125,7 +137,10 @@ test('splitValidation: seeded, deterministic, disjoint, from train only', async 
   const paths = new Set([...a.train, ...a.validation].map((s) => s.path));
   assert.equal(paths.size, 20);
   const c = splitValidation(train, 0.2, 43);
-  assert.notDeepEqual(a.validation.map((s) => s.path), c.validation.map((s) => s.path));
+  assert.notDeepEqual(
+    a.validation.map((s) => s.path),
+    c.validation.map((s) => s.path),
+  );
   assert.equal(splitValidation(train.slice(0, 3), 0.1, 1).validation.length, 1);
   assert.equal(splitValidation(train, 0, 1).validation.length, 0);
   assert.throws(() => splitValidation(train, 1, 1), RangeError);

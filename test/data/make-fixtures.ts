@@ -9,7 +9,13 @@ export function tempDir(prefix = 'dadf-data-'): string {
 }
 
 /** Writes a PNG of `channels` (1 = grey, 3 = RGB) filled by `value(x, y, c)`. */
-export async function writePng(path: string, width: number, height: number, channels: 1 | 3, value: (x: number, y: number, c: number) => number): Promise<void> {
+export async function writePng(
+  path: string,
+  width: number,
+  height: number,
+  channels: 1 | 3,
+  value: (x: number, y: number, c: number) => number,
+): Promise<void> {
   mkdirSync(dirname(path), { recursive: true });
   const data = Buffer.alloc(width * height * channels);
   for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) for (let c = 0; c < channels; c++) data[(y * width + x) * channels + c] = value(x, y, c);

@@ -34,7 +34,9 @@ test('float32 TIFF: written, read back exactly, and readable by geotiff and libv
 test('TIFF maps that are not plain float32 go through geotiff (here: 8-bit grey from libvips)', async () => {
   const dir = tempDir();
   const path = join(dir, 'm.tif');
-  await sharp(Buffer.from([0, 10, 20, 30, 40, 50]), { raw: { width: 3, height: 2, channels: 1 } }).tiff({ compression: 'deflate' }).toFile(path);
+  await sharp(Buffer.from([0, 10, 20, 30, 40, 50]), { raw: { width: 3, height: 2, channels: 1 } })
+    .tiff({ compression: 'deflate' })
+    .toFile(path);
   const back = await readMap(path);
   assert.deepEqual(Array.from(back.data), [0, 10, 20, 30, 40, 50]);
   assert.equal(back.width, 3);
@@ -70,7 +72,10 @@ test('.npy: round trip, float64, Fortran order (2-D and 3-D) and (1, H, W) shape
   assert.deepEqual(decodeNpy(encodeNpy(cube.data, [3, 4]), 'again.npy').shape, [3, 4]);
   const b = decodeNpyPlane(npy('<f4', false, '(1, 2, 3)', [1, 2, 3, 4, 5, 6], 4), 'b.npy');
   assert.deepEqual([b.height, b.width], [2, 3]);
-  assert.throws(() => decodeNpyPlane(npy('<i4', false, '(2, 3)', [1, 2, 3, 4, 5, 6], 4), 'i.npy'), (e) => e instanceof UserError && /dtype <i4/.test(e.message));
+  assert.throws(
+    () => decodeNpyPlane(npy('<i4', false, '(2, 3)', [1, 2, 3, 4, 5, 6], 4), 'i.npy'),
+    (e) => e instanceof UserError && /dtype <i4/.test(e.message),
+  );
   assert.throws(() => decodeNpyPlane(npy('<f4', false, '(2, 3, 2)', new Array(12).fill(0), 4), 's.npy'), /not a 2-D map/);
   // The header is padded so that the data starts on a 64-byte boundary.
   assert.equal((encodeNpy(map, [3, 5]).length - 60) % 64, 0);
@@ -79,7 +84,10 @@ test('.npy: round trip, float64, Fortran order (2-D and 3-D) and (1, H, W) shape
 test('corrupt and unknown map files give a clear error naming the file', async () => {
   const dir = tempDir();
   writeFileSync(join(dir, 'bad.tiff'), 'not a tiff');
-  await assert.rejects(readMap(join(dir, 'bad.tiff')), (e) => e instanceof UserError && /cannot read TIFF map/.test(e.message) && /bad\.tiff$/.test(e.where ?? ''));
+  await assert.rejects(
+    readMap(join(dir, 'bad.tiff')),
+    (e) => e instanceof UserError && /cannot read TIFF map/.test(e.message) && /bad\.tiff$/.test(e.where ?? ''),
+  );
   writeFileSync(join(dir, 'bad.npy'), 'not an npy');
   await assert.rejects(readMap(join(dir, 'bad.npy')), (e) => e instanceof UserError && /\\x93NUMPY/.test(e.message));
   await assert.rejects(readMap(join(dir, 'x.png')), (e) => e instanceof UserError && /unknown map format/.test(e.message));
@@ -88,7 +96,11 @@ test('corrupt and unknown map files give a clear error naming the file', async (
 
 test('an empty (0×0) .npy map is called empty, not a NaN value', async () => {
   const dir = tempDir();
-  for (const shape of [[0, 0], [0, 5], [1, 0, 0]]) {
+  for (const shape of [
+    [0, 0],
+    [0, 5],
+    [1, 0, 0],
+  ]) {
     const path = join(dir, `empty-${shape.join('x')}.npy`);
     writeFileSync(path, encodeNpy(new Float32Array(0), shape));
     await assert.rejects(readMap(path), (e) => e instanceof UserError && /the map is empty \(\d×\d\): it has no values/.test(e.message) && e.where === path);

@@ -70,7 +70,15 @@ function parity(a: ScoredImage[], b: ScoredImage[]): { maps: number; scores: num
 }
 
 async function compareOn(paths: string[], label: string) {
-  const tfjs = await scoreImages(paths, { spec: opened.spec, dims: opened.dims, backbone: opened.backbone, model: opened.model, cache, progress: silentProgress, label });
+  const tfjs = await scoreImages(paths, {
+    spec: opened.spec,
+    dims: opened.dims,
+    backbone: opened.backbone,
+    model: opened.model,
+    cache,
+    progress: silentProgress,
+    label,
+  });
   const onnx = await engine.scoreImages(paths, { progress: silentProgress, label });
   assert.equal(onnx.length, paths.length);
   const d = parity(tfjs, onnx);
@@ -104,7 +112,11 @@ test('the model is exported to RUN/model.onnx on first use and reused while the 
 test('testRun with the ONNX scorer gives the same metrics as with tfjs', async () => {
   const common = { dataDir, cache, progress: silentProgress, backendName: 'test' };
   const a = await testRun(opened, { ...common, outDir: join(tempDir(), 'tfjs') });
-  const b = await testRun(opened, { ...common, outDir: join(tempDir(), 'onnx'), score: (paths, label) => engine.scoreImages(paths, { progress: silentProgress, label }) });
+  const b = await testRun(opened, {
+    ...common,
+    outDir: join(tempDir(), 'onnx'),
+    score: (paths, label) => engine.scoreImages(paths, { progress: silentProgress, label }),
+  });
   assert.equal(b.metrics.image_auroc, a.metrics.image_auroc);
   assert.ok(Math.abs((b.metrics.pixel_auroc ?? 0) - (a.metrics.pixel_auroc ?? 0)) < 1e-3);
 });

@@ -49,7 +49,10 @@ test('flows conditioned on a position code match tfjs', async () => {
 });
 
 test('reconstruction scores, nearest upsampling, product fusion, smoothing, top-1% image score', async () => {
-  const spec = tinySpec({ ...mobilenet, score: { source: 'reconstruction', self_weight: 0.3, upsample: 'nearest', fuse: 'product', smooth: 2, image: 'top1pct' } });
+  const spec = tinySpec({
+    ...mobilenet,
+    score: { source: 'reconstruction', self_weight: 0.3, upsample: 'nearest', fuse: 'product', smooth: 2, image: 'top1pct' },
+  });
   assertParity('reconstruction', await bothEngines(spec));
 });
 
@@ -98,14 +101,24 @@ test('a fixed batch size is written into the graph; dynamic batch is a symbol', 
     };
     const fixed = decodeModel(buildOnnxModel({ ...input, batch: 4 }).bytes);
     assert.equal(fixed.opsetImport[0].version, 17);
-    assert.deepEqual(fixed.graph.input[0].type.tensorType.shape.dim.map((d) => d.dimValue), [4, 64, 64, 3]);
-    assert.deepEqual(fixed.graph.output.map((o) => o.name), ['maps', 'scores']);
+    assert.deepEqual(
+      fixed.graph.input[0].type.tensorType.shape.dim.map((d) => d.dimValue),
+      [4, 64, 64, 3],
+    );
+    assert.deepEqual(
+      fixed.graph.output.map((o) => o.name),
+      ['maps', 'scores'],
+    );
     const dynamic = decodeModel(buildOnnxModel({ ...input, batch: 'dynamic' }).bytes);
     assert.equal(dynamic.graph.input[0].type.tensorType.shape.dim[0].dimParam, 'batch');
     // Every trained weight of the model is an initializer (under its own name).
     const names = new Set(dynamic.graph.initializer.map((t) => t.name));
-    for (const w of ['embed.0.w', 'memory_plus_pos', 'blocks.0.qkv.w', 'head.2.w', 'flow.1.norm.g', 'flow.0.step1.offset']) assert.ok(names.has(w), `initializer ${w}`);
-    assert.throws(() => buildOnnxModel({ ...input, batch: 0 }), (e: unknown) => isUserError(e) && /batch/.test((e as Error).message));
+    for (const w of ['embed.0.w', 'memory_plus_pos', 'blocks.0.qkv.w', 'head.2.w', 'flow.1.norm.g', 'flow.0.step1.offset'])
+      assert.ok(names.has(w), `initializer ${w}`);
+    assert.throws(
+      () => buildOnnxModel({ ...input, batch: 0 }),
+      (e: unknown) => isUserError(e) && /batch/.test((e as Error).message),
+    );
     // A smoothing border wider than the map cannot be written: the error names the node.
     const wide = tinySpec({ ...mobilenet, score: { smooth: 40 } });
     assert.throws(

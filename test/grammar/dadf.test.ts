@@ -45,7 +45,10 @@ describe('pipelines/ parse cleanly', () => {
     const { ast } = parseFile('pipelines/dadf.dadf');
     const p = only(ast.pipelines);
     assert.equal(p.name, 'dadf');
-    assert.deepEqual(p.body.map((e) => (e.kind === 'block' ? e.keyword : e.key.join('.'))), ['input', 'backbone', 'embed', 'transformer', 'flow', 'score', 'train']);
+    assert.deepEqual(
+      p.body.map((e) => (e.kind === 'block' ? e.keyword : e.key.join('.'))),
+      ['input', 'backbone', 'embed', 'transformer', 'flow', 'score', 'train'],
+    );
     const backbone = block(p.body, 'backbone', 'wide_resnet50_2');
     const weights = property(backbone.body, 'weights').value;
     assert.equal(weights.kind, 'call');
@@ -54,7 +57,10 @@ describe('pipelines/ parse cleanly', () => {
     const train = block(p.body, 'train');
     const optimizer = property(train.body, 'optimizer').value;
     assert.ok(optimizer.kind === 'call');
-    assert.deepEqual(optimizer.named.map((n) => n.key[0]), ['lr', 'betas', 'weight_decay']);
+    assert.deepEqual(
+      optimizer.named.map((n) => n.key[0]),
+      ['lr', 'betas', 'weight_decay'],
+    );
     assert.deepEqual(optimizer.named[0].value, { ...optimizer.named[0].value, kind: 'number', value: 1e-4 });
     assert.equal(block(train.body, 'stage', 'flow').body.length, 3);
     const memory = block(block(p.body, 'transformer').body, 'memory');
@@ -64,7 +70,10 @@ describe('pipelines/ parse cleanly', () => {
   test('an ablation extends its parent by file path and overrides a dotted key', () => {
     const { ast } = parseFile('pipelines/ablations/phi-ps.dadf');
     const p = only(ast.pipelines);
-    assert.deepEqual(p.extends.map((e) => e.value), ['../dadf.dadf']);
+    assert.deepEqual(
+      p.extends.map((e) => e.value),
+      ['../dadf.dadf'],
+    );
     const over = property(p.body, 'flow.over');
     assert.deepEqual(over.key, ['flow', 'over']);
     assert.deepEqual(over.value.kind === 'list' && over.value.items.map((i) => (i.kind === 'ident' ? i.value : '?')), ['prior', 'self']);
@@ -86,10 +95,13 @@ describe('source ranges', () => {
 
   test('pipeline name, extends and whole-pipeline range', () => {
     assert.deepEqual(p.nameRange, { file: 'small.dadf', start: { offset: 9, line: 1, column: 10 }, end: { offset: 14, line: 1, column: 15 } });
-    assert.deepEqual(p.extends.map((e) => [e.value, e.range.start.column, e.range.end.column]), [
-      ['base', 24, 28],
-      ['../other.dadf', 30, 45],
-    ]);
+    assert.deepEqual(
+      p.extends.map((e) => [e.value, e.range.start.column, e.range.end.column]),
+      [
+        ['base', 24, 28],
+        ['../other.dadf', 30, 45],
+      ],
+    );
     assert.deepEqual(p.range.start, { offset: 0, line: 1, column: 1 });
     assert.deepEqual(p.range.end, { offset: text.length, line: 5, column: 2 });
   });
@@ -129,19 +141,28 @@ describe('lexer', () => {
   test('numbers: integers, decimals, signs and exponents', () => {
     const v = parsedValue('[1, 2.0, -3, +4, 1e-4, 2.5E+3, -0.5e2, .5]');
     assert.ok(v.kind === 'list');
-    assert.deepEqual(v.items.map((i) => i.kind === 'number' && i.value), [1, 2, -3, 4, 1e-4, 2500, -50, 0.5]);
+    assert.deepEqual(
+      v.items.map((i) => i.kind === 'number' && i.value),
+      [1, 2, -3, 4, 1e-4, 2500, -50, 0.5],
+    );
   });
 
   test('strings: both quotes and escapes', () => {
     const v = parsedValue(String.raw`["a\"b", 'it\'s', "tab\there", "nl\n", "back\\slash", "\u00e9\u{1F600}", 'say "hi"', "\q"]`);
     assert.ok(v.kind === 'list');
-    assert.deepEqual(v.items.map((i) => i.kind === 'string' && i.value), ['a"b', "it's", 'tab\there', 'nl\n', 'back\\slash', 'é😀', 'say "hi"', 'q']);
+    assert.deepEqual(
+      v.items.map((i) => i.kind === 'string' && i.value),
+      ['a"b', "it's", 'tab\there', 'nl\n', 'back\\slash', 'é😀', 'say "hi"', 'q'],
+    );
   });
 
   test('keywords true/false/null versus names that start with them', () => {
     const v = parsedValue('[true, false, null, trueish, nullable, pipeline_x]');
     assert.ok(v.kind === 'list');
-    assert.deepEqual(v.items.map((i) => i.kind), ['boolean', 'boolean', 'null', 'ident', 'ident', 'ident']);
+    assert.deepEqual(
+      v.items.map((i) => i.kind),
+      ['boolean', 'boolean', 'null', 'ident', 'ident', 'ident'],
+    );
   });
 
   test('comments of all three kinds, and newlines, are insignificant', () => {
@@ -156,7 +177,10 @@ describe('lexer', () => {
     ].join('\n');
     const { ast, diagnostics } = parseDadf(text, 'c.dadf');
     assert.deepEqual(diagnostics, []);
-    assert.deepEqual(only(ast.pipelines).body.map((e) => (e as Property).key[0]), ['a', 'b']);
+    assert.deepEqual(
+      only(ast.pipelines).body.map((e) => (e as Property).key[0]),
+      ['a', 'b'],
+    );
   });
 
   test('commas between entries are optional, also after blocks', () => {
@@ -168,10 +192,13 @@ describe('lexer', () => {
   test('several pipelines in one file, and extends by name', () => {
     const { ast, diagnostics } = parseDadf('pipeline a { }\npipeline b extends a { x: 1 }', 'two.dadf');
     assert.deepEqual(diagnostics, []);
-    assert.deepEqual(ast.pipelines.map((p) => [p.name, p.extends.map((e) => e.value)]), [
-      ['a', []],
-      ['b', ['a']],
-    ]);
+    assert.deepEqual(
+      ast.pipelines.map((p) => [p.name, p.extends.map((e) => e.value)]),
+      [
+        ['a', []],
+        ['b', ['a']],
+      ],
+    );
   });
 
   test('calls with positional, named and no arguments; inline objects', () => {
@@ -182,7 +209,10 @@ describe('lexer', () => {
     assert.deepEqual([f.args.length, f.named.length, g.args.length, g.named.length], [0, 0, 2, 1]);
     const x = h.named[0].value;
     assert.ok(x.kind === 'object');
-    assert.deepEqual(x.entries.map((e) => e.key), [['y'], ['z', 'w']]);
+    assert.deepEqual(
+      x.entries.map((e) => e.key),
+      [['y'], ['z', 'w']],
+    );
   });
 });
 
@@ -211,39 +241,63 @@ describe('diagnostics and recovery', () => {
     assert.match(diagnostics[2].message, /expected a value after 'image:', found '}'/);
     // Recovery keeps the rest of the file: every block is in the AST, and `size 64` was repaired.
     const body = only(ast.pipelines).body;
-    assert.deepEqual(body.map((e) => (e as Block).keyword), ['input', 'embed', 'flow', 'score', 'train']);
+    assert.deepEqual(
+      body.map((e) => (e as Block).keyword),
+      ['input', 'embed', 'flow', 'score', 'train'],
+    );
     assert.deepEqual((property(block(body, 'input').body, 'size').value as { value: number }).value, 64);
-    assert.deepEqual(block(body, 'flow').body.map((e) => (e as Property).key[0]), ['steps', 'clamp']);
+    assert.deepEqual(
+      block(body, 'flow').body.map((e) => (e as Property).key[0]),
+      ['steps', 'clamp'],
+    );
     assertAllRangesInside(ast, diagnostics);
   });
 
   test('errors in different pipelines of one file are all reported', () => {
     const text = 'pipeline a { x: }\npipeline b { y: [1 2] }\npipeline c { z 3 }\n';
     const { ast, diagnostics } = parseDadf(text, 'multi.dadf');
-    assert.deepEqual(diagnostics.map((d) => d.range.start.line), [1, 2, 3]);
-    assert.deepEqual(ast.pipelines.map((p) => p.name), ['a', 'b', 'c']);
+    assert.deepEqual(
+      diagnostics.map((d) => d.range.start.line),
+      [1, 2, 3],
+    );
+    assert.deepEqual(
+      ast.pipelines.map((p) => p.name),
+      ['a', 'b', 'c'],
+    );
   });
 
   test('a value that does not parse is reported where it is', () => {
     const { diagnostics } = parseDadf('pipeline v { a: ) }', 'v.dadf');
-    assert.deepEqual(diagnostics.map((d) => [d.code, d.range.start.column]), [['DADF1001', 17]]);
+    assert.deepEqual(
+      diagnostics.map((d) => [d.code, d.range.start.column]),
+      [['DADF1001', 17]],
+    );
     assert.match(diagnostics[0].message, /expected a value after 'a:', found '\)'/);
   });
 
   test('a missing value before the next key is one diagnostic at the key, not a cascade', () => {
     const text = 'pipeline v {\n  batch:\n  seed: 0\n}';
     const { ast, diagnostics } = parseDadf(text, 'v.dadf');
-    assert.deepEqual(diagnostics.map((d) => [d.code, d.range.start.line, d.range.start.column]), [['DADF1001', 2, 8]]);
+    assert.deepEqual(
+      diagnostics.map((d) => [d.code, d.range.start.line, d.range.start.column]),
+      [['DADF1001', 2, 8]],
+    );
     assert.match(diagnostics[0].message, /missing value after 'batch:' \(found the key 'seed' on the next line\)/);
-    assert.deepEqual(only(ast.pipelines).body.map((e) => (e as Property).key[0]), ['seed']);
+    assert.deepEqual(
+      only(ast.pipelines).body.map((e) => (e as Property).key[0]),
+      ['seed'],
+    );
   });
 
   test('a missing comma in a list or a call is one diagnostic and the items are kept', () => {
     const { ast, diagnostics } = parseDadf('pipeline l {\n  taps: [a b, c]\n  f: g(1 2)\n  next: 1\n}', 'l.dadf');
-    assert.deepEqual(diagnostics.map((d) => [d.code, d.range.start.line, d.range.start.column]), [
-      ['DADF1001', 2, 12],
-      ['DADF1001', 3, 10],
-    ]);
+    assert.deepEqual(
+      diagnostics.map((d) => [d.code, d.range.start.line, d.range.start.column]),
+      [
+        ['DADF1001', 2, 12],
+        ['DADF1001', 3, 10],
+      ],
+    );
     assert.match(diagnostics[0].message, /expected ',' between list items/);
     const body = only(ast.pipelines).body;
     const taps = property(body, 'taps').value;
@@ -255,7 +309,10 @@ describe('diagnostics and recovery', () => {
 
   test("a dashed name is one diagnostic that suggests '_'", () => {
     const { ast, diagnostics } = parseDadf('pipeline d { mlp-ratio: 2 }', 'd.dadf');
-    assert.deepEqual(diagnostics.map((d) => [d.code, d.range.start.column, d.range.end.column]), [['DADF1001', 14, 23]]);
+    assert.deepEqual(
+      diagnostics.map((d) => [d.code, d.range.start.column, d.range.end.column]),
+      [['DADF1001', 14, 23]],
+    );
     assert.equal(diagnostics[0].hint, "did you mean 'mlp_ratio'?");
     assert.deepEqual(property(only(ast.pipelines).body, 'mlp-ratio').key, ['mlp-ratio']);
   });
@@ -268,26 +325,41 @@ describe('diagnostics and recovery', () => {
 
   test('unterminated string: DADF1002, and parsing goes on', () => {
     const { ast, diagnostics } = parseDadf('pipeline s {\n  a: "open\n  b: 2\n}', 's.dadf');
-    assert.deepEqual(diagnostics.map((d) => [d.code, d.range.start.line, d.range.start.column]), [['DADF1002', 2, 6]]);
-    assert.deepEqual(only(ast.pipelines).body.map((e) => (e as Property).key[0]), ['a', 'b']);
+    assert.deepEqual(
+      diagnostics.map((d) => [d.code, d.range.start.line, d.range.start.column]),
+      [['DADF1002', 2, 6]],
+    );
+    assert.deepEqual(
+      only(ast.pipelines).body.map((e) => (e as Property).key[0]),
+      ['a', 'b'],
+    );
   });
 
   test('unknown character: DADF1003', () => {
     const { diagnostics } = parseDadf('pipeline u {\n  a: 1 @ b: 2\n}', 'u.dadf');
-    assert.deepEqual(diagnostics.map((d) => [d.code, d.range.start.line, d.range.start.column]), [['DADF1003', 2, 8]]);
+    assert.deepEqual(
+      diagnostics.map((d) => [d.code, d.range.start.line, d.range.start.column]),
+      [['DADF1003', 2, 8]],
+    );
     assert.match(diagnostics[0].message, /unknown character "@"/);
   });
 
   test("'=' for ':' is one diagnostic, not a cascade", () => {
     const { ast, diagnostics } = parseDadf('pipeline e { steps = 8 }', 'e.dadf');
-    assert.deepEqual(diagnostics.map((d) => [d.code, d.range.start.column]), [['DADF1001', 20]]);
+    assert.deepEqual(
+      diagnostics.map((d) => [d.code, d.range.start.column]),
+      [['DADF1001', 20]],
+    );
     assert.equal((property(only(ast.pipelines).body, 'steps').value as { value: number }).value, 8);
   });
 
   test('missing closing brace: DADF1004 at the unclosed block', () => {
     const text = 'pipeline m {\n  train {\n    batch: 4\n';
     const { ast, diagnostics } = parseDadf(text, 'm.dadf');
-    assert.deepEqual(diagnostics.map((d) => [d.code, d.range.start.line, d.range.start.column]), [['DADF1004', 2, 9]]);
+    assert.deepEqual(
+      diagnostics.map((d) => [d.code, d.range.start.line, d.range.start.column]),
+      [['DADF1004', 2, 9]],
+    );
     assert.match(diagnostics[0].message, /block 'train' is never closed/);
     // The partial pipeline is kept.
     assert.equal(property(block(only(ast.pipelines).body, 'train').body, 'batch').key[0], 'batch');
@@ -305,18 +377,30 @@ describe('diagnostics and recovery', () => {
 
   test('a file that stops after the pipeline name: DADF1004 at the end', () => {
     const { diagnostics } = parseDadf('pipeline m', 'm.dadf');
-    assert.deepEqual(diagnostics.map((d) => [d.code, d.range.start.offset]), [['DADF1004', 10]]);
+    assert.deepEqual(
+      diagnostics.map((d) => [d.code, d.range.start.offset]),
+      [['DADF1004', 10]],
+    );
   });
 
   test('unterminated block comment: DADF1004', () => {
     const { diagnostics } = parseDadf('pipeline k { }\n/* never closed', 'k.dadf');
-    assert.deepEqual(diagnostics.map((d) => [d.code, d.range.start.line]), [['DADF1004', 2]]);
+    assert.deepEqual(
+      diagnostics.map((d) => [d.code, d.range.start.line]),
+      [['DADF1004', 2]],
+    );
   });
 
   test('junk between pipelines is reported and skipped', () => {
     const { ast, diagnostics } = parseDadf('pipeline a { }\n}\npipeline b { }', 'j.dadf');
-    assert.deepEqual(diagnostics.map((d) => [d.code, d.range.start.line]), [['DADF1001', 2]]);
-    assert.deepEqual(ast.pipelines.map((p) => p.name), ['a', 'b']);
+    assert.deepEqual(
+      diagnostics.map((d) => [d.code, d.range.start.line]),
+      [['DADF1001', 2]],
+    );
+    assert.deepEqual(
+      ast.pipelines.map((p) => p.name),
+      ['a', 'b'],
+    );
   });
 
   test('empty and comment-only files have no pipelines and no diagnostics', () => {
@@ -330,7 +414,17 @@ describe('formatDiagnostic', () => {
     const text = 'pipeline f {\n  input { size 64 }\n}\n';
     const [d] = parseDadf(text, 'f.dadf').diagnostics;
     const out = formatDiagnostic({ ...d, hint: 'write key: value' }, text);
-    assert.equal(out, ["f.dadf:2:16 - error DADF1001: expected ':' after key 'size', found '64'", '', '2   input { size 64 }', '                 ~~', 'hint: write key: value', ''].join('\n'));
+    assert.equal(
+      out,
+      [
+        "f.dadf:2:16 - error DADF1001: expected ':' after key 'size', found '64'",
+        '',
+        '2   input { size 64 }',
+        '                 ~~',
+        'hint: write key: value',
+        '',
+      ].join('\n'),
+    );
   });
 
   test('colour adds ANSI codes only when asked', () => {
@@ -344,7 +438,10 @@ describe('formatDiagnostic', () => {
     const text = 'pipeline t {\n\tx 1\n}\n';
     const [d] = parseDadf(text, 't.dadf').diagnostics;
     assert.match(formatDiagnostic(d, text), /\n2 \tx 1\n  \t  ~\n/);
-    const multi = formatDiagnostic({ ...d, range: { file: 't.dadf', start: { offset: 9, line: 1, column: 10 }, end: { offset: 15, line: 2, column: 3 } } }, text);
+    const multi = formatDiagnostic(
+      { ...d, range: { file: 't.dadf', start: { offset: 9, line: 1, column: 10 }, end: { offset: 15, line: 2, column: 3 } } },
+      text,
+    );
     assert.match(multi, /\n1 pipeline t \{\n           ~~~\n2 \tx 1\n  ~~\n/);
   });
 
@@ -361,7 +458,11 @@ describe('parseDadfValue (for --set key=value)', () => {
     assert.deepEqual((parseDadfValue('1e-3').value as { value: number }).value, 1e-3);
     assert.deepEqual(parseDadfValue('adamw(lr: 1e-3)').value?.kind, 'call');
     assert.deepEqual(parseDadfValue('true').value?.kind, 'boolean');
-    assert.deepEqual(parseDadfValue('"a b"').value, { kind: 'string', value: 'a b', range: { file: '<value>', start: { offset: 0, line: 1, column: 1 }, end: { offset: 5, line: 1, column: 6 } } });
+    assert.deepEqual(parseDadfValue('"a b"').value, {
+      kind: 'string',
+      value: 'a b',
+      range: { file: '<value>', start: { offset: 0, line: 1, column: 1 }, end: { offset: 5, line: 1, column: 6 } },
+    });
   });
 
   test('trailing junk and bad input are diagnostics', () => {
@@ -380,9 +481,11 @@ describe('parseFile', () => {
   });
 
   test('a directory is a UserError', () => {
-    assert.throws(() => parseFile('pipelines'), (e: unknown) => isUserError(e) && /directory/.test(e.message));
+    assert.throws(
+      () => parseFile('pipelines'),
+      (e: unknown) => isUserError(e) && /directory/.test(e.message),
+    );
   });
 });
 
 // Parse speed is measured by bench/compiler.ts (wall times are not asserted in tests).
-

@@ -36,7 +36,11 @@ function assertRangeInside(range: SourceRange, lines: LineIndex, what: string): 
   ] as const) {
     assert.ok(Number.isInteger(pos.offset) && pos.offset >= 0 && pos.offset <= n, `${what}: ${name} offset ${pos.offset} outside [0, ${n}]`);
     assert.ok(pos.line >= 1 && pos.line <= lines.lineCount, `${what}: ${name} line ${pos.line} outside [1, ${lines.lineCount}]`);
-    assert.deepEqual({ line: pos.line, column: pos.column }, (({ line, column }) => ({ line, column }))(lines.position(pos.offset)), `${what}: ${name} line/column disagree with offset ${pos.offset}`);
+    assert.deepEqual(
+      { line: pos.line, column: pos.column },
+      (({ line, column }) => ({ line, column }))(lines.position(pos.offset)),
+      `${what}: ${name} line/column disagree with offset ${pos.offset}`,
+    );
   }
   assert.ok(range.start.offset <= range.end.offset, `${what}: range ends before it starts`);
 }

@@ -7,7 +7,7 @@ import AjvModule from 'ajv';
 import { DadfParser } from '../../grammar/parser.ts';
 import { PipelineSpec } from '../../compiler/spec.ts';
 
-test('the .dadf grammar passes chevrotain\'s own validations', () => {
+test("the .dadf grammar passes chevrotain's own validations", () => {
   assert.doesNotThrow(() => new DadfParser(true));
 });
 

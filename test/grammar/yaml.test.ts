@@ -67,7 +67,10 @@ describe('YAML front end', () => {
     const p = ast.pipelines[0];
     assert.equal(p.name, 'small');
     assert.deepEqual([p.nameRange.start.line, p.nameRange.start.column, p.nameRange.end.column], [2, 11, 16]);
-    assert.deepEqual(p.extends.map((e) => [e.value, e.range.start.line, e.range.start.column]), [['base.dadf', 3, 10]]);
+    assert.deepEqual(
+      p.extends.map((e) => [e.value, e.range.start.line, e.range.start.column]),
+      [['base.dadf', 3, 10]],
+    );
     const over = top('flow.over', p.body as Property[]);
     assert.deepEqual(over.key, ['flow', 'over']);
     assert.deepEqual([over.keyRange.start.line, over.keyRange.start.column, over.keyRange.end.column], [5, 1, 10]);
@@ -89,10 +92,13 @@ describe('YAML front end', () => {
   test('extends as a list; several documents are several pipelines', () => {
     const r = parseYaml('pipeline: a\nextends: [x.yaml, y]\n---\npipeline: b\n', 'two.yaml');
     assert.deepEqual(r.diagnostics, []);
-    assert.deepEqual(r.ast.pipelines.map((p) => [p.name, p.extends.map((e) => e.value)]), [
-      ['a', ['x.yaml', 'y']],
-      ['b', []],
-    ]);
+    assert.deepEqual(
+      r.ast.pipelines.map((p) => [p.name, p.extends.map((e) => e.value)]),
+      [
+        ['a', ['x.yaml', 'y']],
+        ['b', []],
+      ],
+    );
   });
 
   test('aliases are expanded', () => {
@@ -122,27 +128,39 @@ describe('YAML diagnostics', () => {
 
   test('a duplicate key is DADF1005 on the second key', () => {
     const { diagnostics } = parseYaml('pipeline: a\nseed: 1\nseed: 2\n', 'dup.yaml');
-    assert.deepEqual(diagnostics.map((d) => [d.code, d.range.start.line]), [['DADF1005', 3]]);
+    assert.deepEqual(
+      diagnostics.map((d) => [d.code, d.range.start.line]),
+      [['DADF1005', 3]],
+    );
   });
 
   test('a document without a pipeline name is DADF1006', () => {
     const { diagnostics } = parseYaml('input: { size: 64 }\n', 'anon.yaml');
-    assert.deepEqual(diagnostics.map((d) => [d.code, d.range.start.line]), [['DADF1006', 1]]);
+    assert.deepEqual(
+      diagnostics.map((d) => [d.code, d.range.start.line]),
+      [['DADF1006', 1]],
+    );
     assert.match(diagnostics[0].message, /pipeline: NAME/);
   });
 
   test('a top level that is not a mapping is DADF1006', () => {
     const { ast, diagnostics } = parseYaml('- a\n- b\n', 'list.yaml');
-    assert.deepEqual(diagnostics.map((d) => d.code), ['DADF1006']);
+    assert.deepEqual(
+      diagnostics.map((d) => d.code),
+      ['DADF1006'],
+    );
     assert.deepEqual(ast.pipelines, []);
   });
 
   test('a non-scalar key and a bad extends are DADF1006 each, at their lines', () => {
     const { diagnostics } = parseYaml('pipeline: a\nextends: { x: 1 }\n? [k]\n: 1\n', 'keys.yaml');
-    assert.deepEqual(diagnostics.map((d) => [d.code, d.range.start.line]), [
-      ['DADF1006', 2],
-      ['DADF1006', 3],
-    ]);
+    assert.deepEqual(
+      diagnostics.map((d) => [d.code, d.range.start.line]),
+      [
+        ['DADF1006', 2],
+        ['DADF1006', 3],
+      ],
+    );
   });
 
   test('an empty file is no pipelines and no diagnostics', () => {

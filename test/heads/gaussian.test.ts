@@ -46,7 +46,10 @@ function reference(train: Float32Array, test: Float32Array, opts: GaussianOption
     // (ml-matrix's mul and add work in place.)
     const unbiased = biased.clone().mul(rows.length / (rows.length - 1));
     const target = (delta * unbiased.trace()) / c + opts.ridge;
-    const cov = unbiased.clone().mul(1 - delta).add(Matrix.eye(c).mul(target));
+    const cov = unbiased
+      .clone()
+      .mul(1 - delta)
+      .add(Matrix.eye(c).mul(target));
     return { mean, precision: inverse(cov) };
   });
   const testRows = rowsOf(test, 2, null);
@@ -99,5 +102,8 @@ test('channel subsets are seeded: the same seed gives the same channels, another
   assert.notDeepEqual(channelSubset(100, 10, 1), channelSubset(100, 10, 2));
   assert.equal(channelSubset(100, 0, 1), null);
   const s = channelSubset(100, 10, 1)!;
-  assert.deepEqual(s, [...s].sort((a, b) => a - b));
+  assert.deepEqual(
+    s,
+    [...s].sort((a, b) => a - b),
+  );
 });

@@ -47,24 +47,28 @@ const [N, H, W, C] = [6, 3, 4, 5];
 const train = normalArray(N * H * W * C, 0, 1, mulberry32(1));
 const testData = normalArray(2 * H * W * C, 0, 1.5, mulberry32(2));
 
-for (const k of [1, 3]) test(`knn map is the mean distance to the ${k} nearest memory entries (brute force)`, () => {
-  const state = fitKnn(sourceOf(train, [N, H, W, C], 4), { coreset: 0.25, projection: 3, k, seed: 0 });
-  const bank = state.bank.dataSync();
-  const size = state.bank.shape[0];
-  assert.equal(size, bankSize(N * H * W, 0.25));
-  assert.equal(state.patches, N * H * W);
-  // Every bank row is one of the training patches.
-  for (let r = 0; r < size; r++) {
-    assert.ok([...Array(N * H * W).keys()].some((i) => dist2(bank, r, train, i, C) < 1e-10), `bank row ${r} is a training patch`);
-  }
-  const got = tf.tidy(() => knnMap(tf.tensor4d(testData, [2, H, W, C]), state, k, 7).dataSync() as Float32Array);
-  for (let i = 0; i < 2 * H * W; i++) {
-    const ds = [...Array(size).keys()].map((r) => Math.sqrt(dist2(testData, i, bank, r, C))).sort((a, b) => a - b);
-    const expected = ds.slice(0, k).reduce((a, b) => a + b, 0) / k;
-    assert.ok(Math.abs(got[i] - expected) < 1e-3, `patch ${i}: ${got[i]} vs ${expected}`);
-  }
-  disposeKnn(state);
-});
+for (const k of [1, 3])
+  test(`knn map is the mean distance to the ${k} nearest memory entries (brute force)`, () => {
+    const state = fitKnn(sourceOf(train, [N, H, W, C], 4), { coreset: 0.25, projection: 3, k, seed: 0 });
+    const bank = state.bank.dataSync();
+    const size = state.bank.shape[0];
+    assert.equal(size, bankSize(N * H * W, 0.25));
+    assert.equal(state.patches, N * H * W);
+    // Every bank row is one of the training patches.
+    for (let r = 0; r < size; r++) {
+      assert.ok(
+        [...Array(N * H * W).keys()].some((i) => dist2(bank, r, train, i, C) < 1e-10),
+        `bank row ${r} is a training patch`,
+      );
+    }
+    const got = tf.tidy(() => knnMap(tf.tensor4d(testData, [2, H, W, C]), state, k, 7).dataSync() as Float32Array);
+    for (let i = 0; i < 2 * H * W; i++) {
+      const ds = [...Array(size).keys()].map((r) => Math.sqrt(dist2(testData, i, bank, r, C))).sort((a, b) => a - b);
+      const expected = ds.slice(0, k).reduce((a, b) => a + b, 0) / k;
+      assert.ok(Math.abs(got[i] - expected) < 1e-3, `patch ${i}: ${got[i]} vs ${expected}`);
+    }
+    disposeKnn(state);
+  });
 
 test('a coreset fraction of 1 keeps every patch: training patches then score 0', () => {
   const state = fitKnn(sourceOf(train, [N, H, W, C], 4), { coreset: 1, projection: 0, k: 1, seed: 0 });
@@ -79,7 +83,8 @@ test('the coreset covers the training patches better than a random subset of the
   const state = fitKnn(sourceOf(train, [N, H, W, C], 4), { coreset: 0.2, projection: 0, k: 1, seed: 0 });
   const bank = state.bank.dataSync();
   const size = state.bank.shape[0];
-  const coverOf = (bankData: ArrayLike<number>) => Math.max(...[...Array(n).keys()].map((i) => Math.min(...[...Array(size).keys()].map((r) => dist2(train, i, bankData, r, C)))));
+  const coverOf = (bankData: ArrayLike<number>) =>
+    Math.max(...[...Array(n).keys()].map((i) => Math.min(...[...Array(size).keys()].map((r) => dist2(train, i, bankData, r, C)))));
   const randomBank = new Float32Array(size * C);
   for (let r = 0; r < size; r++) randomBank.set(train.subarray(r * 5 * C, r * 5 * C + C), r * C);
   assert.ok(coverOf(bank) < coverOf(randomBank), `coreset radius ${coverOf(bank)} vs random ${coverOf(randomBank)}`);

@@ -39,7 +39,11 @@ test('invertLower gives L⁻¹ (ml-matrix inverse), so Wᵀ W = A⁻¹', () => {
 });
 
 test('Ledoit-Wolf intensity equals the definition: β̄²/δ² clipped to [0, 1]', () => {
-  for (const [n, p, seed] of [[5, 8, 1], [40, 6, 2], [12, 12, 3]]) {
+  for (const [n, p, seed] of [
+    [5, 8, 1],
+    [40, 6, 2],
+    [12, 12, 3],
+  ]) {
     const rng = mulberry32(seed);
     const raw = [...Array(n)].map(() => Array.from(normalArray(p, 0, 1, rng)).map((v, j) => v * (1 + j)));
     const mean = [...Array(p)].map((_, j) => raw.reduce((a, r) => a + r[j], 0) / n);
@@ -47,11 +51,17 @@ test('Ledoit-Wolf intensity equals the definition: β̄²/δ² clipped to [0, 1]
     const s = x.transpose().mmul(x).div(n);
     const mu = s.trace() / p;
     // δ² = ‖S − μI‖²_F / p;  β̄² = (1/n²) Σ_k ‖x_k x_kᵀ − S‖²_F / p
-    const d2 = Matrix.sub(s, Matrix.eye(p).mul(mu)).to1DArray().reduce((a, v) => a + v * v, 0) / p;
+    const d2 =
+      Matrix.sub(s, Matrix.eye(p).mul(mu))
+        .to1DArray()
+        .reduce((a, v) => a + v * v, 0) / p;
     let b2 = 0;
     for (let k = 0; k < n; k++) {
       const xk = x.getRowVector(k);
-      b2 += Matrix.sub(xk.transpose().mmul(xk), s).to1DArray().reduce((a, v) => a + v * v, 0) / p;
+      b2 +=
+        Matrix.sub(xk.transpose().mmul(xk), s)
+          .to1DArray()
+          .reduce((a, v) => a + v * v, 0) / p;
     }
     b2 /= n * n;
     const expected = Math.min(b2, d2) / d2;

@@ -32,10 +32,20 @@ before(async () => {
 });
 
 async function trainWith(sets: string[]): Promise<string> {
-  const compiled = compilePipeline(join(pipelinesDir, 'tiny.dadf'), { sets: ['train.stages.reconstruct.epochs=1', 'train.stages.flow.epochs=1', 'train.validation=0.25', ...sets] });
+  const compiled = compilePipeline(join(pipelinesDir, 'tiny.dadf'), {
+    sets: ['train.stages.reconstruct.epochs=1', 'train.stages.flow.epochs=1', 'train.validation=0.25', ...sets],
+  });
   assert.ok(compiled.spec, JSON.stringify(compiled.diagnostics));
   const runDir = join(tempDir(), 'run');
-  const trained = await train({ spec: compiled.spec, pipelineText: toDadf(compiled.spec as never), dataDir, runDir, backendName: 'test', cache, progress: silentProgress });
+  const trained = await train({
+    spec: compiled.spec,
+    pipelineText: toDadf(compiled.spec as never),
+    dataDir,
+    runDir,
+    backendName: 'test',
+    cache,
+    progress: silentProgress,
+  });
   trained.model?.dispose();
   trained.backbone.dispose();
   return runDir;
@@ -47,7 +57,17 @@ const testPaths = async () => (await loadDataset(dataDir)).test.map((s) => s.pat
 async function validationFeatures(o: OpenedRun) {
   const dataset = await loadDataset(dataDir);
   const { validation } = splitValidation(dataset.train, o.spec.train.validation, o.meta.seed);
-  return (await extractFeatures(validation.map((s) => s.path), o.spec, o.dims, o.backbone, cache, silentProgress, 'v')).features;
+  return (
+    await extractFeatures(
+      validation.map((s) => s.path),
+      o.spec,
+      o.dims,
+      o.backbone,
+      cache,
+      silentProgress,
+      'v',
+    )
+  ).features;
 }
 
 let fused: OpenedRun;
@@ -62,12 +82,18 @@ test('flows + Gaussian + knn: heads fitted and saved, one calibration per head, 
   assert.equal(meta.heads?.knn?.patches, 9 * 64);
   assert.equal(meta.heads?.knn?.entries, Math.round(0.5 * 9 * 64));
   const ckpt = readCheckpoint(join(fusedDir, 'checkpoint.bin'));
-  assert.ok(Object.keys(ckpt.tensors).some((k) => k.startsWith('model/')), 'the model is saved');
+  assert.ok(
+    Object.keys(ckpt.tensors).some((k) => k.startsWith('model/')),
+    'the model is saved',
+  );
   assert.deepEqual(ckpt.tensors['heads/knn/bank'].shape, [288, 64 + 128]);
 
   fused = await openRun(fusedDir, { cache });
   const cal = fused.headCalibration!;
-  assert.deepEqual(cal.map((c) => c.head), ['flow', 'gaussian', 'knn']);
+  assert.deepEqual(
+    cal.map((c) => c.head),
+    ['flow', 'gaussian', 'knn'],
+  );
   // The stored statistics are those of each head's validation maps.
   const features = await validationFeatures(fused);
   const prior = batchTensors(features, [0, 1, 2], fused.dims);

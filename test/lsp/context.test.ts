@@ -11,7 +11,13 @@ const atYaml = (text: string) => yamlContext(text, text.length);
 
 test('.dadf: keys, values, labels, calls, lists, dotted keys, comments, outside pipelines', () => {
   assert.deepEqual(at('pipeline p {\n  input { normalize: im'), { kind: 'value', path: ['input', 'normalize'], inList: false, pipeline: 'p' });
-  assert.deepEqual(at('pipeline p {\n  transformer { memory { qu'), { kind: 'key', path: ['transformer', 'memory'], inCall: false, yaml: false, pipeline: 'p' });
+  assert.deepEqual(at('pipeline p {\n  transformer { memory { qu'), {
+    kind: 'key',
+    path: ['transformer', 'memory'],
+    inCall: false,
+    yaml: false,
+    pipeline: 'p',
+  });
   assert.deepEqual(at('pipeline p {\n  train { optimizer: adamw(l'), { kind: 'key', path: ['train', 'optimizer'], inCall: true, yaml: false, pipeline: 'p' });
   assert.deepEqual(at('pipeline p {\n  flow { subnet: [dwconv3x3, '), { kind: 'value', path: ['flow', 'subnet'], inList: true, pipeline: 'p' });
   assert.deepEqual(at('pipeline p {\n  backbone wide'), { kind: 'label', keyword: 'backbone', pipeline: 'p' });
@@ -25,7 +31,13 @@ test('.dadf: keys, values, labels, calls, lists, dotted keys, comments, outside 
   // A key whose value is missing does not swallow the next token.
   assert.deepEqual(at('pipeline p { input { normalize: }\n  flow { over: ['), { kind: 'value', path: ['flow', 'over'], inList: true, pipeline: 'p' });
   // The second pipeline of a file, with its own backbone.
-  assert.deepEqual(at('pipeline a { backbone vgg16 {} }\npipeline b {\n  backbone resnet18 { taps: ['), { kind: 'value', path: ['backbone', 'taps'], inList: true, pipeline: 'b', arch: 'resnet18' });
+  assert.deepEqual(at('pipeline a { backbone vgg16 {} }\npipeline b {\n  backbone resnet18 { taps: ['), {
+    kind: 'value',
+    path: ['backbone', 'taps'],
+    inList: true,
+    pipeline: 'b',
+    arch: 'resnet18',
+  });
 });
 
 test('YAML: parents by indentation, inline flow collections, list items', () => {

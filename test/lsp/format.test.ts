@@ -12,7 +12,11 @@ function meaning(text: string): unknown {
   const strip = (value: unknown): unknown => {
     if (Array.isArray(value)) return value.map(strip);
     if (value === null || typeof value !== 'object') return value;
-    return Object.fromEntries(Object.entries(value).filter(([k]) => !/range$|Range$|^text$/.test(k)).map(([k, v]) => [k, strip(v)]));
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([k]) => !/range$|Range$|^text$/.test(k))
+        .map(([k, v]) => [k, strip(v)]),
+    );
   };
   return strip(parseDadf(text, 'x.dadf').ast);
 }
@@ -26,7 +30,9 @@ function formatted(text: string): string {
 const comments = (text: string) => (text.match(/(#|\/\/)[^\n]*|\/\*[\s\S]*?\*\//g) ?? []).map((c) => c.trim());
 
 function dadfFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? dadfFiles(join(dir, e.name)) : e.name.endsWith('.dadf') ? [join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? dadfFiles(join(dir, e.name)) : e.name.endsWith('.dadf') ? [join(dir, e.name)] : [],
+  );
 }
 
 test('every pipeline in pipelines/ formats to the same meaning, keeps its comments, and formatting again changes nothing', () => {

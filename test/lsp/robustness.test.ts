@@ -6,13 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  createMessageConnection,
-  StreamMessageReader,
-  StreamMessageWriter,
-  type Diagnostic,
-  type PublishDiagnosticsParams,
-} from 'vscode-languageserver/node';
+import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type Diagnostic, type PublishDiagnosticsParams } from 'vscode-languageserver/node';
 import { aliasBomb } from '../compiler/hostile.ts';
 import { BASE } from '../compiler/helpers.ts';
 import { repoRoot, tempDir, uriOf } from './client.ts';
@@ -41,7 +35,9 @@ async function server(capabilities: object = {}) {
     throw new Error(`no diagnostics for ${uri} within ${timeoutMs} ms\n${stderr}`);
   };
   const open = (path: string, text: string) =>
-    connection.sendNotification('textDocument/didOpen', { textDocument: { uri: uriOf(path), languageId: path.endsWith('.dadf') ? 'dadf' : 'yaml', version: 1, text } });
+    connection.sendNotification('textDocument/didOpen', {
+      textDocument: { uri: uriOf(path), languageId: path.endsWith('.dadf') ? 'dadf' : 'yaml', version: 1, text },
+    });
   const stop = async () => {
     const exited = new Promise((r) => child.once('exit', r));
     await connection.sendRequest('shutdown');
@@ -53,7 +49,8 @@ async function server(capabilities: object = {}) {
 }
 
 const frame = (body: string) => `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
-const hoverRequest = (id: number, uri: string) => JSON.stringify({ jsonrpc: '2.0', id, method: 'textDocument/hover', params: { textDocument: { uri }, position: { line: 0, character: 0 } } });
+const hoverRequest = (id: number, uri: string) =>
+  JSON.stringify({ jsonrpc: '2.0', id, method: 'textDocument/hover', params: { textDocument: { uri }, position: { line: 0, character: 0 } } });
 
 test('garbage, a header without Content-Length and a Content-Length longer than its body: each dropped and logged, the server answers after', async () => {
   const s = await server();
@@ -71,11 +68,26 @@ test('garbage, a header without Content-Length and a Content-Length longer than 
     new Promise((r) => setTimeout(() => r('silent'), 15_000)),
   ]);
   assert.equal(answer, 'answered', s.stderr());
-  const drops = s.stderr().split('\n').filter((l) => l.startsWith('dadf-lsp: dropped'));
-  assert.ok(drops.some((l) => /not a message header/.test(l)), s.stderr());
-  assert.ok(drops.some((l) => /without a Content-Length/.test(l)), s.stderr());
-  assert.ok(drops.some((l) => /ran into the next message/.test(l)), s.stderr());
-  assert.ok(drops.some((l) => /not JSON/.test(l)), s.stderr());
+  const drops = s
+    .stderr()
+    .split('\n')
+    .filter((l) => l.startsWith('dadf-lsp: dropped'));
+  assert.ok(
+    drops.some((l) => /not a message header/.test(l)),
+    s.stderr(),
+  );
+  assert.ok(
+    drops.some((l) => /without a Content-Length/.test(l)),
+    s.stderr(),
+  );
+  assert.ok(
+    drops.some((l) => /ran into the next message/.test(l)),
+    s.stderr(),
+  );
+  assert.ok(
+    drops.some((l) => /not JSON/.test(l)),
+    s.stderr(),
+  );
   await s.stop();
 });
 
@@ -85,7 +97,10 @@ test('a document of 5 MB of valid pipelines: one size diagnostic within seconds;
   const text = Array.from({ length: Math.ceil((5 * 1024 * 1024) / BASE.length) }, (_, i) => BASE.replace('pipeline base', `pipeline p${i}`)).join('\n');
   s.open(path, text);
   const { diagnostics, ms } = await s.diagnosticsFor(uriOf(path), 30_000);
-  assert.deepEqual(diagnostics.map((d) => d.code), ['DADF1007']);
+  assert.deepEqual(
+    diagnostics.map((d) => d.code),
+    ['DADF1007'],
+  );
   assert.ok(ms < 20_000, `published in ${ms} ms`);
   const started = Date.now();
   s.child.stdin.write(frame(hoverRequest(99, uriOf(path))));
@@ -119,12 +134,25 @@ test('a burst of changes is checked once, for the last version; the file watcher
   await s.diagnosticsFor(uriOf(path));
   const before = s.published.length;
   for (let version = 2; version <= 6; version++) {
-    void s.connection.sendNotification('textDocument/didChange', { textDocument: { uri: uriOf(path), version }, contentChanges: [{ text: BASE.replace('steps: 2', `steps: ${version === 6 ? 'x' : version}`) }] });
+    void s.connection.sendNotification('textDocument/didChange', {
+      textDocument: { uri: uriOf(path), version },
+      contentChanges: [{ text: BASE.replace('steps: 2', `steps: ${version === 6 ? 'x' : version}`) }],
+    });
   }
   const { diagnostics } = await s.diagnosticsFor(uriOf(path));
   await new Promise((r) => setTimeout(r, 500));
   assert.equal(s.published.length - before, 1, 'one publication for five changes');
   assert.ok(diagnostics.length > 0 && diagnostics.every((d) => /flow\.steps/.test(String(d.message))), JSON.stringify(diagnostics));
-  assert.deepEqual(s.registrations, [{ registrations: [{ id: (s.registrations[0] as { registrations: { id: string }[] }).registrations[0].id, method: 'workspace/didChangeWatchedFiles', registerOptions: { watchers: [{ globPattern: '**/*.{dadf,yaml,yml}' }] } }] }]);
+  assert.deepEqual(s.registrations, [
+    {
+      registrations: [
+        {
+          id: (s.registrations[0] as { registrations: { id: string }[] }).registrations[0].id,
+          method: 'workspace/didChangeWatchedFiles',
+          registerOptions: { watchers: [{ globPattern: '**/*.{dadf,yaml,yml}' }] },
+        },
+      ],
+    },
+  ]);
   await s.stop();
 });

@@ -72,12 +72,19 @@ test('syntax and schema errors: a missing colon, an unknown key with a suggestio
   assert.match(messageOf(missingColon), /expected ':' after key 'batch'/);
 
   const warned = client.nextDiagnostics(uriOf(path));
-  client.change(path, TINY.replace('taps: [conv_pw_3, conv_pw_5, conv_pw_11]', 'taps: [conv_pw_5, conv_pw_3, conv_pw_11]').replace('patch: [4, 2, 1]', 'patch: [2, 4, 1]'), 3);
+  client.change(
+    path,
+    TINY.replace('taps: [conv_pw_3, conv_pw_5, conv_pw_11]', 'taps: [conv_pw_5, conv_pw_3, conv_pw_11]').replace('patch: [4, 2, 1]', 'patch: [2, 4, 1]'),
+    3,
+  );
   const warnings = await warned;
-  assert.ok(warnings.some((d) => d.code === 'DADF4009' && d.severity === 2), JSON.stringify(warnings));
+  assert.ok(
+    warnings.some((d) => d.code === 'DADF4009' && d.severity === 2),
+    JSON.stringify(warnings),
+  );
 });
 
-test('extends: a parent\'s diagnostics are published under the parent\'s URI, and cleared once its buffer is fixed', async () => {
+test("extends: a parent's diagnostics are published under the parent's URI, and cleared once its buffer is fixed", async () => {
   const parentPath = join(dir, 'parent.dadf');
   const brokenParent = TINY.replace('pipeline tiny', 'pipeline parent').replace('clamp: 2.0', 'clamp: -1');
   writeFileSync(parentPath, brokenParent);
@@ -102,7 +109,10 @@ test('extends: a parent\'s diagnostics are published under the parent\'s URI, an
   // Closing the unsaved parent: the child reads the (still broken) file on disk again.
   const reverted = client.nextDiagnostics(uriOf(parentPath));
   client.close(parentPath);
-  assert.deepEqual((await reverted).map((d) => d.code), ['DADF3004']);
+  assert.deepEqual(
+    (await reverted).map((d) => d.code),
+    ['DADF3004'],
+  );
   // Fixed on disk, and the client says the file changed: cleared.
   writeFileSync(parentPath, TINY.replace('pipeline tiny', 'pipeline parent'));
   const clearedOnDisk = client.nextDiagnostics(uriOf(parentPath));
@@ -141,7 +151,10 @@ test('completion: block names, keys with documentation, enum values, backbone na
   assert.match((clamp.documentation as MarkupContent).value, /default: `2`/);
   assert.ok(['over', 'steps', 'subnet', 'permute'].every((k) => labels(flowKeys).includes(k)));
   const trainKeys = await request<CompletionItem[]>('textDocument/completion', path, after(text, 'train { '));
-  assert.ok(['optimizer', 'batch', 'stage'].every((k) => labels(trainKeys).includes(k)), labels(trainKeys).join());
+  assert.ok(
+    ['optimizer', 'batch', 'stage'].every((k) => labels(trainKeys).includes(k)),
+    labels(trainKeys).join(),
+  );
 
   // Taps: the backbone named in this buffer, and the one a parent names.
   const withTaps = 'pipeline p {\n  backbone resnet18 { taps: [layer1, ] }\n}\n';
@@ -157,7 +170,7 @@ test('completion: block names, keys with documentation, enum values, backbone na
   assert.equal(labels(mobilenet).length, 13);
 });
 
-test('YAML pipelines: the checker\'s diagnostics at YAML ranges, hover with docs and shapes, definition of extends', async () => {
+test("YAML pipelines: the checker's diagnostics at YAML ranges, hover with docs and shapes, definition of extends", async () => {
   const parentYaml = readFileSync(join(repoRoot, 'pipelines/tiny.yaml'), 'utf8');
   writeFileSync(join(dir, 'tiny.yaml'), parentYaml);
   const text = 'pipeline: y\nextends: tiny.yaml\nflow:\n  over: [prior, selfish]\nscore: { fuse: avg }\n';
@@ -187,7 +200,10 @@ test('completion in YAML: keys by indentation, enum values inline and in flow ma
   const text = 'pipeline: y\ninput:\n  \nscore: { fuse:  }\nflow:\n  over: [\n';
   const { path } = await open('complete.yaml', text);
   const top = await request<CompletionItem[]>('textDocument/completion', path, { line: 4, character: 0 });
-  assert.ok(['pipeline', 'extends', 'input', 'flow'].every((k) => labels(top).includes(k)), labels(top).join());
+  assert.ok(
+    ['pipeline', 'extends', 'input', 'flow'].every((k) => labels(top).includes(k)),
+    labels(top).join(),
+  );
   const input = await request<CompletionItem[]>('textDocument/completion', path, { line: 2, character: 2 });
   assert.deepEqual(labels(input), ['size', 'normalize', 'resize']);
   const fuse = await request<CompletionItem[]>('textDocument/completion', path, after(text, 'fuse: '));
@@ -233,11 +249,20 @@ test('hover: key documentation with type and default; inferred shapes on blocks 
 test('formatting: the canonical layout, comments kept; a file with syntax errors is left alone', async () => {
   const messy = '# head\npipeline f {\n    input {size:64,normalize:backbone} // px\n  flow.steps : 2\n\n\n  train { stage flow { epochs: 3 } }\n}\n';
   const { path } = await open('format.dadf', messy);
-  const edits = await client.connection.sendRequest<TextEdit[]>('textDocument/formatting', { textDocument: { uri: uriOf(path) }, options: { tabSize: 2, insertSpaces: true } });
+  const edits = await client.connection.sendRequest<TextEdit[]>('textDocument/formatting', {
+    textDocument: { uri: uriOf(path) },
+    options: { tabSize: 2, insertSpaces: true },
+  });
   assert.equal(edits.length, 1);
-  assert.equal(edits[0].newText, '# head\npipeline f {\n  input {\n    size: 64\n    normalize: backbone\n  } // px\n  flow.steps: 2\n\n  train {\n    stage flow { epochs: 3 }\n  }\n}\n');
+  assert.equal(
+    edits[0].newText,
+    '# head\npipeline f {\n  input {\n    size: 64\n    normalize: backbone\n  } // px\n  flow.steps: 2\n\n  train {\n    stage flow { epochs: 3 }\n  }\n}\n',
+  );
   client.change(path, 'pipeline f { input { size: } ', 2);
-  const refused = await client.connection.sendRequest<TextEdit[] | null>('textDocument/formatting', { textDocument: { uri: uriOf(path) }, options: { tabSize: 2, insertSpaces: true } });
+  const refused = await client.connection.sendRequest<TextEdit[] | null>('textDocument/formatting', {
+    textDocument: { uri: uriOf(path) },
+    options: { tabSize: 2, insertSpaces: true },
+  });
   assert.equal(refused, null);
   assert.match(client.messages.at(-1) ?? '', /not formatted: fix the syntax error at line 1/);
 });

@@ -111,7 +111,13 @@ test('a real pipeline is coloured: keywords, names, blocks, keys, numbers, calls
   assert.equal(scopeOf('"DADF_WRN50_WEIGHTS"'), 'string.quoted.double.dadf');
   assert.ok(all.some(([t, s]) => s === 'comment.line.number-sign.dadf' && t.startsWith('# torchvision')));
   const child = scopes('pipeline phi_p extends "../dadf.dadf" { flow.over: [prior] } // phiP');
-  assert.deepEqual(child.find(([t]) => t === 'extends'), ['extends', 'keyword.other.extends.dadf']);
-  assert.deepEqual(child.find(([t]) => t === 'flow.over'), ['flow.over', 'variable.other.property.dadf']);
+  assert.deepEqual(
+    child.find(([t]) => t === 'extends'),
+    ['extends', 'keyword.other.extends.dadf'],
+  );
+  assert.deepEqual(
+    child.find(([t]) => t === 'flow.over'),
+    ['flow.over', 'variable.other.property.dadf'],
+  );
   assert.deepEqual(child.at(-1), ['// phiP', 'comment.line.double-slash.dadf']);
 });

@@ -15,7 +15,9 @@ const committed = JSON.parse(readFileSync(schemaPath, 'utf8'));
 const validate = new Ajv({ allErrors: true, strict: false }).compile(committed);
 
 function yamlFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? yamlFiles(join(dir, e.name)) : /\.ya?ml$/.test(e.name) ? [join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? yamlFiles(join(dir, e.name)) : /\.ya?ml$/.test(e.name) ? [join(dir, e.name)] : [],
+  );
 }
 
 test('every pipeline YAML names the schema in its modeline and satisfies it', () => {
@@ -38,10 +40,29 @@ test('the schema catches what an editor should underline: unknown keys, bad enum
     patch(p);
     return validate(p);
   };
-  assert.equal(broken((p) => (p.flow.stepz = 2)), false);
-  assert.equal(broken((p) => (p.score.fuse = 'avg')), false);
-  assert.equal(broken((p) => (p.transformer.depth = 'one')), false);
-  assert.equal(broken((p) => (p.flow.over = ['prior', 'selfish'])), false);
-  assert.equal(broken((p) => delete p.pipeline), false);
-  assert.equal(broken((p) => (p['flow.steps'] = 4)), true, 'dotted overrides are allowed at the top level');
+  assert.equal(
+    broken((p) => (p.flow.stepz = 2)),
+    false,
+  );
+  assert.equal(
+    broken((p) => (p.score.fuse = 'avg')),
+    false,
+  );
+  assert.equal(
+    broken((p) => (p.transformer.depth = 'one')),
+    false,
+  );
+  assert.equal(
+    broken((p) => (p.flow.over = ['prior', 'selfish'])),
+    false,
+  );
+  assert.equal(
+    broken((p) => delete p.pipeline),
+    false,
+  );
+  assert.equal(
+    broken((p) => (p['flow.steps'] = 4)),
+    true,
+    'dotted overrides are allowed at the top level',
+  );
 });

@@ -14,7 +14,7 @@ import { makeLoco, makeMvtec, tempDir } from '../data/make-fixtures.ts';
 async function writeMaps(dataDir: string, mapsDir: string, size: number, ext = '.tiff'): Promise<void> {
   const ds = await loadDataset(dataDir);
   let seed = 3;
-  const random = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  const random = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
   for (const s of ds.test) {
     const mask = await readMask(s, size);
     const map = Float32Array.from(mask, (m) => m * 0.5 + Math.round(random() * 8) / 8);
@@ -75,7 +75,15 @@ test('eval resizes maps of another size to the masks and says so; .npy maps work
   const ds = await loadDataset(data);
   const { readMap } = await import('../../runtime/data/index.ts');
   const images = await Promise.all(
-    ds.test.map(async (s) => ({ id: s.id, defect: s.defect, label: s.label, map: (await readMap(join(maps, 'test', `${s.id}.npy`))).data, mask: await readMask(s, 8), width: 8, height: 8 })),
+    ds.test.map(async (s) => ({
+      id: s.id,
+      defect: s.defect,
+      label: s.label,
+      map: (await readMap(join(maps, 'test', `${s.id}.npy`))).data,
+      mask: await readMask(s, 8),
+      width: 8,
+      height: 8,
+    })),
   );
   assert.equal(small.pixel_auroc, evaluate({ images }).pixel_auroc);
 });
@@ -101,7 +109,10 @@ test('eval: a missing map and a corrupt map are clear errors; the CLI exits 1 wi
   await makeMvtec(data);
   await writeMaps(data, maps, 16);
   writeFileSync(join(maps, 'test/crack/001.tiff'), 'garbage');
-  await assert.rejects(runEval({ maps, data, quiet: true }), (e) => e instanceof UserError && /cannot read TIFF map/.test(e.message) && /001\.tiff$/.test(e.where ?? ''));
+  await assert.rejects(
+    runEval({ maps, data, quiet: true }),
+    (e) => e instanceof UserError && /cannot read TIFF map/.test(e.message) && /001\.tiff$/.test(e.where ?? ''),
+  );
   const { rmSync } = await import('node:fs');
   rmSync(join(maps, 'test/crack/001.tiff'));
   await assert.rejects(runEval({ maps, data, quiet: true }), (e) => e instanceof UserError && /no anomaly map for test image crack\/001/.test(e.message));

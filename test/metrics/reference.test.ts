@@ -57,7 +57,16 @@ test('LOCO AUsPRO at every FPR limit agrees with the brute-force reference', () 
     });
     const union = new Uint8Array(i.width * i.height);
     for (const c of channels) for (let p = 0; p < union.length; p++) union[p] |= c.mask[p];
-    return { id: i.id, defect: i.defect, label: i.label, width: i.width, height: i.height, map: Float32Array.from(i.map), mask: channels.length ? union : null, channels };
+    return {
+      id: i.id,
+      defect: i.defect,
+      label: i.label,
+      width: i.width,
+      height: i.height,
+      map: Float32Array.from(i.map),
+      mask: channels.length ? union : null,
+      channels,
+    };
   });
   const result = evaluate({ images, loco: true });
   assert.ok(result.spro);

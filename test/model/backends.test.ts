@@ -8,7 +8,9 @@ import { initBackend } from '../../runtime/backend.ts';
 import { createModel, type NamedWeight } from '../../runtime/model/index.ts';
 import { randomPrior, tinySpec } from './tiny-spec.ts';
 
-async function train(backend: string): Promise<{ initial: Record<string, NamedWeight>; weights: Record<string, NamedWeight>; trainable: number; losses: number[] }> {
+async function train(
+  backend: string,
+): Promise<{ initial: Record<string, NamedWeight>; weights: Record<string, NamedWeight>; trainable: number; losses: number[] }> {
   await initBackend(backend);
   const spec = tinySpec();
   const dims = modelDims(spec);
@@ -56,6 +58,10 @@ test('three stage-1 and three stage-2 steps give the same weights on cpu and was
   // changed; only the fixed buffers (the flows' channel permutations) stay as they were.
   const buffers = Object.keys(cpu.weights).length - cpu.trainable;
   assert.ok(cpu.trainable > 10, `${cpu.trainable} trainable tensors`);
-  assert.deepEqual(unchanged, Object.keys(cpu.weights).filter((n) => n.endsWith('.perm')), `unchanged: ${unchanged.join(', ')}`);
+  assert.deepEqual(
+    unchanged,
+    Object.keys(cpu.weights).filter((n) => n.endsWith('.perm')),
+    `unchanged: ${unchanged.join(', ')}`,
+  );
   assert.equal(unchanged.length, buffers);
 });

@@ -35,21 +35,22 @@ test('coupling split: x1 gets ⌈C/2⌉ channels, x2 the rest', () => {
   assert.deepEqual(splitSizes(5), [3, 2]);
 });
 
-for (const position of [0, 8]) test(`inverse(forward(x)) recovers x${position ? ' (position code of 8 channels)' : ''}`, () => {
-  const { flow, store } = scrambledFlow(6, 4, 4, undefined, position);
-  tf.tidy(() => {
-    const x = tf.randomNormal([2, 4, 4, 6], 0, 1, 'float32', 5) as tf.Tensor4D;
-    const { z } = flow.forwardSteps(x);
-    const back = flow.inverseSteps(z);
-    const diff = tf.max(tf.abs(tf.sub(back, x))).dataSync()[0];
-    // Float32 round-off grows with exp(s) across steps; a wrong inverse is off by O(1).
-    assert.ok(diff < 2e-3, `max |x - inverse(forward(x))| = ${diff}`);
-    const moved = tf.max(tf.abs(tf.sub(z, x))).dataSync()[0];
-    assert.ok(moved > 0.1, 'the flow should not be near the identity in this test');
+for (const position of [0, 8])
+  test(`inverse(forward(x)) recovers x${position ? ' (position code of 8 channels)' : ''}`, () => {
+    const { flow, store } = scrambledFlow(6, 4, 4, undefined, position);
+    tf.tidy(() => {
+      const x = tf.randomNormal([2, 4, 4, 6], 0, 1, 'float32', 5) as tf.Tensor4D;
+      const { z } = flow.forwardSteps(x);
+      const back = flow.inverseSteps(z);
+      const diff = tf.max(tf.abs(tf.sub(back, x))).dataSync()[0];
+      // Float32 round-off grows with exp(s) across steps; a wrong inverse is off by O(1).
+      assert.ok(diff < 2e-3, `max |x - inverse(forward(x))| = ${diff}`);
+      const moved = tf.max(tf.abs(tf.sub(z, x))).dataSync()[0];
+      assert.ok(moved > 0.1, 'the flow should not be near the identity in this test');
+    });
+    store.dispose();
+    flow.dispose();
   });
-  store.dispose();
-  flow.dispose();
-});
 
 /** log|det A| of a dense n×n matrix by LU with partial pivoting, in float64. */
 function logAbsDet(a: number[][]): number {
@@ -83,7 +84,9 @@ for (const [label, subnet, position] of [
     const rows: number[][] = [];
     for (let j = 0; j < d; j++) {
       const g = tf.tidy(() =>
-        tf.grad((input: tf.Tensor) => tf.sum(tf.slice(tf.reshape(flow.forwardSteps(input as tf.Tensor4D).z, [d]), [j], [1])))(x).dataSync(),
+        tf
+          .grad((input: tf.Tensor) => tf.sum(tf.slice(tf.reshape(flow.forwardSteps(input as tf.Tensor4D).z, [d]), [j], [1])))(x)
+          .dataSync(),
       );
       rows.push(Array.from(g));
     }

@@ -82,7 +82,14 @@ test('every score option gives finite maps of the right shape', () => {
   const images = ['max', 'mean', 'top1pct'] as const;
   for (let i = 0; i < 4; i++) {
     const spec = tinySpec({
-      score: { source: sources[i], fuse: fuses[i], image: images[i % 3], smooth: i === 1 ? 1.5 : 0, upsample: i === 2 ? 'nearest' : 'bilinear', scales: i === 3 ? [2] : undefined },
+      score: {
+        source: sources[i],
+        fuse: fuses[i],
+        image: images[i % 3],
+        smooth: i === 1 ? 1.5 : 0,
+        upsample: i === 2 ? 'nearest' : 'bilinear',
+        scales: i === 3 ? [2] : undefined,
+      },
       flow: { over: i === 0 ? ['prior'] : ['prior', 'memory'] },
     });
     const dims = modelDims(spec);
@@ -91,8 +98,16 @@ test('every score option gives finite maps of the right shape', () => {
     const { maps, scores } = model.anomalyMaps(prior);
     assert.deepEqual(maps.shape, [2, 32, 32]);
     assert.ok(maps.dataSync().every(Number.isFinite) && scores.dataSync().every(Number.isFinite));
-    if (sources[i] === 'flow') assert.ok(maps.dataSync().every((v) => v < 0 && v >= -1), 'flow maps are −likelihood in [−1, 0)');
-    else assert.ok(maps.dataSync().every((v) => v >= 0), 'error maps are ≥ 0');
+    if (sources[i] === 'flow')
+      assert.ok(
+        maps.dataSync().every((v) => v < 0 && v >= -1),
+        'flow maps are −likelihood in [−1, 0)',
+      );
+    else
+      assert.ok(
+        maps.dataSync().every((v) => v >= 0),
+        'error maps are ≥ 0',
+      );
     tf.dispose([...prior, maps, scores]);
     model.dispose();
   }
@@ -152,7 +167,9 @@ test('createModel refuses sizes a checked spec cannot have', () => {
 test('the plan counts the flow parameters the model has, with and without a position code', () => {
   for (const position of [0, 8]) {
     const spec = tinySpec({ input: { size: 64 }, transformer: { memory: { tokens: 16 } }, flow: { position } });
-    const planned = buildPlan(spec).nodes.filter((n) => n.trainedIn === 'flow').reduce((a, n) => a + n.params, 0);
+    const planned = buildPlan(spec)
+      .nodes.filter((n) => n.trainedIn === 'flow')
+      .reduce((a, n) => a + n.params, 0);
     const model = createModel(spec, modelDims(spec), 0);
     const actual = model.flowVariables().reduce((a, v) => a + v.size, 0);
     model.dispose();

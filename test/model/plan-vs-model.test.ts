@@ -22,7 +22,9 @@ import { randomPrior } from './tiny-spec.ts';
 const LIVE_LIMIT = 5_000_000;
 const pipelines = [
   ...readdirSync(pipelinesDir).filter((f) => f.endsWith('.dadf')),
-  ...readdirSync(join(pipelinesDir, 'ablations')).filter((f) => f.endsWith('.dadf')).map((f) => `ablations/${f}`),
+  ...readdirSync(join(pipelinesDir, 'ablations'))
+    .filter((f) => f.endsWith('.dadf'))
+    .map((f) => `ablations/${f}`),
 ];
 
 function specOf(file: string, sets: string[] = []): Spec {
@@ -42,10 +44,18 @@ function assertParamsMatch(plan: Plan, model: DadfModel, label: string): void {
       assert.ok(!claimed.has(name), `${label}: ${name} is counted twice`);
       claimed.add(name);
     }
-    assert.equal((node.weights ?? []).reduce((a, n) => a + size(n), 0), node.params, `${label}: parameters of ${node.id}`);
+    assert.equal(
+      (node.weights ?? []).reduce((a, n) => a + size(n), 0),
+      node.params,
+      `${label}: parameters of ${node.id}`,
+    );
   }
   const trainable = model.weightNames().filter((n) => !n.endsWith('.perm'));
-  assert.deepEqual(trainable.filter((n) => !claimed.has(n)), [], `${label}: model parameters no plan node counts`);
+  assert.deepEqual(
+    trainable.filter((n) => !claimed.has(n)),
+    [],
+    `${label}: model parameters no plan node counts`,
+  );
   const total = (vars: tf.Variable[]) => vars.reduce((a, v) => a + v.size, 0);
   assert.equal(total(model.transformerVariables()), plan.totals.transformerParams, `${label}: transformer parameters`);
   assert.equal(total(model.flowVariables()), plan.totals.flowParams, `${label}: flow parameters`);
@@ -67,7 +77,9 @@ function assertShapesMatch(plan: Plan, model: DadfModel, label: string): void {
     tf.dispose(out.flatMap((o) => [o.z, o.logdet]));
   }
   const maps = model.scaleMaps(prior);
-  maps.forEach((m, k) => assert.deepEqual([...m.shape.slice(1), 1], node(`map${d.scoredScales[k] + 1}`).shape, `${label}: map of scale ${d.scoredScales[k] + 1}`));
+  maps.forEach((m, k) =>
+    assert.deepEqual([...m.shape.slice(1), 1], node(`map${d.scoredScales[k] + 1}`).shape, `${label}: map of scale ${d.scoredScales[k] + 1}`),
+  );
   const calibration = d.scoredScales.map((i) => ({ scale: i + 1, mean: 0, std: 1 }));
   const { maps: fused, scores } = model.anomalyMaps(prior, calibration);
   assert.deepEqual([...fused.shape.slice(1), 1], node('score').inputs.map((id) => node(id).shape)[0], `${label}: fused map`);

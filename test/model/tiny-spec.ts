@@ -23,7 +23,17 @@ export function tinySpec(overrides: DeepPartial<Spec> = {}): Spec {
       position: 0,
     },
     heads: {},
-    score: { source: 'flow', self_weight: 0.5, upsample: 'bilinear', fuse: 'mean', smooth: 0, calibrate: 'none', image: 'max', threshold: { quantile: 0.99 }, combine: 'mean' },
+    score: {
+      source: 'flow',
+      self_weight: 0.5,
+      upsample: 'bilinear',
+      fuse: 'mean',
+      smooth: 0,
+      calibrate: 'none',
+      image: 'max',
+      threshold: { quantile: 0.99 },
+      combine: 'mean',
+    },
     train: {
       optimizer: { type: 'adamw', lr: 1e-3, betas: [0.9, 0.95], weight_decay: 0.05 },
       batch: 2,

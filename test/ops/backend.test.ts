@@ -32,10 +32,29 @@ test('an unknown or unavailable forced backend is a UserError', async () => {
 type Case = { name: string; shapes: number[][]; run: (ops: Ops, xs: tf.Tensor[]) => tf.Tensor };
 const CASES: Case[] = [
   { name: 'dense', shapes: [[2, 3, 3, 5], [5, 4], [4]], run: (o, [x, w, b]) => o.dense(x, w as tf.Tensor2D, b as tf.Tensor1D) },
-  { name: 'patchEmbed p=2', shapes: [[2, 4, 4, 3], [2, 2, 3, 5], [5]], run: (o, [x, w, b]) => o.patchEmbed(x as tf.Tensor4D, w as tf.Tensor4D, b as tf.Tensor1D) },
-  { name: 'depthwise 3x3', shapes: [[2, 5, 5, 4], [3, 3, 4]], run: (o, [x, w]) => o.depthwiseConv(x as tf.Tensor4D, w as tf.Tensor3D) },
+  {
+    name: 'patchEmbed p=2',
+    shapes: [[2, 4, 4, 3], [2, 2, 3, 5], [5]],
+    run: (o, [x, w, b]) => o.patchEmbed(x as tf.Tensor4D, w as tf.Tensor4D, b as tf.Tensor1D),
+  },
+  {
+    name: 'depthwise 3x3',
+    shapes: [
+      [2, 5, 5, 4],
+      [3, 3, 4],
+    ],
+    run: (o, [x, w]) => o.depthwiseConv(x as tf.Tensor4D, w as tf.Tensor3D),
+  },
   { name: 'conv 3x3', shapes: [[2, 4, 4, 3], [3, 3, 3, 4], [4]], run: (o, [x, w, b]) => o.conv(x as tf.Tensor4D, w as tf.Tensor4D, b as tf.Tensor1D) },
-  { name: 'attention', shapes: [[2, 4, 6], [2, 4, 6], [2, 4, 6]], run: (o, [q, k, v]) => o.attention(q as tf.Tensor3D, k as tf.Tensor3D, v as tf.Tensor3D, 2) },
+  {
+    name: 'attention',
+    shapes: [
+      [2, 4, 6],
+      [2, 4, 6],
+      [2, 4, 6],
+    ],
+    run: (o, [q, k, v]) => o.attention(q as tf.Tensor3D, k as tf.Tensor3D, v as tf.Tensor3D, 2),
+  },
 ];
 
 /** Values and input gradients of Σ r·op(xs) as plain arrays. */

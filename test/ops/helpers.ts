@@ -20,13 +20,7 @@ export function assertClose(a: tf.Tensor, b: tf.Tensor, tol: number, what: strin
  * Compares f and g (same inputs) in value and in the gradients of Σ r·f(inputs) with respect to
  * every input, r a fixed random cotangent.
  */
-export function assertSameOp(
-  f: (...xs: tf.Tensor[]) => tf.Tensor,
-  g: (...xs: tf.Tensor[]) => tf.Tensor,
-  inputs: tf.Tensor[],
-  tol: number,
-  what: string,
-): void {
+export function assertSameOp(f: (...xs: tf.Tensor[]) => tf.Tensor, g: (...xs: tf.Tensor[]) => tf.Tensor, inputs: tf.Tensor[], tol: number, what: string): void {
   tf.tidy(() => {
     const yf = f(...inputs);
     const yg = g(...inputs);

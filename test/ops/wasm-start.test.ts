@@ -17,7 +17,10 @@ test('the worker script is written once and never rewritten while workers read i
     const again = Array.from({ length: 7 }, () => URL.createObjectURL(new Blob([text])));
     return { first, before, again, after: statSync(first, { bigint: true }).mtimeNs, content: readFileSync(first, 'utf8') };
   });
-  assert.ok(seen.again.every((p) => p === seen.first), 'one file for one text');
+  assert.ok(
+    seen.again.every((p) => p === seen.first),
+    'one file for one text',
+  );
   assert.equal(seen.after, seen.before, 'not written again');
   assert.match(seen.content, /importScripts\(".*factory\.cjs"\)/);
 });

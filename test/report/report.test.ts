@@ -179,12 +179,27 @@ test('text from the input is escaped', async (t) => {
 
 test('worst and best cases: anomalous worst = lowest score, good worst = highest score', () => {
   const input = sampleReportInput({ perDefect: 5, goodCount: 5 });
-  const scratch = input.cases.filter((c) => c.defect === 'scratch').map((c) => c.score).sort((a, b) => a - b);
+  const scratch = input.cases
+    .filter((c) => c.defect === 'scratch')
+    .map((c) => c.score)
+    .sort((a, b) => a - b);
   const picked = selectCases(input.cases, 'scratch', 2);
-  assert.deepEqual(picked.map((p) => p.kind), ['worst', 'worst', 'best', 'best']);
-  assert.deepEqual(picked.map((p) => p.item.score), [scratch[0], scratch[1], scratch[4], scratch[3]]);
-  const good = input.cases.filter((c) => c.defect === 'good').map((c) => c.score).sort((a, b) => b - a);
-  assert.deepEqual(selectCases(input.cases, 'good', 1).map((p) => p.item.score), [good[0], good[4]]);
+  assert.deepEqual(
+    picked.map((p) => p.kind),
+    ['worst', 'worst', 'best', 'best'],
+  );
+  assert.deepEqual(
+    picked.map((p) => p.item.score),
+    [scratch[0], scratch[1], scratch[4], scratch[3]],
+  );
+  const good = input.cases
+    .filter((c) => c.defect === 'good')
+    .map((c) => c.score)
+    .sort((a, b) => b - a);
+  assert.deepEqual(
+    selectCases(input.cases, 'good', 1).map((p) => p.item.score),
+    [good[0], good[4]],
+  );
   // Fewer cases than asked: each shown once.
   assert.equal(selectCases(input.cases.filter((c) => c.defect === 'good').slice(0, 3), 'good', 2).length, 3);
 });

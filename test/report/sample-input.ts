@@ -94,7 +94,8 @@ export function sampleReportInput(options: SampleOptions = {}): ReportInput {
     pipeline: {
       name: 'dadf-tiny',
       file: 'pipelines/dadf-tiny.dadf',
-      resolvedConfigText: 'pipeline dadf-tiny {\n  input { size: 64, normalize: imagenet }\n  backbone mobilenet_v1 { taps: [conv_pw_3, conv_pw_5, conv_pw_11] }\n  flow { over: [prior, self, memory], steps: 2, clamp: 2.0 }\n}\n',
+      resolvedConfigText:
+        'pipeline dadf-tiny {\n  input { size: 64, normalize: imagenet }\n  backbone mobilenet_v1 { taps: [conv_pw_3, conv_pw_5, conv_pw_11] }\n  flow { over: [prior, self, memory], steps: 2, clamp: 2.0 }\n}\n',
     },
     backbone: { label: 'mobilenet_v1 (alpha 0.25)', pretrained: options.pretrained ?? false },
     dataset: { root: `synthetic/${category}`, summary: { 'train/good': 20, 'test/good': options.goodCount ?? 4, category } },

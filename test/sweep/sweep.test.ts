@@ -32,8 +32,14 @@ test('a sweep of two tiny runs writes a two-row results table', async () => {
     quiet: true,
   });
   assert.equal(rows.length, 2);
-  assert.deepEqual(rows.map((r) => r.status), ['ok', 'ok']);
-  assert.deepEqual(rows.map((r) => r.combination['flow.over']), ['[prior]', '[prior,self]']);
+  assert.deepEqual(
+    rows.map((r) => r.status),
+    ['ok', 'ok'],
+  );
+  assert.deepEqual(
+    rows.map((r) => r.combination['flow.over']),
+    ['[prior]', '[prior,self]'],
+  );
   for (const r of rows) assert.ok(typeof r.metrics.image_auroc === 'number');
   const csv = readFileSync(join(out, 'results.csv'), 'utf8').trim().split('\n');
   assert.equal(csv.length, 3);

@@ -33,7 +33,9 @@ test('writes the MVTec AD layout with the right counts, sizes and masks', async 
   assert.deepEqual((await readdir(path.join(dir, 'test'))).sort(), ['good', 'missing', 'scratch']);
   assert.deepEqual(await readdir(path.join(dir, 'ground_truth', 'missing')), ['000_mask.png', '001_mask.png', '002_mask.png']);
 
-  const image = await sharp(path.join(dir, 'test', 'scratch', '001.png')).raw().toBuffer({ resolveWithObject: true });
+  const image = await sharp(path.join(dir, 'test', 'scratch', '001.png'))
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   assert.equal(image.info.width, 64);
   assert.equal(image.info.height, 64);
   assert.equal(image.info.channels, 3);
@@ -48,7 +50,10 @@ test('writes the MVTec AD layout with the right counts, sizes and masks', async 
   // The files hold exactly what renderSample gives for the sample's derived seed.
   const expected = renderSample(sampleSeed(42, 'test', 'scratch', 1), 'nut', 'scratch', 64);
   assert.deepEqual(new Uint8Array(image.data), expected.image);
-  assert.deepEqual(new Uint8Array(mask.data), expected.mask.map((v) => v * 255));
+  assert.deepEqual(
+    new Uint8Array(mask.data),
+    expected.mask.map((v) => v * 255),
+  );
   assert.ok(mask.data.some((v) => v === 255));
 
   const description = JSON.parse(await readFile(path.join(dir, 'synthetic.json'), 'utf8'));

@@ -88,7 +88,13 @@ test('defects are visible: the changed pixels move by a clear amount on average'
 });
 
 test('bad arguments are user errors with a hint', () => {
-  assert.throws(() => renderSample(1, 'marble', null, SIZE), (e: unknown) => e instanceof UserError && /carpet/.test(e.hint ?? ''));
-  assert.throws(() => renderSample(1, 'carpet', 'missing', SIZE), (e: unknown) => e instanceof UserError && /scratch/.test(e.hint ?? ''));
+  assert.throws(
+    () => renderSample(1, 'marble', null, SIZE),
+    (e: unknown) => e instanceof UserError && /carpet/.test(e.hint ?? ''),
+  );
+  assert.throws(
+    () => renderSample(1, 'carpet', 'missing', SIZE),
+    (e: unknown) => e instanceof UserError && /scratch/.test(e.hint ?? ''),
+  );
   assert.throws(() => renderSample(1, 'carpet', null, 7), UserError);
 });

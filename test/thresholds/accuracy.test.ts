@@ -30,7 +30,8 @@ interface Case {
 
 async function predictAll(opened: Awaited<ReturnType<typeof openRun>>, folder: string, score: BatchScorer): Promise<Prediction[]> {
   const out: Prediction[] = [];
-  for await (const r of predictStream(opened, await expandInputs([folder]), tempDir(), { score, progress: silentProgress })) if (r.kind === 'prediction') out.push(r);
+  for await (const r of predictStream(opened, await expandInputs([folder]), tempDir(), { score, progress: silentProgress }))
+    if (r.kind === 'prediction') out.push(r);
   return out;
 }
 
@@ -41,7 +42,16 @@ async function labelsTestImages(t: TestContext, c: Case): Promise<void> {
   assert.ok(compiled.spec, JSON.stringify(compiled.diagnostics));
   const runDir = join(tempDir(), 'run');
   const cache = FeatureCache.open({ dir: null });
-  const trained = await train({ spec: compiled.spec, pipelineText: toDadf(compiled.spec), dataDir: c.data, runDir, backendName: 'test', cache, progress: silentProgress, weightsPath: compiled.weights?.exists ? compiled.weights.path : undefined });
+  const trained = await train({
+    spec: compiled.spec,
+    pipelineText: toDadf(compiled.spec),
+    dataDir: c.data,
+    runDir,
+    backendName: 'test',
+    cache,
+    progress: silentProgress,
+    weightsPath: compiled.weights?.exists ? compiled.weights.path : undefined,
+  });
   trained.model?.dispose();
   trained.backbone.dispose();
   const opened = await openRun(runDir, { cache });
@@ -56,7 +66,11 @@ async function labelsTestImages(t: TestContext, c: Case): Promise<void> {
     const engine = await OnnxEngine.open(opened);
     try {
       const onnx = await predictAll(opened, join(c.data, 'test'), (paths) => engine.scoreImages(paths, { progress: silentProgress, label: 'onnx' }));
-      assert.deepEqual(onnx.map((p) => p.label), predictions.map((p) => p.label), 'ONNX labels equal tfjs labels');
+      assert.deepEqual(
+        onnx.map((p) => p.label),
+        predictions.map((p) => p.label),
+        'ONNX labels equal tfjs labels',
+      );
     } finally {
       await engine.dispose();
     }

@@ -12,7 +12,15 @@ import { pipelinesDir } from '../compiler/helpers.ts';
 export async function trainTiny(dataDir: string, runDir: string, cache: FeatureCache, sets: string[]): Promise<void> {
   const compiled = compilePipeline(join(pipelinesDir, 'tiny.dadf'), { sets: ['train.stages.reconstruct.epochs=1', 'train.stages.flow.epochs=1', ...sets] });
   assert.ok(compiled.spec, JSON.stringify(compiled.diagnostics));
-  const trained = await train({ spec: compiled.spec, pipelineText: toDadf(compiled.spec), dataDir, runDir, backendName: 'test', cache, progress: silentProgress });
+  const trained = await train({
+    spec: compiled.spec,
+    pipelineText: toDadf(compiled.spec),
+    dataDir,
+    runDir,
+    backendName: 'test',
+    cache,
+    progress: silentProgress,
+  });
   trained.model!.dispose();
   trained.backbone.dispose();
 }

@@ -62,7 +62,10 @@ async function decodedPixels(path: string): Promise<Uint8Array> {
 
 test('inputs: folders recursively, files and globs, ids mirroring the tree; wrong arguments stop before any work', async () => {
   const all = await expandInputs([folder]);
-  assert.ok(all.some((i) => i.id === 'good/001b'), 'sub-folders are searched');
+  assert.ok(
+    all.some((i) => i.id === 'good/001b'),
+    'sub-folders are searched',
+  );
   assert.ok(all.every((i) => !i.id.includes('..')));
   const globbed = await expandInputs([join(folder, 'good', '*.png')]);
   assert.ok(globbed.length >= 3 && globbed.every((i) => i.path.includes(`${join('inputs', 'good')}`)));
@@ -92,12 +95,15 @@ test('a corrupt image in the folder is reported and skipped; every other image i
   assert.match(skipped[0].reason, /cannot read image/);
   const total = (await expandInputs([folder])).length;
   assert.equal(predictions.length, total - 1);
-  assert.deepEqual({ images: summary.images, good: summary.good, defective: summary.defective, skipped: summary.skipped }, {
-    images: total,
-    good: predictions.filter((p) => p.label === 'good').length,
-    defective: predictions.filter((p) => p.label === 'defective').length,
-    skipped: 1,
-  });
+  assert.deepEqual(
+    { images: summary.images, good: summary.good, defective: summary.defective, skipped: summary.skipped },
+    {
+      images: total,
+      good: predictions.filter((p) => p.label === 'good').length,
+      defective: predictions.filter((p) => p.label === 'defective').length,
+      skipped: 1,
+    },
+  );
   const d = opened.decision!;
   for (const p of predictions) {
     assert.equal(p.label === 'defective', isDefective(p.score, d.image));
@@ -138,9 +144,14 @@ test('the ONNX engine gives the same labels, and its graph carries the threshold
     assert.equal(Number(meta.pixel_threshold), opened.decision!.pixel);
     const onnx = await collect((paths) => engine.scoreImages(paths, { progress: silentProgress, label: 'p' }), join(tempDir(), 'onnx'));
     const tfjs = await collect(tfjsScorer(opened), join(tempDir(), 'tfjs'));
-    assert.deepEqual(onnx.predictions.map((p) => [p.id, p.label]), tfjs.predictions.map((p) => [p.id, p.label]));
+    assert.deepEqual(
+      onnx.predictions.map((p) => [p.id, p.label]),
+      tfjs.predictions.map((p) => [p.id, p.label]),
+    );
     assert.equal(onnx.skipped.length, 1);
-    onnx.predictions.forEach((p, i) => assert.ok(Math.abs(p.normalised - tfjs.predictions[i].normalised) < 0.01, `${p.id}: ${p.normalised} vs ${tfjs.predictions[i].normalised}`));
+    onnx.predictions.forEach((p, i) =>
+      assert.ok(Math.abs(p.normalised - tfjs.predictions[i].normalised) < 0.01, `${p.id}: ${p.normalised} vs ${tfjs.predictions[i].normalised}`),
+    );
     // The graph's masks against tfjs' raw maps compared with the pixel threshold: pixels may flip only within float32 noise of it.
     let differing = 0;
     let pixels = 0;
@@ -168,7 +179,10 @@ test('export --set score.threshold.image writes the fixed threshold into the gra
 test('a run without thresholds refuses to predict, with what to do', async () => {
   const bare = { ...opened, decision: undefined };
   const stream = predictStream(bare, await expandInputs([folder]), tempDir(), { score: tfjsScorer(opened), progress: silentProgress });
-  await assert.rejects(stream.next(), (e: unknown) => isUserError(e) && /no thresholds/.test((e as Error).message) && /train\.validation/.test((e as UserErrorLike).hint ?? ''));
+  await assert.rejects(
+    stream.next(),
+    (e: unknown) => isUserError(e) && /no thresholds/.test((e as Error).message) && /train\.validation/.test((e as UserErrorLike).hint ?? ''),
+  );
 });
 
 type UserErrorLike = Error & { hint?: string };
@@ -182,7 +196,10 @@ test('the CLI: predict RUN FOLDER --json gives one line per image and a summary 
     });
   const json = run('--json');
   assert.equal(json.status, 0, json.stderr);
-  const lines = json.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const lines = json.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   const total = lines.filter((l) => l.kind === 'prediction' || l.kind === 'skipped').length;
   assert.equal(lines.filter((l) => l.kind === 'skipped').length, 1);
   const summary = lines.filter((l) => l.kind === 'summary');

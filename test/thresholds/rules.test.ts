@@ -35,8 +35,14 @@ test('good-only validation: image threshold = quantile of scores, pixel threshol
   assert.deepEqual(learned.validation, { good: 3, anomalous: 0 });
   assert.ok(Math.abs(learned.imageSpread - Math.sqrt(2 / 3)) < 1e-12, 'population std of 1, 2, 3');
   assert.ok(learned.pixelSpread > 0);
-  assert.throws(() => learnThresholds({ good: [], anomalous: [] }, settings), (e: unknown) => isUserError(e) && /validation split is empty/.test((e as Error).message));
-  assert.throws(() => learnThresholds({ good: [{ score: 1, map: flat([1, 1]) }], anomalous: [] }, settings), (e: unknown) => isUserError(e) && /constant/.test((e as Error).message));
+  assert.throws(
+    () => learnThresholds({ good: [], anomalous: [] }, settings),
+    (e: unknown) => isUserError(e) && /validation split is empty/.test((e as Error).message),
+  );
+  assert.throws(
+    () => learnThresholds({ good: [{ score: 1, map: flat([1, 1]) }], anomalous: [] }, settings),
+    (e: unknown) => isUserError(e) && /constant/.test((e as Error).message),
+  );
 });
 
 test('labelled anomalies in validation: F1-max for images, and for pixels when every anomaly has a mask', () => {
@@ -52,7 +58,7 @@ test('labelled anomalies in validation: F1-max for images, and for pixels when e
   assert.ok(learned.pixel > 0.3 && learned.pixel <= 0.7, `pixel ${learned.pixel} separates 0.7 (defect) from 0.3 (good)`);
   const unmasked = learnThresholds({ good, anomalous: [{ ...anomalous[0], mask: null }] }, settings);
   assert.equal(unmasked.pixelRule, 'quantile');
-  assert.equal(unmasked.pixel, quantile(flat([0.1, 0.3]), 0.75), 'quantile of the good maps\' maxima');
+  assert.equal(unmasked.pixel, quantile(flat([0.1, 0.3]), 0.75), "quantile of the good maps' maxima");
 });
 
 test('normalised scores: 0.5 exactly at the threshold, inside (0, 1), order kept', () => {
@@ -65,7 +71,16 @@ test('normalised scores: 0.5 exactly at the threshold, inside (0, 1), order kept
 });
 
 test('decide: learned thresholds unless score.threshold.image / .pixel fix them; labels and masks follow them', () => {
-  const learned = learnThresholds({ good: [{ score: 1, map: flat([0, 1]) }, { score: 2, map: flat([0, 2]) }], anomalous: [] }, settings);
+  const learned = learnThresholds(
+    {
+      good: [
+        { score: 1, map: flat([0, 1]) },
+        { score: 2, map: flat([0, 2]) },
+      ],
+      anomalous: [],
+    },
+    settings,
+  );
   const d = decide(learned, settings);
   assert.equal(d.image, learned.image);
   assert.match(d.imageSource, /quantile 0\.75 of 2 good validation images/);

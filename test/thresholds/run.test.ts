@@ -48,7 +48,10 @@ test('training stores thresholds learned on the good validation images only (qua
   assert.deepEqual(stored.validation, { good: 3, anomalous: 0 });
   const dataset = await loadDataset(dataDir);
   const { validation } = splitValidation(dataset.train, opened.spec.train.validation, opened.meta.seed);
-  const scored = await scoreImages(validation.map((s) => s.path), { ...opened, cache, progress: silentProgress, label: 'v' });
+  const scored = await scoreImages(
+    validation.map((s) => s.path),
+    { ...opened, cache, progress: silentProgress, label: 'v' },
+  );
   const again = learnThresholds({ good: scored, anomalous: [] }, opened.spec.score.threshold);
   assert.ok(Math.abs(again.image - stored.image) <= 1e-6 * Math.max(1, Math.abs(stored.image)), `image ${again.image} vs ${stored.image}`);
   assert.ok(Math.abs(again.pixel - stored.pixel) <= 1e-6 * Math.max(1, Math.abs(stored.pixel)), `pixel ${again.pixel} vs ${stored.pixel}`);
@@ -90,7 +93,15 @@ test('dadfc test reports the thresholds and their confusion counts on the test s
   assert.equal(d.image.threshold, opened.decision!.image);
   const rows = readFileSync(join(outDir, 'scores.csv'), 'utf8').trim().split('\n');
   assert.equal(rows[0], 'id,defect,label,score,normalised,predicted');
-  const parsed = rows.slice(1).map((r) => r.split(',')).map(([, , label, score, normalised, predicted]) => ({ label: Number(label), score: Number(score), normalised: Number(normalised), predicted: Number(predicted) }));
+  const parsed = rows
+    .slice(1)
+    .map((r) => r.split(','))
+    .map(([, , label, score, normalised, predicted]) => ({
+      label: Number(label),
+      score: Number(score),
+      normalised: Number(normalised),
+      predicted: Number(predicted),
+    }));
   const c = { tp: 0, fp: 0, tn: 0, fn: 0 };
   for (const r of parsed) {
     assert.ok(r.normalised > 0 && r.normalised < 1);
@@ -135,7 +146,12 @@ test('labelled anomalies in validation/<defect>/ (masks in validation/ground_tru
     const { validation } = splitValidation(dataset.train, 0.25, run.meta.seed);
     const score = (paths: string[]) => scoreImages(paths, { ...run, cache, progress: silentProgress, label: 'v' });
     const good = await score(validation.map((s) => s.path));
-    const anomalous = await Promise.all((await score(dataset.validationAnomalies.map((s) => s.path))).map(async (a, i) => ({ ...a, mask: await readMask(dataset.validationAnomalies[i], run.dims.inputSize) })));
+    const anomalous = await Promise.all(
+      (await score(dataset.validationAnomalies.map((s) => s.path))).map(async (a, i) => ({
+        ...a,
+        mask: await readMask(dataset.validationAnomalies[i], run.dims.inputSize),
+      })),
+    );
     const again = learnThresholds({ good, anomalous }, run.spec.score.threshold);
     assert.ok(Math.abs(again.image - t.image) < 1e-6, `image ${again.image} vs ${t.image}`);
     assert.ok(Math.abs(again.pixel - t.pixel) < 1e-6, `pixel ${again.pixel} vs ${t.pixel}`);

@@ -38,7 +38,15 @@ before(async () => {
   });
   assert.ok(compiled.spec, JSON.stringify(compiled.diagnostics));
   runDir = join(tempDir(), 'run');
-  const trained = await train({ spec: compiled.spec, pipelineText: toDadf(compiled.spec), dataDir, runDir, backendName: 'test', cache, progress: silentProgress });
+  const trained = await train({
+    spec: compiled.spec,
+    pipelineText: toDadf(compiled.spec),
+    dataDir,
+    runDir,
+    backendName: 'test',
+    cache,
+    progress: silentProgress,
+  });
   trained.model!.dispose();
   trained.backbone.dispose();
   opened = await openRun(runDir, { cache });
@@ -51,18 +59,35 @@ const readMeta = (dir: string) => JSON.parse(readFileSync(join(dir, 'run.json'),
 async function validationFeatures(o: OpenedRun) {
   const dataset = await loadDataset(dataDir);
   const { validation } = splitValidation(dataset.train, o.spec.train.validation, o.meta.seed);
-  return (await extractFeatures(validation.map((s) => s.path), o.spec, o.dims, o.backbone, cache, silentProgress, 'v')).features;
+  return (
+    await extractFeatures(
+      validation.map((s) => s.path),
+      o.spec,
+      o.dims,
+      o.backbone,
+      cache,
+      silentProgress,
+      'v',
+    )
+  ).features;
 }
 
 test('training stores one calibration per scored scale, equal to the statistics of the validation maps', async () => {
   const stored = readMeta(runDir).calibrations?.[calibrationKey(opened.spec, opened.dims)];
   assert.ok(stored, 'run.json holds the calibration');
-  assert.deepEqual(stored.map((c) => c.scale), [1, 2, 3]);
+  assert.deepEqual(
+    stored.map((c) => c.scale),
+    [1, 2, 3],
+  );
   assert.deepEqual(opened.calibration, stored);
   const features = await validationFeatures(opened);
   const n = features[0].length;
   assert.equal(n, 3, '25% of 12 good images');
-  const prior = batchTensors(features, Array.from({ length: n }, (_, i) => i), opened.dims);
+  const prior = batchTensors(
+    features,
+    Array.from({ length: n }, (_, i) => i),
+    opened.dims,
+  );
   const maps = opened.model!.scaleMaps(prior);
   maps.forEach((map, k) => {
     const values = Array.from(map.dataSync());
@@ -79,7 +104,9 @@ test('calibrated maps are the mean of the standardised, upsampled scale maps', a
   const prior = batchTensors(features, [0, 1], opened.dims);
   const { maps, scores } = opened.model!.anomalyMaps(prior, opened.calibration);
   const expected = tf.tidy(() => {
-    const perScale = opened.model!.scaleMaps(prior).map((m, k) => upsample(tf.div(tf.sub(m, opened.calibration![k].mean), opened.calibration![k].std) as tf.Tensor3D, opened.dims.inputSize, 'bilinear'));
+    const perScale = opened
+      .model!.scaleMaps(prior)
+      .map((m, k) => upsample(tf.div(tf.sub(m, opened.calibration![k].mean), opened.calibration![k].std) as tf.Tensor3D, opened.dims.inputSize, 'bilinear'));
     return tf.mean(tf.stack(perScale), 0);
   });
   const got = maps.dataSync();
@@ -98,7 +125,16 @@ test('calibrated maps are the mean of the standardised, upsampled scale maps', a
 test('the ONNX graph applies the same calibration as tfjs', async () => {
   const dataset = await loadDataset(dataDir);
   const paths = dataset.test.map((s) => s.path);
-  const tfjs = await scoreImages(paths, { spec: opened.spec, dims: opened.dims, backbone: opened.backbone, model: opened.model!, cache, progress: silentProgress, label: 't', calibration: opened.calibration });
+  const tfjs = await scoreImages(paths, {
+    spec: opened.spec,
+    dims: opened.dims,
+    backbone: opened.backbone,
+    model: opened.model!,
+    cache,
+    progress: silentProgress,
+    label: 't',
+    calibration: opened.calibration,
+  });
   const engine = await OnnxEngine.open(opened);
   try {
     const onnx = await engine.scoreImages(paths, { progress: silentProgress, label: 't' });
@@ -116,7 +152,10 @@ test('score.* overrides rescore a trained run: a new calibration is computed fro
   const rescored = await openRun(runDir, { scoreSets: ['score.scales=[3]'], cache });
   try {
     assert.deepEqual(rescored.spec.score.scales, [3]);
-    assert.deepEqual(rescored.calibration?.map((c) => c.scale), [3]);
+    assert.deepEqual(
+      rescored.calibration?.map((c) => c.scale),
+      [3],
+    );
     assert.deepEqual(rescored.calibration?.[0], opened.calibration?.[2], 'the same scale has the same statistics');
     const calibrations = readMeta(runDir).calibrations ?? {};
     assert.equal(Object.keys(calibrations).length, 2, 'both scorings are kept');
@@ -129,8 +168,14 @@ test('score.* overrides rescore a trained run: a new calibration is computed fro
 });
 
 test('overrides outside score.*, or invalid ones, are refused with a clear message', async () => {
-  await assert.rejects(openRun(runDir, { scoreSets: ['flow.steps=3'] }), (e: unknown) => isUserError(e) && /only score\.\* keys can change after training/.test((e as Error).message));
-  await assert.rejects(openRun(runDir, { scoreSets: ['score.fuse=product'] }), (e: unknown) => isUserError(e) && /cannot be fused by product/.test((e as Error).message));
+  await assert.rejects(
+    openRun(runDir, { scoreSets: ['flow.steps=3'] }),
+    (e: unknown) => isUserError(e) && /only score\.\* keys can change after training/.test((e as Error).message),
+  );
+  await assert.rejects(
+    openRun(runDir, { scoreSets: ['score.fuse=product'] }),
+    (e: unknown) => isUserError(e) && /cannot be fused by product/.test((e as Error).message),
+  );
   await assert.rejects(openRun(runDir, { scoreSets: ['score.fuse=maximum'] }), (e: unknown) => isUserError(e) && /score\.fuse/.test((e as Error).message));
 });
 
@@ -140,7 +185,10 @@ test('a calibration that must be computed needs the run’s data: a clear error 
   const moved = `${dataDir}-moved`;
   renameSync(dataDir, moved);
   try {
-    await assert.rejects(openRun(copy, { scoreSets: ['score.scales=[1]'] }), (e: unknown) => isUserError(e) && /needs its validation images/.test((e as Error).message));
+    await assert.rejects(
+      openRun(copy, { scoreSets: ['score.scales=[1]'] }),
+      (e: unknown) => isUserError(e) && /needs its validation images/.test((e as Error).message),
+    );
   } finally {
     renameSync(moved, dataDir);
   }

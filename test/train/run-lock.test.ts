@@ -20,7 +20,11 @@ before(async () => {
 });
 
 function startTrain(runDir: string, extra: string[] = []) {
-  const child = spawn(process.execPath, [join(repoRoot, 'bin/dadfc.js'), 'train', 'pipelines/tiny.dadf', '--data', dataDir, '-o', runDir, '--no-cache', '-q', ...extra], { cwd: repoRoot, env });
+  const child = spawn(
+    process.execPath,
+    [join(repoRoot, 'bin/dadfc.js'), 'train', 'pipelines/tiny.dadf', '--data', dataDir, '-o', runDir, '--no-cache', '-q', ...extra],
+    { cwd: repoRoot, env },
+  );
   let out = '';
   let err = '';
   child.stdout.on('data', (d) => (out += d));
@@ -38,20 +42,30 @@ async function waitFor(condition: () => boolean, what: string, seconds = 240): P
 }
 
 const epochsLogged = (runDir: string) =>
-  existsSync(join(runDir, 'log.jsonl')) ? readFileSync(join(runDir, 'log.jsonl'), 'utf8').split('\n').filter((l) => l.includes('"event":"epoch"')).length : 0;
+  existsSync(join(runDir, 'log.jsonl'))
+    ? readFileSync(join(runDir, 'log.jsonl'), 'utf8')
+        .split('\n')
+        .filter((l) => l.includes('"event":"epoch"')).length
+    : 0;
 
 test('a lock held by a live process is refused, naming it; a dead owner is taken over; nested locks and release', () => {
   const dir = join(tempDir(), 'run');
   mkdirSync(dir);
   // The test runner that started this file is alive and is not us.
-  writeFileSync(join(dir, LOCK_FILE), JSON.stringify({ pid: process.ppid, host: hostname(), start: null, what: 'dadfc train', since: '2026-01-01T00:00:00.000Z' }));
+  writeFileSync(
+    join(dir, LOCK_FILE),
+    JSON.stringify({ pid: process.ppid, host: hostname(), start: null, what: 'dadfc train', since: '2026-01-01T00:00:00.000Z' }),
+  );
   assert.throws(
     () => lockRunDir(dir, 'dadfc test'),
     (e: unknown) => isUserError(e) && new RegExp(`in use by another dadfc process \\(dadfc train, pid ${process.ppid}`).test((e as Error).message),
   );
   // A process that has ended: its pid is free.
   const ended = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
-  writeFileSync(join(dir, LOCK_FILE), JSON.stringify({ pid: Number(ended.stdout), host: hostname(), start: null, what: 'dadfc train', since: '2026-01-01T00:00:00.000Z' }));
+  writeFileSync(
+    join(dir, LOCK_FILE),
+    JSON.stringify({ pid: Number(ended.stdout), host: hostname(), start: null, what: 'dadfc train', since: '2026-01-01T00:00:00.000Z' }),
+  );
   const lock = lockRunDir(dir, 'dadfc train');
   assert.equal(JSON.parse(readFileSync(join(dir, LOCK_FILE), 'utf8')).pid, process.pid);
   const nested = lockRunDir(dir, 'dadfc test');
@@ -76,7 +90,11 @@ test('two trainings into one run directory at once: one trains, the other is ref
   const meta = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8'));
   assert.equal(meta.status, 'trained');
   assert.ok(!existsSync(join(runDir, LOCK_FILE)), 'the lock is gone');
-  assert.deepEqual(readdirSync(runDir).filter((f) => f.includes('.tmp')), [], 'no temp files left');
+  assert.deepEqual(
+    readdirSync(runDir).filter((f) => f.includes('.tmp')),
+    [],
+    'no temp files left',
+  );
   // The winner's spec and checkpoint belong together: the run tests.
   const tested = spawnSync(process.execPath, [join(repoRoot, 'bin/dadfc.js'), 'test', runDir, '-q'], { cwd: repoRoot, env, encoding: 'utf8' });
   assert.equal(tested.status, 0, tested.stderr);
@@ -86,7 +104,11 @@ test('the run directory is checked before the data: a run without --resume is re
   const runDir = join(tempDir(), 'run');
   mkdirSync(runDir);
   writeFileSync(join(runDir, 'run.json'), JSON.stringify({ format: 'dadf-run' }));
-  const r = spawnSync(process.execPath, [join(repoRoot, 'bin/dadfc.js'), 'train', 'pipelines/tiny.dadf', '--data', join(tempDir(), 'no-such-data'), '-o', runDir, '--no-cache'], { cwd: repoRoot, env, encoding: 'utf8' });
+  const r = spawnSync(
+    process.execPath,
+    [join(repoRoot, 'bin/dadfc.js'), 'train', 'pipelines/tiny.dadf', '--data', join(tempDir(), 'no-such-data'), '-o', runDir, '--no-cache'],
+    { cwd: repoRoot, env, encoding: 'utf8' },
+  );
   assert.equal(r.status, 1);
   assert.match(r.stderr, /this run directory already holds a run/);
   assert.doesNotMatch(r.stderr, /no-such-data/);

@@ -30,7 +30,10 @@ function tinySpec(sets: string[] = []) {
   return compiled.spec;
 }
 
-function trainTiny(runDir: string, options: { sets?: string[]; resume?: boolean; stopAfterEpochs?: number; events?: ProgressEvent[]; data?: string; weights?: string } = {}) {
+function trainTiny(
+  runDir: string,
+  options: { sets?: string[]; resume?: boolean; stopAfterEpochs?: number; events?: ProgressEvent[]; data?: string; weights?: string } = {},
+) {
   const spec = tinySpec(options.sets);
   return train({
     spec,
@@ -51,19 +54,31 @@ before(async () => {
   dataDir = join(tempDir(), 'synth');
   await generateSyntheticDataset({ dir: dataDir, seed: 7, category: 'bottle', size: 64, trainCount: 16, testGoodCount: 6, testPerDefect: 3 });
   colourDir = join(tempDir(), 'colour');
-  await generateSyntheticDataset({ dir: colourDir, seed: 7, category: 'noise', size: 64, trainCount: 16, testGoodCount: 6, testPerDefect: 6, defects: ['color'] });
+  await generateSyntheticDataset({
+    dir: colourDir,
+    seed: 7,
+    category: 'noise',
+    size: 64,
+    trainCount: 16,
+    testGoodCount: 6,
+    testPerDefect: 6,
+    defects: ['color'],
+  });
 });
 
 test('tiny trains end to end: losses fall, test metrics are good, numTensors stays flat', async () => {
   const events: ProgressEvent[] = [];
   const tensorsAtEpoch: number[] = [];
   const runDir = join(tempDir(), 'run');
-  const result = await trainTiny(runDir, { sets: ['train.stages.reconstruct.epochs=6', 'train.stages.flow.epochs=6'], events: new Proxy(events, {
-    get(target, prop) {
-      if (prop === 'push') return (e: ProgressEvent) => (e.kind === 'epoch' && tensorsAtEpoch.push(tf.memory().numTensors), target.push(e));
-      return Reflect.get(target, prop);
-    },
-  }) });
+  const result = await trainTiny(runDir, {
+    sets: ['train.stages.reconstruct.epochs=6', 'train.stages.flow.epochs=6'],
+    events: new Proxy(events, {
+      get(target, prop) {
+        if (prop === 'push') return (e: ProgressEvent) => (e.kind === 'epoch' && tensorsAtEpoch.push(tf.memory().numTensors), target.push(e));
+        return Reflect.get(target, prop);
+      },
+    }),
+  });
   const epochs = events.filter((e): e is Extract<ProgressEvent, { kind: 'epoch' }> => e.kind === 'epoch');
   const rec = epochs.filter((e) => e.stage === 'reconstruct');
   const flow = epochs.filter((e) => e.stage === 'flow');
@@ -148,7 +163,12 @@ test('a run stopped mid-training and resumed ends with the same weights as an un
 test('tiny with pretrained features finds colour defects: image AUROC > 0.9', async () => {
   assert.ok(existsSync(smallWeights), `the bundled weights are missing: ${smallWeights}`);
   const runDir = join(tempDir(), 'run');
-  const sets = ['backbone.random=false', `backbone.weights=${JSON.stringify(smallWeights)}`, 'train.stages.reconstruct.epochs=5', 'train.stages.flow.epochs=15'];
+  const sets = [
+    'backbone.random=false',
+    `backbone.weights=${JSON.stringify(smallWeights)}`,
+    'train.stages.reconstruct.epochs=5',
+    'train.stages.flow.epochs=15',
+  ];
   const trained = await trainTiny(runDir, { sets, data: colourDir, weights: smallWeights });
   trained.model!.dispose();
   trained.backbone.dispose();
