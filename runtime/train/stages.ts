@@ -14,6 +14,7 @@ import type { EpochRecord, RunDir, RunMeta } from '../run/rundir.ts';
 import { writeCheckpoint, type StoredTensor } from './checkpoint.ts';
 import { batchTensors, type ScaleFeatures } from './features.ts';
 import { yieldToEvents } from './interrupt.ts';
+import { batchReconstruction, type CachedReconstructions, cacheForFlowStage } from './reconstructions.ts';
 import { clipByGlobalNorm, Optimizer, type OptimizerState } from './optimizer.ts';
 import type { CheckpointMeta } from './resume.ts';
 
@@ -55,9 +56,13 @@ export async function runStages(loop: StageLoop): Promise<'done' | 'stopped'> {
     optimizerState = undefined;
     const batch = Math.min(stageSpec.batch ?? spec.train.batch, loop.trainSet[0].length);
     const stageStart = performance.now();
+    // Stage 2's frozen transformer outputs, computed once before its first epoch in this call.
+    let cached: ReturnType<typeof cacheForFlowStage> | null = null;
     try {
       for (let epoch = startEpoch; epoch < stageSpec.epochs; epoch++) {
         if (loop.stopAfterEpochs !== undefined && epochsThisCall >= loop.stopAfterEpochs) return 'stopped';
+        if (stage === 'flow' && cached === null)
+          cached = cacheForFlowStage(model, { train: loop.trainSet, validation: loop.valSet }, loop.dims, batch, loop.progress);
         const record = await runEpoch({
           model,
           dims: loop.dims,
@@ -72,6 +77,7 @@ export async function runStages(loop: StageLoop): Promise<'done' | 'stopped'> {
           gradClip: spec.train.grad_clip,
           seed: spec.train.seed,
           progress: loop.progress,
+          cached: cached ?? undefined,
         });
         meta.history.push(record);
         meta.progress = epoch + 1 < stageSpec.epochs ? { stage, epochsDone: epoch + 1 } : { stage: nextStage(spec, stage), epochsDone: 0 };
@@ -102,6 +108,8 @@ interface EpochContext {
   gradClip: number;
   seed: number;
   progress: Progress;
+  /** Stage 2: the frozen transformer's outputs per image; absent: recomputed per step. */
+  cached?: { train: CachedReconstructions; validation: CachedReconstructions };
 }
 
 async function runEpoch(ctx: EpochContext): Promise<EpochRecord> {
@@ -117,7 +125,7 @@ async function runEpoch(ctx: EpochContext): Promise<EpochRecord> {
   for (let step = 0; step < steps; step++) {
     const indices = order.slice(step * batch, (step + 1) * batch);
     const prior = batchTensors(ctx.trainSet, indices, dims);
-    const rec = stage === 'flow' ? model.reconstruct(prior) : undefined;
+    const rec = stage === 'flow' ? (ctx.cached ? batchReconstruction(ctx.cached.train, indices, dims) : model.reconstruct(prior)) : undefined;
     const lossFn = () => (stage === 'reconstruct' ? model.reconstructionLoss(prior, model.reconstruct(prior)) : model.flowLoss(prior, rec!));
     const { value, grads } = tf.variableGrads(lossFn, ctx.variables);
     const loss = value.dataSync()[0];
@@ -163,7 +171,7 @@ function validationLoss(ctx: EpochContext): number | null {
     const indices = Array.from({ length: Math.min(ctx.batch, n - start) }, (_, k) => start + k);
     const value = tf.tidy(() => {
       const prior = batchTensors(ctx.valSet, indices, ctx.dims);
-      const rec = ctx.model.reconstruct(prior);
+      const rec = ctx.cached ? batchReconstruction(ctx.cached.validation, indices, ctx.dims) : ctx.model.reconstruct(prior);
       return ctx.stage === 'reconstruct' ? ctx.model.reconstructionLoss(prior, rec) : ctx.model.flowLoss(prior, rec);
     });
     sum += value.dataSync()[0] * indices.length;
