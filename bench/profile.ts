@@ -5,23 +5,17 @@
 //        [--only stage1|stage2|flows|inference]...
 import * as tf from '@tensorflow/tfjs-core';
 import { unitCalibration } from '../runtime/train/calibration.ts';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadavg } from 'node:os';
-import { compilePipeline } from '../compiler/index.ts';
+import { cliOption, dadfCpuSpec } from './lib/dadf-cpu.ts';
 import { modelDims } from '../compiler/dims.ts';
 import { initBackend } from '../runtime/backend.ts';
 import { createModel, type DadfModel } from '../runtime/model/index.ts';
 import { mulberry32, normalArray } from '../runtime/model/prng.ts';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const args = process.argv.slice(2);
-const option = (name: string) => args.flatMap((a, i) => (a === `--${name}` ? [args[i + 1]] : []));
+const option = cliOption;
 const info = await initBackend(option('backend')[0] ?? 'wasm', { threads: 2 });
 const top = Number(option('top')[0] ?? 14);
-const compiled = compilePipeline(join(here, '../pipelines/dadf-cpu.dadf'), { sets: option('set') });
-if (!compiled.spec) throw new Error(`pipeline does not check: ${compiled.diagnostics.map((d) => d.message).join('; ')}`);
-const spec = compiled.spec;
+const spec = dadfCpuSpec();
 const dims = modelDims(spec);
 const batch = spec.train.batch;
 const model = createModel(spec, dims, 0);
@@ -71,7 +65,7 @@ console.log(
     .join(' ')} (2 cores: above ~2, times are inflated)`,
 );
 console.log(
-  `dadf-cpu ${args.filter((a) => !a.startsWith('--')).length ? '' : ''}at ${dims.inputSize} px, batch ${batch}: width ${dims.width}, depth ${spec.transformer.depth}, heads ${dims.heads}, ` +
+  `dadf-cpu at ${dims.inputSize} px, batch ${batch}: width ${dims.width}, depth ${spec.transformer.depth}, heads ${dims.heads}, ` +
     `${dims.tokens} tokens, flow ${spec.flow.steps} steps on ${s.map((x) => `${x.size}²×${x.flowChannels}`).join(', ')}`,
 );
 const only = option('only');

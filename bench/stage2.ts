@@ -4,10 +4,8 @@
 // (process.cpuUsage, both threads) per step, median over the reps.
 // Usage: node --import tsx bench/stage2.ts [--reps 5] [--set key=value]...
 import * as tf from '@tensorflow/tfjs-core';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadavg } from 'node:os';
-import { compilePipeline } from '../compiler/index.ts';
+import { cliOption, dadfCpuSpec } from './lib/dadf-cpu.ts';
 import { modelDims } from '../compiler/dims.ts';
 import { describeBackend, initBackend } from '../runtime/backend.ts';
 import { createModel, type Reconstruction } from '../runtime/model/index.ts';
@@ -15,14 +13,10 @@ import { mulberry32, normalArray } from '../runtime/model/prng.ts';
 import { batchTensors } from '../runtime/train/features.ts';
 import { batchReconstruction, reconstructAll } from '../runtime/train/reconstructions.ts';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const args = process.argv.slice(2);
-const option = (name: string) => args.flatMap((a, i) => (a === `--${name}` ? [args[i + 1]] : []));
+const option = cliOption;
 const reps = Number(option('reps')[0] ?? 5);
 const info = await initBackend('wasm', { threads: 2 });
-const compiled = compilePipeline(join(here, '../pipelines/dadf-cpu.dadf'), { sets: option('set') });
-if (!compiled.spec) throw new Error(`pipeline does not check: ${compiled.diagnostics.map((d) => d.message).join('; ')}`);
-const spec = compiled.spec;
+const spec = dadfCpuSpec();
 const dims = modelDims(spec);
 const batch = spec.train.batch;
 const model = createModel(spec, dims, 0);
