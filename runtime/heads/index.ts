@@ -30,7 +30,7 @@ export interface HeadRecord {
 const BATCH = 8;
 
 /** The head inputs of a set of images, batch by batch, building only the scales the head reads. */
-function patchSource(features: ScaleFeatures, dims: ModelDims, hd: HeadDims): PatchSource {
+export function patchSource(features: ScaleFeatures, dims: ModelDims, hd: HeadDims): PatchSource {
   const count = features[hd.scales[0]]?.length ?? 0;
   return {
     count,

@@ -1,11 +1,12 @@
 // The patch-memory head (PatchCore, Roth et al. 2022): every training patch feature is a
 // candidate memory entry; a greedy coreset keeps a fraction of them that covers the rest
-// (k-center greedy, distances measured after a seeded random projection, as PatchCore does);
-// a patch's anomaly score is its mean distance to its k nearest memory entries.
+// (k-center greedy in coreset.ts, distances measured after a seeded random projection, as
+// PatchCore does); a patch's anomaly score is its mean distance to its k nearest memory entries.
 // Building streams the images twice (projection, then copying the chosen patches), so memory
 // is the projected patches and the bank, never a patches × patches matrix.
 import * as tf from '@tensorflow/tfjs-core';
 import { normalArray, rngFor } from '../model/prng.ts';
+import { greedyCoreset } from './coreset.ts';
 import type { PatchSource } from './input.ts';
 
 export interface KnnOptions {
@@ -30,48 +31,22 @@ export function bankSize(patches: number, fraction: number): number {
   return Math.max(1, Math.min(patches, Math.round(patches * fraction)));
 }
 
-/**
- * k-center greedy: starting from `start`, repeatedly adds the point farthest from the chosen
- * ones. points [n, d] row-major; returns `count` indices in the order chosen. O(n·d) memory
- * beyond the points (one running minimum per point).
- */
-export function greedyCoreset(points: Float32Array, n: number, d: number, count: number, start: number): Uint32Array {
-  const chosen = new Uint32Array(count);
-  const nearest = new Float64Array(n).fill(Infinity);
-  const norms = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    let s = 0;
-    for (let j = i * d, end = j + d; j < end; j++) s += points[j] * points[j];
-    norms[i] = s;
-  }
-  let current = start;
-  for (let t = 0; t < count; t++) {
-    chosen[t] = current;
-    const c = current * d;
-    const cNorm = norms[current];
-    let far = 0;
-    let farDistance = -1;
-    for (let i = 0; i < n; i++) {
-      let dot = 0;
-      for (let j = 0, r = i * d; j < d; j++) dot += points[r + j] * points[c + j];
-      const dist = norms[i] + cNorm - 2 * dot;
-      if (dist < nearest[i]) nearest[i] = dist;
-      if (nearest[i] > farDistance) {
-        farDistance = nearest[i];
-        far = i;
-      }
-    }
-    current = far;
-  }
-  return chosen;
-}
-
 /** Rows [B·h·w, C] of a batch of head inputs, one per patch. */
 function patchRows(x: tf.Tensor4D): tf.Tensor2D {
   return tf.reshape(x, [-1, x.shape[3]]) as tf.Tensor2D;
 }
 
-export function fitKnn(source: PatchSource, options: KnnOptions): KnnState {
+/** Every training patch as a row of `dims` values (after the seeded random projection, if any). */
+export interface ProjectedPatches {
+  points: Float32Array;
+  patches: number;
+  dims: number;
+  /** Channels of the head input before projection. */
+  channels: number;
+}
+
+/** First pass of fitting: the training patches, projected (what the coreset's distances use). */
+export function projectPatches(source: PatchSource, options: Pick<KnnOptions, 'projection' | 'seed'>): ProjectedPatches {
   let points: Float32Array | null = null;
   let channels = 0;
   let dims = 0;
@@ -96,11 +71,23 @@ export function fitKnn(source: PatchSource, options: KnnOptions): KnnState {
   });
   (projection as tf.Tensor2D | null)?.dispose();
   if (!points) throw new Error('the knn head needs at least one training image');
-  const patches = filled / dims;
+  return { points, patches: filled / dims, dims, channels };
+}
+
+/** Where the greedy coreset starts: a seeded random patch. */
+export function coresetStart(patches: number, seed: number): number {
+  return Math.floor(rngFor(seed, 'heads.knn.start')() * patches);
+}
+
+export function fitKnn(source: PatchSource, options: KnnOptions): KnnState {
+  let projected: ProjectedPatches | null = projectPatches(source, options);
+  const { patches, dims, channels } = projected;
   const keep = bankSize(patches, options.coreset);
-  const start = Math.floor(rngFor(options.seed, 'heads.knn.start')() * patches);
-  const chosen = keep === patches ? Uint32Array.from({ length: patches }, (_, i) => i) : greedyCoreset(points as Float32Array, patches, dims, keep, start);
-  points = null; // the projected patches are no longer needed
+  const chosen =
+    keep === patches
+      ? Uint32Array.from({ length: patches }, (_, i) => i)
+      : greedyCoreset(projected.points, patches, dims, keep, coresetStart(patches, options.seed));
+  projected = null; // the projected patches are no longer needed
 
   // Second pass: copy the chosen patches' full features into the bank.
   const order = Array.from(chosen.keys()).sort((a, b) => chosen[a] - chosen[b]);

@@ -5,9 +5,11 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../runtime/backend.ts';
 import { headInput } from '../../runtime/heads/input.ts';
-import { bankSize, disposeKnn, fitKnn, greedyCoreset, knnMap } from '../../runtime/heads/knn.ts';
+import { greedyCoreset } from '../../runtime/heads/coreset.ts';
+import { bankSize, disposeKnn, fitKnn, knnMap } from '../../runtime/heads/knn.ts';
 import { mulberry32, normalArray } from '../../runtime/model/prng.ts';
 import { sourceOf } from './helpers.ts';
+import { plainGreedyCoreset } from './reference/greedy-coreset.ts';
 
 before(async () => {
   await initBackend('wasm');
@@ -35,6 +37,37 @@ test('greedy coreset picks, at every step, the point farthest from those chosen 
   }
   assert.deepEqual(got, expected);
   assert.equal(new Set(got).size, k, 'no point is chosen twice');
+});
+
+/** n points around `clusters` centres spread `spread` apart (patch features are clustered like this). */
+function clustered(n: number, d: number, clusters: number, spread: number, seed: number): Float32Array {
+  const rng = mulberry32(seed);
+  const centres = normalArray(clusters * d, 0, spread, rng);
+  const noise = normalArray(n * d, 0, 1, rng);
+  const points = new Float32Array(n * d);
+  for (let i = 0; i < n; i++) {
+    const c = Math.floor(rng() * clusters);
+    for (let j = 0; j < d; j++) points[i * d + j] = centres[c * d + j] + noise[i * d + j];
+  }
+  return points;
+}
+
+for (const [n, d, clusters, count] of [
+  [3000, 16, 20, 30],
+  [3000, 16, 20, 600],
+  [2000, 7, 5, 400],
+  [1500, 128, 40, 150],
+])
+  test(`pruned greedy coreset chooses what the plain one does (${n} points, ${d} dims, ${count} chosen)`, () => {
+    const points = clustered(n, d, clusters, 6, n + d);
+    assert.deepEqual([...greedyCoreset(points, n, d, count, 11)], [...plainGreedyCoreset(points, n, d, count, 11)]);
+  });
+
+test('pruned greedy coreset breaks ties and repeats as the plain one does (points on a small grid, duplicates)', () => {
+  const [n, d, count] = [500, 3, 120];
+  const rng = mulberry32(3);
+  const points = Float32Array.from({ length: n * d }, () => Math.floor(rng() * 4));
+  assert.deepEqual([...greedyCoreset(points, n, d, count, 0)], [...plainGreedyCoreset(points, n, d, count, 0)]);
 });
 
 test('bank size is the fraction of the patches, at least one', () => {
