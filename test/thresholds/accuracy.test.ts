@@ -6,7 +6,8 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { join, resolve, sep } from 'node:path';
+import { join, resolve } from 'node:path';
+import { checkLabels } from '../../bench/lib/folder-truth.ts';
 import { compilePipeline } from '../../compiler/index.ts';
 import { toDadf } from '../../compiler/print.ts';
 import { initBackend } from '../../runtime/backend.ts';
@@ -58,9 +59,7 @@ async function labelsTestImages(t: TestContext, c: Case): Promise<void> {
   try {
     assert.equal(opened.thresholds?.rule, 'quantile', 'good-only validation: the quantile rule');
     const predictions = await predictAll(opened, join(c.data, 'test'), tfjsScorer(opened));
-    const truth = (p: Prediction) => (p.image.includes(`${sep}good${sep}`) ? 'good' : 'defective');
-    const correct = predictions.filter((p) => p.label === truth(p)).length;
-    const accuracy = correct / predictions.length;
+    const { correct, accuracy } = checkLabels(predictions);
     t.diagnostic(`${c.name}: ${correct}/${predictions.length} test images labelled right (accuracy ${(100 * accuracy).toFixed(1)} %)`);
     assert.ok(accuracy >= c.minAccuracy, `${c.name}: accuracy ${accuracy} < ${c.minAccuracy}`);
     const engine = await OnnxEngine.open(opened);
