@@ -109,6 +109,8 @@ export function buildOnnxModel(input: OnnxGraphInput): OnnxModelSummary {
       pipeline: spec.name,
       input_size: String(S),
       layout: 'NHWC float32 0..255',
+      // Resizing is not in the graph: a consumer of the file alone must resize the same way.
+      resize: spec.input.resize,
       ...(input.decision ? decisionMetadata(input.decision) : {}),
       ...(input.metadata ?? {}),
     }).map(([key, value]) => ({ key, value })),

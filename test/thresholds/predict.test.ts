@@ -142,6 +142,7 @@ test('the ONNX engine gives the same labels, and its graph carries the threshold
     const meta = Object.fromEntries((model.metadataProps ?? []).map((m) => [m.key, m.value]));
     assert.equal(Number(meta.image_threshold), opened.decision!.image);
     assert.equal(Number(meta.pixel_threshold), opened.decision!.pixel);
+    assert.equal(meta.resize, opened.spec.input.resize, 'how to resize images for the graph');
     const onnx = await collect((paths) => engine.scoreImages(paths, { progress: silentProgress, label: 'p' }), join(tempDir(), 'onnx'));
     const tfjs = await collect(tfjsScorer(opened), join(tempDir(), 'tfjs'));
     assert.deepEqual(
