@@ -18,6 +18,7 @@ import { loadDataset, readImageRgb, readMask } from '../runtime/data/index.ts';
 import { FeatureCache, imageKeyOfFile } from '../runtime/features/index.ts';
 import { evaluate, type EvalImage } from '../runtime/metrics/index.ts';
 import { smooth, upsample } from '../runtime/model/score.ts';
+import { plainTfjsOps as ops } from '../runtime/tensor-ops/tfjs.ts';
 import { percent } from '../common/format.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -61,7 +62,7 @@ const masks = await Promise.all(dataset.test.map((s) => (s.maskPaths.length ? re
 
 function toMaps(perPosition: Float32Array[], name: string): void {
   const images: EvalImage[] = perPosition.map((d, i) => {
-    const map = tf.tidy(() => smooth(upsample(tf.tensor3d(d, [1, h, w]), size, 'bilinear'), 4).dataSync() as Float32Array);
+    const map = tf.tidy(() => smooth(ops, upsample(ops, tf.tensor3d(d, [1, h, w]), size, 'bilinear'), 4, size).dataSync() as Float32Array);
     const s = dataset.test[i];
     return { id: s.id, defect: s.defect, label: s.label, map, mask: masks[i], width: size, height: size };
   });

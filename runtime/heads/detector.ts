@@ -8,6 +8,7 @@ import { isModelHead, scoreHeads } from '../../compiler/heads.ts';
 import type { ScoreHead, Spec } from '../../compiler/spec.ts';
 import type { AnomalyOutput, DadfModel, ScaleCalibration } from '../model/index.ts';
 import { imageScores, smooth, upsample } from '../model/score.ts';
+import { plainTfjsOps as ops } from '../tensor-ops/tfjs.ts';
 import { headMap, type FittedHeads } from './index.ts';
 
 export interface Detector {
@@ -39,7 +40,7 @@ export function headMaps(det: Detector, prior: tf.Tensor4D[], scales?: ScaleCali
         return maps;
       }
       const raw = headMap(head, prior, spec, dims, det.heads);
-      return smooth(upsample(raw, dims.inputSize, spec.score.upsample), spec.score.smooth);
+      return smooth(ops, upsample(ops, raw, dims.inputSize, spec.score.upsample), spec.score.smooth, dims.inputSize) as tf.Tensor3D;
     }),
   );
 }
@@ -62,6 +63,6 @@ export function detectorMaps(det: Detector, prior: tf.Tensor4D[], calibrations: 
       const rule = det.spec.score.combine;
       combined = (rule === 'mean' ? tf.mean(standardised, 0) : rule === 'sum' ? tf.sum(standardised, 0) : tf.max(standardised, 0)) as tf.Tensor3D;
     }
-    return { maps: combined, scores: imageScores(combined, det.spec.score.image) };
+    return { maps: combined, scores: imageScores(ops, combined, det.spec.score.image, det.dims.inputSize) as tf.Tensor1D };
   });
 }

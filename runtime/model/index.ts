@@ -2,15 +2,19 @@
 // here depends on which backend runs it.
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelDims } from '../../compiler/dims.ts';
-import type { Spec, Stream } from '../../compiler/spec.ts';
+import type { Spec } from '../../compiler/spec.ts';
 import { fastOps, type Ops } from '../ops/index.ts';
-import { ScaleFlow, type FlowOutput } from './flow.ts';
+import { declareFlow, declareTransformer } from './declare.ts';
+import { flowInput, ScaleFlow, type FlowOutput as GenericFlowOutput } from './flow.ts';
 import { featureDistance, flowNll } from './losses.ts';
 import { ParamStore, type NamedWeight } from './params.ts';
-import { errorMap, flowMap, fuse, imageScores, smooth, upsample } from './score.ts';
+import { TfjsOps } from '../tensor-ops/tfjs.ts';
+import { scaleMap, scoreMaps } from './score.ts';
 import { DualTransformer } from './transformer.ts';
 
 export type { NamedWeight } from './params.ts';
+
+export type FlowOutput = GenericFlowOutput<tf.Tensor4D>;
 
 export interface Reconstruction {
   /** φS per scale, [N, H_i, W_i, C_i]. */
@@ -40,7 +44,7 @@ export interface ModelOptions {
 export interface DadfModel {
   readonly spec: Spec;
   readonly dims: ModelDims;
-  readonly flows: ScaleFlow[];
+  readonly flows: ScaleFlow<tf.Tensor>[];
   /** Stage 1 trains these (patch embeddings, memory tokens, blocks, norms, heads). */
   transformerVariables(): tf.Variable[];
   /** Stage 2 trains these (flow norms, subnets, global affines). */
@@ -82,12 +86,12 @@ export function createModel(spec: Spec, dims: ModelDims, seed = spec.train.seed,
   assertBuildable(dims);
   const ops = options.ops ?? fastOps;
   const store = new ParamStore(seed);
-  const transformer = new DualTransformer(spec, dims, store, ops);
-  const flows = dims.scales.map((s) => new ScaleFlow(spec, s.index, s.size, s.flowChannels, store, ops, seed));
+  const tops = new TfjsOps(ops, store);
+  declareTransformer(store, spec, dims);
+  for (const s of dims.scales) declareFlow(store, spec, s.index, s.size, s.flowChannels, seed);
+  const transformer = new DualTransformer(tops, spec, dims);
+  const flows = dims.scales.map((s) => new ScaleFlow(tops, spec, s.index, s.size, s.flowChannels));
   const lossKind = spec.train.stages.reconstruct?.loss ?? 'mse';
-
-  const streamOf = (stream: Stream, prior: tf.Tensor4D[], rec: Reconstruction, i: number) =>
-    stream === 'prior' ? prior[i] : stream === 'self' ? rec.self[i] : rec.memory[i];
 
   const model: DadfModel = {
     spec,
@@ -95,56 +99,46 @@ export function createModel(spec: Spec, dims: ModelDims, seed = spec.train.seed,
     flows,
     transformerVariables: () => store.variables('transformer'),
     flowVariables: () => store.variables('flow'),
-    reconstruct: (prior) => tf.tidy(() => transformer.reconstruct(prior)),
+    reconstruct: (prior) => tf.tidy(() => ({ ...(transformer.reconstruct(prior) as Reconstruction) })) as Reconstruction,
     reconstructionLoss: (prior, rec) =>
       tf.tidy(() =>
         tf.addN(dims.scales.flatMap((_, i) => [featureDistance(prior[i], rec.self[i], lossKind), featureDistance(prior[i], rec.memory[i], lossKind)])),
       ),
     flowInput: (prior, rec, i) =>
       tf.tidy(() => {
-        const parts = dims.streams.map((s) => streamOf(s, prior, rec, i));
-        return parts.length === 1 ? tf.clone(parts[0]) : (tf.concat(parts, 3) as tf.Tensor4D);
+        const x = flowInput(tops, dims.streams, prior[i], { self: rec.self[i], memory: rec.memory[i] });
+        // A single stream is the caller's own tensor: hand back a copy it may dispose.
+        return (dims.streams.length === 1 ? tf.clone(x) : x) as tf.Tensor4D;
       }),
     flowForward: (prior, rec) =>
       dims.scales.map((_, i) => {
         const out = tf.tidy(() => ({ ...flows[i].forward(model.flowInput(prior, rec, i)) }));
         return out as FlowOutput;
       }),
-    flowLoss: (prior, rec) => tf.tidy(() => tf.addN(dims.scales.map((_, i) => flowNll(flows[i].forward(model.flowInput(prior, rec, i)))))),
+    flowLoss: (prior, rec) => tf.tidy(() => tf.addN(dims.scales.map((_, i) => flowNll(flows[i].forward(model.flowInput(prior, rec, i)) as FlowOutput)))),
     scaleMaps: (prior) =>
       tf.tidy(() => {
         const score = spec.score;
-        const rec = transformer.reconstruct(prior);
-        return dims.scoredScales.map((i) => {
-          if (score.source === 'flow') return flowMap(flows[i].forward(model.flowInput(prior, rec, i)).z);
-          if (score.source === 'self') return errorMap(prior[i], rec.self[i]);
-          if (score.source === 'memory') return errorMap(prior[i], rec.memory[i]);
-          return tf.add(
-            tf.mul(errorMap(prior[i], rec.self[i]), score.self_weight),
-            tf.mul(errorMap(prior[i], rec.memory[i]), 1 - score.self_weight),
-          ) as tf.Tensor3D;
-        });
+        const rec = transformer.reconstruct(prior) as Reconstruction;
+        return dims.scoredScales.map(
+          (i) =>
+            scaleMap(tops, score, prior[i], { self: rec.self[i], memory: rec.memory[i] }, () =>
+              flows[i].transform(model.flowInput(prior, rec, i)),
+            ) as tf.Tensor3D,
+        );
       }),
     anomalyMaps: (prior, calibration) =>
       tf.tidy(() => {
-        const score = spec.score;
-        const calibrated = score.calibrate === 'validation';
-        if (calibrated) assertCalibration(calibration, dims.scoredScales);
-        const perScale = model.scaleMaps(prior).map((map, k) => {
-          // Bilinear and nearest upsampling commute with an affine map, so calibrating first is exact.
-          const scaled = calibrated ? (tf.div(tf.sub(map, calibration![k].mean), calibration![k].std) as tf.Tensor3D) : map;
-          return upsample(scaled, dims.inputSize, score.upsample);
-        });
-        const maps = smooth(fuse(perScale, score.fuse, score.source === 'flow' && !calibrated), score.smooth);
-        return { maps, scores: imageScores(maps, score.image) };
+        if (spec.score.calibrate === 'validation') assertCalibration(calibration, dims.scoredScales);
+        const { maps, scores } = scoreMaps(tops, spec.score, dims.inputSize, model.scaleMaps(prior), calibration);
+        return { maps: maps as tf.Tensor3D, scores: scores as tf.Tensor1D };
       }),
     getWeights: () => store.getWeights(),
     setWeights: (weights) => store.setWeights(weights),
     weightNames: () => store.names(),
     dispose: () => {
       store.dispose();
-      transformer.dispose();
-      for (const flow of flows) flow.dispose();
+      tops.dispose();
     },
   };
   return model;

@@ -1,7 +1,7 @@
 // Stage 1 (reconstruction) and stage 2 (flow likelihood) losses.
 import * as tf from '@tensorflow/tfjs-core';
 import type { ReconstructionLoss } from '../../compiler/spec.ts';
-import type { FlowOutput } from './flow.ts';
+import type { FlowOutput } from './index.ts';
 
 /** Distance between a backbone feature map and its reconstruction, averaged: a scalar. */
 export function featureDistance(prior: tf.Tensor4D, rec: tf.Tensor4D, kind: ReconstructionLoss): tf.Scalar {

@@ -47,6 +47,13 @@ export class ParamStore {
     return Array.from(b.data);
   }
 
+  /** The variable of a declared parameter. */
+  variable(name: string): tf.Variable {
+    const p = this.params.get(name);
+    if (!p) throw new Error(`internal: no parameter ${name} was declared`);
+    return p.variable;
+  }
+
   variables(group?: ParamGroup): tf.Variable[] {
     return [...this.params.values()].filter((p) => group === undefined || p.group === group).map((p) => p.variable);
   }

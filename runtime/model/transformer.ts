@@ -1,166 +1,115 @@
-// The dual-attention transformer's forward in tfjs: patch embeddings per scale → tokens of
-// width E·scales, fixed 2-D sin-cos positions, learned memory tokens, pre-norm blocks whose
-// weights are shared by the self branch (feature stream) and the memorial branch (memory
-// stream), a final norm, and one projection head per scale shared by both branches. The
-// parameters, shapes and counts of these blocks are declared in compiler/blocks (embed,
-// transformer, heads); this class creates its variables from those declarations.
-import * as tf from '@tensorflow/tfjs-core';
-import { embedParams } from '../../compiler/blocks/embed.ts';
-import { headParams } from '../../compiler/blocks/heads.ts';
-import type { ParamDecl } from '../../compiler/blocks/params.ts';
-import { blockParams, finalNormParams, memoryParams, TOKEN_NORM_EPS } from '../../compiler/blocks/transformer.ts';
+// Blocks: patch embedding, dual-attention transformer and projection heads, written once for
+// both engines (tfjs and ONNX, runtime/tensor-ops). Patch embeddings per scale → tokens of width
+// E·scales, fixed 2-D sin-cos positions, learned memory tokens, pre-norm blocks whose weights
+// are shared by the self branch (feature stream) and the memorial branch (memory stream), a
+// final norm, and one projection head per scale shared by both branches. Parameters, shapes and
+// counts are declared in compiler/blocks (embed, transformer, heads); this reads the parameters
+// by those names.
+import { TOKEN_NORM_EPS } from '../../compiler/blocks/transformer.ts';
 import type { ModelDims } from '../../compiler/dims.ts';
 import type { Spec } from '../../compiler/spec.ts';
-import { gelu, layerNorm, unpatchify, type Ops } from '../ops/index.ts';
-import type { ParamStore } from './params.ts';
+import type { TensorOps } from '../tensor-ops/types.ts';
 import { sincos2d } from './posembed.ts';
-
-interface Linear {
-  w: tf.Variable;
-  b?: tf.Variable;
-}
-interface Norm {
-  g: tf.Variable;
-  b: tf.Variable;
-}
-interface Block {
-  norm1: Norm;
-  qkv: Linear;
-  proj: Linear;
-  norm2: Norm;
-  fc1: Linear;
-  fc2: Linear;
-}
 
 export type MemoryQuery = 'memory' | 'features';
 
-export class DualTransformer {
-  private readonly embeds: Linear[];
-  private readonly memory: tf.Variable;
-  private readonly pos: tf.Tensor2D;
-  private readonly blocks: Block[];
-  private readonly norm: Norm;
-  private readonly heads: Linear[];
+export class DualTransformer<T> {
   readonly memoryQuery: MemoryQuery;
 
   constructor(
-    spec: Spec,
+    private readonly ops: TensorOps<T>,
+    private readonly spec: Spec,
     private readonly dims: ModelDims,
-    store: ParamStore,
-    private readonly ops: Ops,
   ) {
-    const { width, tokens, memoryTokens } = dims;
-    if (memoryTokens !== tokens) throw new Error(`memory tokens (${memoryTokens}) must equal the token count (${tokens})`);
+    if (dims.memoryTokens !== dims.tokens) throw new Error(`memory tokens (${dims.memoryTokens}) must equal the token count (${dims.tokens})`);
     this.memoryQuery = spec.transformer.memory.query;
-    const declared = (decls: ParamDecl[]) => {
-      const vars = store.declare(decls);
-      return {
-        linear: (name: string): Linear => ({ w: vars.get(`${name}.w`)!, b: vars.get(`${name}.b`) }),
-        norm: (name: string): Norm => ({ g: vars.get(`${name}.g`)!, b: vars.get(`${name}.b`)! }),
-        one: (name: string) => vars.get(name)!,
-      };
-    };
-    this.embeds = dims.scales.map((s) => declared(embedParams(s, dims.embedDim)).linear(`embed.${s.index}`));
-    this.memory = declared(memoryParams(spec, dims)).one('memory');
-    this.pos = tf.tensor2d(sincos2d(width, dims.grid), [tokens, width]);
-    this.blocks = Array.from({ length: spec.transformer.depth }, (_, i) => {
-      const block = declared(blockParams(spec, dims, i));
-      const name = `blocks.${i}`;
-      return {
-        norm1: block.norm(`${name}.norm1`),
-        qkv: block.linear(`${name}.qkv`),
-        proj: block.linear(`${name}.proj`),
-        norm2: block.norm(`${name}.norm2`),
-        fc1: block.linear(`${name}.fc1`),
-        fc2: block.linear(`${name}.fc2`),
-      };
-    });
-    this.norm = declared(finalNormParams(dims)).norm('norm');
-    this.heads = dims.scales.map((s) => declared(headParams(s, dims)).linear(`head.${s.index}`));
   }
 
-  private dense(x: tf.Tensor, l: Linear): tf.Tensor {
-    return this.ops.dense(x, l.w as tf.Tensor2D, l.b as tf.Tensor1D | undefined);
+  private dense(x: T, name: string, bias = true): T {
+    return this.ops.dense(x, this.ops.param(`${name}.w`), bias ? this.ops.param(`${name}.b`) : undefined);
+  }
+
+  private norm(x: T, name: string): T {
+    return this.ops.layerNorm(x, this.ops.param(`${name}.g`), this.ops.param(`${name}.b`), TOKEN_NORM_EPS, -1);
+  }
+
+  private positions(): T {
+    const { tokens, width, grid } = this.dims;
+    return this.ops.constant('pos_embed', [tokens, width], () => sincos2d(width, grid));
   }
 
   /** Feature tokens [N, T, width] from the per-scale backbone features (NHWC). */
-  embed(prior: tf.Tensor4D[]): tf.Tensor3D {
-    const n = prior[0].shape[0];
-    const parts = prior.map((x, i) => {
-      const e = this.ops.patchEmbed(x, this.embeds[i].w as tf.Tensor4D, this.embeds[i].b as tf.Tensor1D);
-      return tf.reshape(e, [n, this.dims.tokens, this.dims.embedDim]);
-    });
-    return tf.add(tf.concat(parts, 2), this.pos) as tf.Tensor3D;
+  embed(prior: T[]): T {
+    const { ops, dims } = this;
+    const parts = prior.map((x, i) => ops.reshape(ops.patchEmbed(x, ops.param(`embed.${i}.w`), ops.param(`embed.${i}.b`)), [-1, dims.tokens, dims.embedDim]));
+    return ops.add(ops.concat(parts, 2), this.positions());
   }
 
-  /** The memory stream's start: memory tokens + positions, one copy per sample. */
-  memoryStream(n: number): tf.Tensor3D {
-    return tf.tile(tf.expandDims(tf.add(this.memory, this.pos), 0), [n, 1, 1]) as tf.Tensor3D;
+  /** The memory stream's start: memory tokens + positions, one copy per sample of `like`. */
+  memoryStream(like: T): T {
+    return this.ops.repeatBatch(this.ops.add(this.ops.param('memory'), this.positions()), like);
   }
 
   /**
-   * One dual-attention block. Both branches read the block's input: queries, keys and values
+   * Dual-attention block i. Both branches read the block's input: queries, keys and values
    * are computed once for the stacked [features; memory] rows with the shared qkv weights.
    * memoryQuery 'memory' (authors' code): memorial = softmax(q2 k1ᵀ/√d) v2;
    * 'features' (paper text): memorial = softmax(q1 k2ᵀ/√d) v2. The memorial output updates the
    * memory stream, so the input's values never enter it.
    */
-  block(b: Block, x: tf.Tensor3D, m: tf.Tensor3D): [tf.Tensor3D, tf.Tensor3D] {
-    const n = x.shape[0];
+  block(i: number, x: T, m: T): [T, T] {
+    const { ops } = this;
+    const name = `blocks.${i}`;
     const heads = this.dims.heads;
-    const both = tf.concat([x, m], 0);
-    const normed = layerNorm(both, b.norm1.g, b.norm1.b, TOKEN_NORM_EPS);
-    const [q, k, v] = tf.split(this.dense(normed, b.qkv), 3, 2) as tf.Tensor3D[];
-    const rows = (t: tf.Tensor3D, first: boolean) => tf.slice(t, [first ? 0 : n, 0, 0], [n, -1, -1]) as tf.Tensor3D;
-    const [q1, k1, v1] = [rows(q, true), rows(k, true), rows(v, true)];
-    const [q2, k2, v2] = [rows(q, false), rows(k, false), rows(v, false)];
-    const selfOut = this.ops.attention(q1, k1, v1, heads);
-    const memOut = this.memoryQuery === 'memory' ? this.ops.attention(q2, k1, v2, heads) : this.ops.attention(q1, k2, v2, heads);
-    const attended = tf.add(both, this.dense(tf.concat([selfOut, memOut], 0), b.proj));
-    const hidden = gelu(this.dense(layerNorm(attended, b.norm2.g, b.norm2.b, TOKEN_NORM_EPS), b.fc1));
-    const out = tf.add(attended, this.dense(hidden, b.fc2)) as tf.Tensor3D;
-    return [rows(out, true), rows(out, false)];
+    const both = ops.concat([x, m], 0);
+    const [q, k, v] = ops.split(this.dense(this.norm(both, `${name}.norm1`), `${name}.qkv`, this.spec.transformer.qkv_bias), 3, 2);
+    const [q1, q2] = ops.split(q, 2, 0);
+    const [k1, k2] = ops.split(k, 2, 0);
+    const [v1, v2] = ops.split(v, 2, 0);
+    const selfOut = ops.attention(q1, k1, v1, heads);
+    const memOut = this.memoryQuery === 'memory' ? ops.attention(q2, k1, v2, heads) : ops.attention(q1, k2, v2, heads);
+    const attended = ops.add(both, this.dense(ops.concat([selfOut, memOut], 0), `${name}.proj`));
+    const hidden = ops.gelu(this.dense(this.norm(attended, `${name}.norm2`), `${name}.fc1`));
+    const [xOut, mOut] = ops.split(ops.add(attended, this.dense(hidden, `${name}.fc2`)), 2, 0);
+    return [xOut, mOut];
   }
 
   /** All blocks on a feature stream x and a memory stream m, [N, T, width] each. */
-  runBlocks(x: tf.Tensor3D, m: tf.Tensor3D): [tf.Tensor3D, tf.Tensor3D] {
-    for (const b of this.blocks) [x, m] = this.block(b, x, m);
+  runBlocks(x: T, m: T): [T, T] {
+    for (let i = 0; i < this.spec.transformer.depth; i++) [x, m] = this.block(i, x, m);
     return [x, m];
   }
 
   /** Final-norm tokens of both streams, [N, T, width] each. */
-  encode(prior: tf.Tensor4D[]): { features: tf.Tensor3D; memory: tf.Tensor3D } {
+  encode(prior: T[]): { features: T; memory: T } {
     const e = this.embed(prior);
-    const [x, m] = this.runBlocks(e, this.memoryStream(e.shape[0]));
-    const norm = (t: tf.Tensor3D) => layerNorm(t, this.norm.g, this.norm.b, TOKEN_NORM_EPS) as tf.Tensor3D;
-    return { features: norm(x), memory: norm(m) };
+    const [x, m] = this.runBlocks(e, this.memoryStream(e));
+    return { features: this.norm(x, 'norm'), memory: this.norm(m, 'norm') };
   }
 
-  /** Projection head of one scale: tokens [N, T, width] → [N, H_i, W_i, C_i]. */
-  project(tokens: tf.Tensor3D, scale: number): tf.Tensor4D {
-    const s = this.dims.scales[scale];
-    const n = tokens.shape[0];
-    const flat = this.dense(tokens, this.heads[scale]);
-    return unpatchify(tf.reshape(flat, [n, this.dims.grid, this.dims.grid, s.patch * s.patch * s.channels]) as tf.Tensor4D, s.patch, s.channels);
+  /** Projection head of one scale: tokens [N, T, width] → [N, H_i, W_i, C_i] (unpatchified). */
+  project(tokens: T, scale: number): T {
+    const { ops } = this;
+    const { grid } = this.dims;
+    const { patch: p, channels: c } = this.dims.scales[scale];
+    const patches = ops.reshape(this.dense(tokens, `head.${scale}`), [-1, grid, grid, p * p * c]);
+    if (p === 1) return patches;
+    const six = ops.reshape(patches, [-1, grid, grid, p, p, c]);
+    return ops.reshape(ops.transpose(six, [0, 1, 3, 2, 4, 5]), [-1, grid * p, grid * p, c]);
   }
 
-  /** φS and φM per scale. */
-  reconstruct(prior: tf.Tensor4D[]): { self: tf.Tensor4D[]; memory: tf.Tensor4D[] } {
+  /** φS and φM per scale, NHWC. */
+  reconstruct(prior: T[]): { self: T[]; memory: T[] } {
     const { features, memory } = this.encode(prior);
     // Both branches share the heads: project the stacked streams once per scale.
-    const both = tf.concat([features, memory], 0) as tf.Tensor3D;
-    const n = features.shape[0];
-    const self: tf.Tensor4D[] = [];
-    const mem: tf.Tensor4D[] = [];
+    const both = this.ops.concat([features, memory], 0);
+    const self: T[] = [];
+    const mem: T[] = [];
     this.dims.scales.forEach((_, i) => {
-      const out = this.project(both, i);
-      self.push(tf.slice(out, [0, 0, 0, 0], [n, -1, -1, -1]));
-      mem.push(tf.slice(out, [n, 0, 0, 0], [n, -1, -1, -1]));
+      const [s, m] = this.ops.split(this.project(both, i), 2, 0);
+      self.push(s);
+      mem.push(m);
     });
     return { self, memory: mem };
-  }
-
-  dispose(): void {
-    this.pos.dispose();
   }
 }

@@ -113,7 +113,7 @@ test('a fixed batch size is written into the graph; dynamic batch is a symbol', 
     assert.equal(dynamic.graph.input[0].type.tensorType.shape.dim[0].dimParam, 'batch');
     // Every trained weight of the model is an initializer (under its own name).
     const names = new Set(dynamic.graph.initializer.map((t) => t.name));
-    for (const w of ['embed.0.w', 'memory_plus_pos', 'blocks.0.qkv.w', 'head.2.w', 'flow.1.norm.g', 'flow.0.step1.offset'])
+    for (const w of ['embed.0.w', 'memory.Add.pos_embed', 'blocks.0.qkv.w', 'head.2.w', 'flow.1.norm.g', 'flow.0.step1.offset'])
       assert.ok(names.has(w), `initializer ${w}`);
     assert.throws(
       () => buildOnnxModel({ ...input, batch: 0 }),
@@ -123,7 +123,7 @@ test('a fixed batch size is written into the graph; dynamic batch is a symbol', 
     const wide = tinySpec({ ...mobilenet, score: { smooth: 40 } });
     assert.throws(
       () => buildOnnxModel({ ...input, spec: wide, dims: modelDims(wide) }),
-      (e: unknown) => isUserError(e) && /score\/smooth/.test((e as Error).message),
+      (e: unknown) => isUserError(e) && /score\.smooth/.test((e as Error).message),
     );
   } finally {
     model.dispose();

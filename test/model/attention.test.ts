@@ -10,6 +10,8 @@ import { ParamStore } from '../../runtime/model/params.ts';
 import { mulberry32, normalArray } from '../../runtime/model/prng.ts';
 import { TOKEN_NORM_EPS } from '../../compiler/blocks/transformer.ts';
 import { DualTransformer } from '../../runtime/model/transformer.ts';
+import { declareTransformer } from '../../runtime/model/declare.ts';
+import { TfjsOps } from '../../runtime/tensor-ops/tfjs.ts';
 import { tinySpec } from './tiny-spec.ts';
 
 type M = number[][];
@@ -45,7 +47,9 @@ for (const query of ['memory', 'features'] as const) {
       const dims = modelDims(spec);
       const w = dims.width;
       const store = new ParamStore(1);
-      const transformer = new DualTransformer(spec, dims, store, ops);
+      const tops = new TfjsOps(ops, store);
+      declareTransformer(store, spec, dims);
+      const transformer = new DualTransformer(tops, spec, dims);
       const weights = store.getWeights();
       const rng = mulberry32(7);
       const qkv = normalArray(w * 3 * w, 0, 0.8, rng);
@@ -76,7 +80,7 @@ for (const query of ['memory', 'features'] as const) {
       // The other assignments give clearly different numbers, so the check above discriminates.
       const others = [attend(q2, k2, v2), attend(q2, k1, v1), attend(q1, k1, v2), query === 'memory' ? attend(q1, k2, v2) : attend(q2, k1, v2)];
       for (const other of others) assert.ok(maxDiff(mOut, add(m, other)) > 1e-2, 'alternative role assignment should differ');
-      transformer.dispose();
+      tops.dispose();
       store.dispose();
     });
   }

@@ -6,6 +6,8 @@ import { initBackend } from '../../runtime/backend.ts';
 import { fastOps } from '../../runtime/ops/index.ts';
 import { splitSizes } from '../../compiler/blocks/flow.ts';
 import { ScaleFlow } from '../../runtime/model/flow.ts';
+import { declareFlow } from '../../runtime/model/declare.ts';
+import { TfjsOps } from '../../runtime/tensor-ops/tfjs.ts';
 import { ParamStore } from '../../runtime/model/params.ts';
 import { normalArray, mulberry32 } from '../../runtime/model/prng.ts';
 import { tinySpec } from './tiny-spec.ts';
@@ -18,7 +20,9 @@ before(async () => {
 function scrambledFlow(channels: number, size: number, steps: number, subnet?: ReturnType<typeof tinySpec>['flow']['subnet'], position = 0) {
   const spec = tinySpec({ flow: { steps, ...(subnet ? { subnet } : {}), subnet_scale: 1, position } });
   const store = new ParamStore(3);
-  const flow = new ScaleFlow(spec, 0, size, channels, store, fastOps, 3);
+  declareFlow(store, spec, 0, size, channels, 3);
+  const ops = new TfjsOps(fastOps, store);
+  const flow = new ScaleFlow(ops, spec, 0, size, channels);
   const rng = mulberry32(17);
   const weights = store.getWeights();
   for (const [name, w] of Object.entries(weights)) {
@@ -27,7 +31,7 @@ function scrambledFlow(channels: number, size: number, steps: number, subnet?: R
     w.data = w.data.map((v, i) => v + noise[i]);
   }
   store.setWeights(weights);
-  return { flow, store };
+  return { flow, store, ops };
 }
 
 test('coupling split: x1 gets ⌈C/2⌉ channels, x2 the rest', () => {
@@ -37,7 +41,7 @@ test('coupling split: x1 gets ⌈C/2⌉ channels, x2 the rest', () => {
 
 for (const position of [0, 8])
   test(`inverse(forward(x)) recovers x${position ? ' (position code of 8 channels)' : ''}`, () => {
-    const { flow, store } = scrambledFlow(6, 4, 4, undefined, position);
+    const { flow, store, ops } = scrambledFlow(6, 4, 4, undefined, position);
     tf.tidy(() => {
       const x = tf.randomNormal([2, 4, 4, 6], 0, 1, 'float32', 5) as tf.Tensor4D;
       const { z } = flow.forwardSteps(x);
@@ -49,7 +53,7 @@ for (const position of [0, 8])
       assert.ok(moved > 0.1, 'the flow should not be near the identity in this test');
     });
     store.dispose();
-    flow.dispose();
+    ops.dispose();
   });
 
 /** log|det A| of a dense n×n matrix by LU with partial pivoting, in float64. */
@@ -77,7 +81,7 @@ for (const [label, subnet, position] of [
   ['dwconv3x3 subnet conditioned on a 4-channel position code', undefined, 4],
 ] as const) {
   test(`log|det J| equals the Jacobian's (C=4, H=W=2, ${label})`, () => {
-    const { flow, store } = scrambledFlow(4, 2, 3, subnet, position);
+    const { flow, store, ops } = scrambledFlow(4, 2, 3, subnet, position);
     const shape: [number, number, number, number] = [1, 2, 2, 4];
     const d = 16;
     const x = tf.randomNormal(shape, 0, 1, 'float32', 8) as tf.Tensor4D;
@@ -91,11 +95,12 @@ for (const [label, subnet, position] of [
       rows.push(Array.from(g));
     }
     const numeric = logAbsDet(rows);
-    const reported = tf.tidy(() => flow.forwardSteps(x).logdet.dataSync()[0]);
+    const reported = tf.tidy(() => flow.forwardSteps(x).logdet!.dataSync()[0]);
     assert.ok(Math.abs(numeric - reported) < 1e-3 * Math.max(1, Math.abs(numeric)), `logdet ${reported} vs Jacobian ${numeric}`);
     assert.ok(Math.abs(numeric) > 0.5, `the test map should change volume (log|det| = ${numeric})`);
     x.dispose();
     store.dispose();
+    ops.dispose();
   });
 }
 
@@ -103,7 +108,7 @@ test('the position code conditions the flow: one feature vector maps to differen
   // 1×1 subnets only, so without the code every position would be treated alike.
   const subnet = ['dwconv1x1', { type: 'leaky_relu', slope: 0.1 }, 'conv1x1'] as ReturnType<typeof tinySpec>['flow']['subnet'];
   for (const position of [0, 4]) {
-    const { flow, store } = scrambledFlow(4, 3, 2, subnet, position);
+    const { flow, store, ops } = scrambledFlow(4, 3, 2, subnet, position);
     const spread = tf.tidy(() => {
       const x = tf.tile(tf.tensor4d([0.3, -1, 0.5, 2], [1, 1, 1, 4]), [1, 3, 3, 1]) as tf.Tensor4D;
       const z = flow.forwardSteps(x).z;
@@ -112,6 +117,6 @@ test('the position code conditions the flow: one feature vector maps to differen
     if (position) assert.ok(spread > 1e-3, `z varies with position (spread ${spread})`);
     else assert.ok(spread < 1e-6, `without the code z is the same everywhere (spread ${spread})`);
     store.dispose();
-    flow.dispose();
+    ops.dispose();
   }
 });

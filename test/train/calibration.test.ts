@@ -15,6 +15,7 @@ import { FeatureCache } from '../../runtime/features/index.ts';
 import { openRun, type OpenedRun } from '../../runtime/inference/open-run.ts';
 import { scoreImages } from '../../runtime/inference/score.ts';
 import { upsample } from '../../runtime/model/score.ts';
+import { plainTfjsOps } from '../../runtime/tensor-ops/tfjs.ts';
 import { OnnxEngine } from '../../runtime/onnx-engine/index.ts';
 import { silentProgress } from '../../runtime/progress.ts';
 import type { RunMeta } from '../../runtime/run/rundir.ts';
@@ -106,7 +107,10 @@ test('calibrated maps are the mean of the standardised, upsampled scale maps', a
   const expected = tf.tidy(() => {
     const perScale = opened
       .model!.scaleMaps(prior)
-      .map((m, k) => upsample(tf.div(tf.sub(m, opened.calibration![k].mean), opened.calibration![k].std) as tf.Tensor3D, opened.dims.inputSize, 'bilinear'));
+      .map(
+        (m, k) =>
+          upsample(plainTfjsOps, tf.div(tf.sub(m, opened.calibration![k].mean), opened.calibration![k].std), opened.dims.inputSize, 'bilinear') as tf.Tensor3D,
+      );
     return tf.mean(tf.stack(perScale), 0);
   });
   const got = maps.dataSync();
