@@ -23,6 +23,8 @@ export function flowInput<T>(ops: TensorOps<T>, streams: Stream[], prior: T, rec
 export class ScaleFlow<T> {
   private readonly subnets: SubnetLayerPlan[][];
   readonly split: [number, number];
+  /** The fixed position code [H, W, flow.position] the subnets see beside x1, made once; null without one. */
+  private readonly position: T | null;
 
   constructor(
     private readonly ops: TensorOps<T>,
@@ -33,6 +35,8 @@ export class ScaleFlow<T> {
   ) {
     this.split = splitSizes(channels);
     if (this.split[1] < 1) throw new Error(`flow of scale ${scale + 1} needs at least 2 channels`);
+    const p = spec.flow.position;
+    this.position = p > 0 ? ops.constant(`flow.${scale}.position`, [size, size, p], () => sincos2d(p, size)) : null;
     this.subnets = Array.from({ length: spec.flow.steps }, (_, k) => subnetLayers(spec.flow, scale, k, channels));
   }
 
@@ -44,11 +48,7 @@ export class ScaleFlow<T> {
 
   /** x1 with the fixed position code [H, W, flow.position] appended along channels, when there is one. */
   private withPosition(x1: T): T {
-    const p = this.spec.flow.position;
-    if (p === 0) return x1;
-    const { ops, size } = this;
-    const code = ops.constant(`flow.${this.scale}.position`, [size, size, p], () => sincos2d(p, size));
-    return ops.concat([x1, ops.repeatBatch(code, x1)], 3);
+    return this.position === null ? x1 : this.ops.concat([x1, this.ops.repeatBatch(this.position, x1)], 3);
   }
 
   private subnet(k: number, x1: T): T {

@@ -15,6 +15,8 @@ export type MemoryQuery = 'memory' | 'features';
 
 export class DualTransformer<T> {
   readonly memoryQuery: MemoryQuery;
+  /** Fixed 2-D sin-cos positions [T, width], made once with the block. */
+  private readonly pos: T;
 
   constructor(
     private readonly ops: TensorOps<T>,
@@ -23,6 +25,8 @@ export class DualTransformer<T> {
   ) {
     if (dims.memoryTokens !== dims.tokens) throw new Error(`memory tokens (${dims.memoryTokens}) must equal the token count (${dims.tokens})`);
     this.memoryQuery = spec.transformer.memory.query;
+    const { tokens, width, grid } = dims;
+    this.pos = ops.constant('pos_embed', [tokens, width], () => sincos2d(width, grid));
   }
 
   private dense(x: T, name: string, bias = true): T {
@@ -33,21 +37,16 @@ export class DualTransformer<T> {
     return this.ops.layerNorm(x, this.ops.param(`${name}.g`), this.ops.param(`${name}.b`), TOKEN_NORM_EPS, -1);
   }
 
-  private positions(): T {
-    const { tokens, width, grid } = this.dims;
-    return this.ops.constant('pos_embed', [tokens, width], () => sincos2d(width, grid));
-  }
-
   /** Feature tokens [N, T, width] from the per-scale backbone features (NHWC). */
   embed(prior: T[]): T {
     const { ops, dims } = this;
     const parts = prior.map((x, i) => ops.reshape(ops.patchEmbed(x, ops.param(`embed.${i}.w`), ops.param(`embed.${i}.b`)), [-1, dims.tokens, dims.embedDim]));
-    return ops.add(ops.concat(parts, 2), this.positions());
+    return ops.add(ops.concat(parts, 2), this.pos);
   }
 
   /** The memory stream's start: memory tokens + positions, one copy per sample of `like`. */
   memoryStream(like: T): T {
-    return this.ops.repeatBatch(this.ops.add(this.ops.param('memory'), this.positions()), like);
+    return this.ops.repeatBatch(this.ops.add(this.ops.param('memory'), this.pos), like);
   }
 
   /**
