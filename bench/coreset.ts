@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { headDims } from '../compiler/heads.ts';
+import { headDims } from '../compiler/blocks/fitted-heads.ts';
 import { compilePipeline } from '../compiler/index.ts';
 import { initBackend, describeBackend } from '../runtime/backend.ts';
 import { FeatureCache } from '../runtime/features/index.ts';

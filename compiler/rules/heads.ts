@@ -1,5 +1,6 @@
 // Rules on the fitted heads and how the score combines them (DADF4023–DADF4028).
-import { declaredHeads, headDims, isModelHead, scoreHeads } from '../heads.ts';
+import { headDims } from '../blocks/fitted-heads.ts';
+import { declaredHeads, isModelHead, scoreHeads } from '../heads.ts';
 import { HEAD_KINDS } from '../spec.ts';
 import type { Rule } from './context.ts';
 

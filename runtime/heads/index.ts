@@ -2,7 +2,8 @@
 // features, saved in the run's checkpoint under heads/, and scored into maps at their grid.
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelDims } from '../../compiler/dims.ts';
-import { declaredHeads, headDims, type HeadDims } from '../../compiler/heads.ts';
+import { headDims, type HeadDims } from '../../compiler/blocks/fitted-heads.ts';
+import { declaredHeads } from '../../compiler/heads.ts';
 import type { HeadKind, Spec } from '../../compiler/spec.ts';
 import type { Progress } from '../progress.ts';
 import type { StoredTensor } from '../train/checkpoint.ts';

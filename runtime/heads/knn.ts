@@ -5,6 +5,7 @@
 // Building streams the images twice (projection, then copying the chosen patches), so memory
 // is the projected patches and the bank, never a patches × patches matrix.
 import * as tf from '@tensorflow/tfjs-core';
+import { bankSize } from '../../compiler/blocks/fitted-heads.ts';
 import { normalArray, rngFor } from '../model/prng.ts';
 import { greedyCoreset } from './coreset.ts';
 import type { PatchSource } from './input.ts';
@@ -26,10 +27,8 @@ export interface KnnState {
   patches: number;
 }
 
-/** Memory entries kept of `patches` for a coreset fraction: at least one. */
-export function bankSize(patches: number, fraction: number): number {
-  return Math.max(1, Math.min(patches, Math.round(patches * fraction)));
-}
+// The bank's size rule is the block's declaration (compiler/blocks/fitted-heads.ts).
+export { bankSize };
 
 /** Rows [B·h·w, C] of a batch of head inputs, one per patch. */
 function patchRows(x: tf.Tensor4D): tf.Tensor2D {

@@ -3,7 +3,9 @@
 // apart. Paper-sized pipelines (over 5 M parameters) are built with one transformer block and
 // two flow steps (every block and step is declared by the same function, odd and even steps
 // differ when kernels alternate); their shapes are checked on the small pipelines only.
-// Pipelines whose scored heads are all fitted ones (no DADF model) have no parameters to count.
+// Pipelines whose scored heads are all fitted ones (no DADF model) have no parameters to count;
+// every declared fitted head is fitted on a few random feature maps and its state checked
+// against the arrays its block declares (compiler/blocks/fitted-heads.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
@@ -11,11 +13,15 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { compilePipeline } from '../../compiler/index.ts';
 import { modelDims } from '../../compiler/dims.ts';
-import { usesModel } from '../../compiler/heads.ts';
+import { headDims, headState } from '../../compiler/blocks/fitted-heads.ts';
+import { declaredHeads, usesModel } from '../../compiler/heads.ts';
 import { buildPlan, type Plan } from '../../compiler/plan.ts';
 import type { Spec } from '../../compiler/spec.ts';
 import { initBackend } from '../../runtime/backend.ts';
+import { disposeHeads, fitHeads, headsToTensors } from '../../runtime/heads/index.ts';
 import { createModel, type DadfModel } from '../../runtime/model/index.ts';
+import { mulberry32, normalArray } from '../../runtime/model/prng.ts';
+import { silentProgress } from '../../runtime/progress.ts';
 import { pipelinesDir } from '../compiler/helpers.ts';
 import { randomPrior } from './tiny-spec.ts';
 
@@ -124,4 +130,41 @@ test('a subnet with two convs: the plan counts what the model builds (the first 
   } finally {
     model.dispose();
   }
+});
+
+test('fitted heads: the state each head fits has the shapes and bytes its block declares, for every shipped pipeline', async () => {
+  await initBackend('cpu');
+  const images = 3;
+  let checked = 0;
+  for (const file of pipelines) {
+    if (declaredHeads(specOf(file)).length === 0) continue;
+    // 64 px keeps a per-position Gaussian on α1.0 features small (an 8×8 grid).
+    const spec = specOf(file, ['input.size=64', 'transformer.memory.tokens=16']);
+    const dims = modelDims(spec);
+    const plan = buildPlan(spec);
+    const rng = mulberry32(5);
+    const features = dims.scales.map((s) => Array.from({ length: images }, () => normalArray(s.size * s.size * s.channels, 0, 1, rng)));
+    const { heads, records } = fitHeads(spec, dims, features, silentProgress);
+    try {
+      const stored = headsToTensors(heads);
+      for (const kind of declaredHeads(spec)) {
+        const state = headState(spec, headDims(spec, dims, kind));
+        for (const decl of state) {
+          const got = stored[`heads/${decl.name}`];
+          assert.ok(got, `${file}: the fitted ${kind} head stores ${decl.name}`);
+          const rows = decl.perTrainingImage ? Math.max(1, Math.round(decl.shape[0] * images)) : decl.shape[0];
+          assert.deepEqual(got.shape, [rows, ...decl.shape.slice(1)], `${file}: shape of ${decl.name}`);
+        }
+        // The plan counts a bank per training image; the fitted one rounds to whole entries.
+        const node = plan.nodes.find((n) => n.id === kind)!;
+        const planned = node.bytes ?? (node.bytesPerTrainingImage ?? 0) * images;
+        const rounding = node.bytes === undefined ? 4 * state[0].shape[1] : 0;
+        assert.ok(Math.abs(records[kind]!.bytes - planned) <= rounding, `${file}: ${kind} state ${records[kind]!.bytes} bytes, planned ${planned}`);
+      }
+      checked++;
+    } finally {
+      disposeHeads(heads);
+    }
+  }
+  assert.ok(checked >= 5, `${checked} pipelines declare fitted heads`);
 });
