@@ -99,7 +99,8 @@ export function lockRunDir(dir: string, what: string, options: { existing?: bool
     try {
       writeFileSync(path, JSON.stringify(info) + '\n', { flag: 'wx' });
       held.set(path, { count: 1, info, createdDir });
-      if (held.size === 1) process.on('exit', releaseAll);
+      // Once per process: every later lock after a release added another listener (Node warned at 11).
+      if (!process.listeners('exit').includes(releaseAll)) process.on('exit', releaseAll);
       return handle(path);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
