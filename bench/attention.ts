@@ -13,6 +13,7 @@ import { describeBackend, initBackend } from '../runtime/backend.ts';
 import { createModel } from '../runtime/model/index.ts';
 import { mulberry32, normalArray } from '../runtime/model/prng.ts';
 import { batchedAttention, bmm, fastOps, multiHeadAttention, SMALL_ATTENTION_MACS, type Ops } from '../runtime/ops/index.ts';
+import { nativeMatmulRuns } from '../runtime/ops/blas-kernels.ts';
 
 const { values } = parseArgs({ options: { backend: { type: 'string', default: 'wasm' } } });
 console.log(describeBackend(await initBackend(values.backend)));
@@ -43,7 +44,7 @@ for (const size of [128, 256]) {
   }
   const [a, b] = variants.map(([name]) => median(times.get(name)!));
   const macs = tokens * tokens * dims.headDim;
-  const pick = macs < SMALL_ATTENTION_MACS ? 'batched' : 'per-head 2-D';
+  const pick = macs < SMALL_ATTENTION_MACS || nativeMatmulRuns() ? 'batched' : 'per-head 2-D';
   console.log(
     `${size} px (${tokens} tokens × ${dims.headDim} dims = ${(macs / 1e3).toFixed(0)} k MACs per product): stage-1 step per-head 2-D ${a.toFixed(0)} ms, batched ${b.toFixed(0)} ms → per-head is ${(b / a).toFixed(2)}× the batched speed; fastOps picks ${pick}`,
   );

@@ -26,6 +26,7 @@ import { unitCalibration } from '../runtime/train/calibration.ts';
 import { clipByGlobalNorm, Optimizer } from '../runtime/train/optimizer.ts';
 import { runReference, type ReferenceTimes } from './lib/torch-reference.ts';
 import { medianSeconds, randomFeatures } from './lib/timing.ts';
+import { PEER_SIZES, type PeerSize } from './lib/dadf-cpu.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const shared = resolve(repoRoot, process.env.DADF_SHARED ?? '../shared');
@@ -35,15 +36,8 @@ const args = process.argv.slice(2);
 const option = (name: string) => args.flatMap((a, i) => (a === `--${name}` ? [args[i + 1]] : []));
 const reps = Number(option('reps')[0] ?? 3);
 
-type Size = 'cpu' | 'lite';
-const SIZES: Record<Size, { title: string; alpha: string; sets: string[] }> = {
-  cpu: { title: 'dadf-cpu (MobileNetV1 α0.25, 128 px, width 3×64, depth 2, mlp 2, 64 memory tokens, 4 flow steps)', alpha: '0.25', sets: [] },
-  lite: {
-    title: 'lite (MobileNetV1 α1.0, 256 px, width 3×64, depth 4, mlp 4, 256 memory tokens, 4 flow steps)',
-    alpha: '1.0',
-    sets: ['backbone.alpha=1.0', 'input.size=256', 'transformer.depth=4', 'transformer.mlp_ratio=4', 'transformer.memory.tokens=256'],
-  },
-};
+type Size = PeerSize;
+const SIZES = PEER_SIZES;
 const chosen = (option('only').length ? option('only') : Object.keys(SIZES)) as Size[];
 const load = () => loadavg()[0].toFixed(2);
 // Progress on stderr: at α1.0 under load one size takes tens of minutes.

@@ -10,6 +10,8 @@ import { cpus } from 'node:os';
 import { UserError } from '../common/errors.ts';
 import { unrefWorkers, withFileWorkers } from './wasm-threads.ts';
 import { installWasmKernels } from './ops/wasm-kernels.ts';
+import { installBlasKernels } from './ops/blas-kernels.ts';
+import { loadNativeBlas } from './native/blas.ts';
 
 export const BACKEND_NAMES = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
@@ -21,6 +23,8 @@ export interface BackendInfo {
   kind: BackendName;
   threads: number;
   simd: boolean;
+  /** Which code multiplies matrices on wasm: the native OpenBLAS addon, or wasm's own kernel and why. */
+  matmul?: string;
   description: string;
 }
 
@@ -129,13 +133,26 @@ async function loadWasm(threads: number): Promise<BackendInfo> {
     throw new Error('wasm backend failed to start');
   }
   const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) as boolean;
+  const matmul = installNativeMatmul(wasmThreads);
   return {
     name: 'wasm',
     kind: 'wasm',
     threads: wasmThreads,
     simd,
-    description: `tfjs wasm (${simd ? 'SIMD' : 'no SIMD'}, ${wasmThreads} thread${wasmThreads === 1 ? '' : 's'})`,
+    matmul,
+    description: `tfjs wasm (${simd ? 'SIMD' : 'no SIMD'}, ${wasmThreads} thread${wasmThreads === 1 ? '' : 's'}); matmul: ${matmul}`,
   };
+}
+
+/** Registers the native matmul when the addon loads; says which matmul runs. */
+function installNativeMatmul(threads: number): string {
+  const native = loadNativeBlas();
+  if (!native.blas) return `wasm (native OpenBLAS ${native.why})`;
+  installBlasKernels(native.blas);
+  // The wasm threads wait while a kernel runs on the main thread, so OpenBLAS gets the same cores.
+  const count = native.blas.threads(Number(process.env.DADF_BLAS_THREADS) || threads);
+  const core = native.blas.config().match(/^OpenBLAS (\S+).*?(\S+) MAX_THREADS/);
+  return `native OpenBLAS${core ? ` ${core[1]} (${core[2]} kernels)` : ''}, ${count} thread${count === 1 ? '' : 's'}`;
 }
 
 /** One line for the start of a run: "backend: tfjs wasm (SIMD, 2 threads)". */

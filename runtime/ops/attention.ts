@@ -1,5 +1,6 @@
 // Multi-head scaled dot-product attention on [N, T, W] tensors, heads split from W.
 import * as tf from '@tensorflow/tfjs-core';
+import { nativeMatmulRuns } from './blas-kernels.ts';
 
 export type BatchMatMul = (a: tf.Tensor3D, b: tf.Tensor3D) => tf.Tensor3D;
 
@@ -49,8 +50,12 @@ export function batchedAttention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D,
  */
 export const SMALL_ATTENTION_MACS = 800_000;
 
-/** Per-head 2-D products for large attention, one batched product for small. Same numbers either way. */
+/**
+ * Per-head 2-D products for large attention, one batched product for small. Same numbers either
+ * way. The native matmul (blas-kernels.ts) multiplies batched and transposed products as fast as
+ * plain ones, so with it the batched form is taken at every size (no per-head split and stack).
+ */
 export function adaptiveAttention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, heads: number, bmm: BatchMatMul): tf.Tensor3D {
   const macs = q.shape[1] * k.shape[1] * (q.shape[2] / heads);
-  return macs < SMALL_ATTENTION_MACS ? batchedAttention(q, k, v, heads) : multiHeadAttention(q, k, v, heads, bmm);
+  return macs < SMALL_ATTENTION_MACS || nativeMatmulRuns() ? batchedAttention(q, k, v, heads) : multiHeadAttention(q, k, v, heads, bmm);
 }

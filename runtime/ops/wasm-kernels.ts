@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 type DataId = object;
-interface TensorInfo {
+export interface TensorInfo {
   dataId: DataId;
   shape: number[];
   dtype: tf.DataType;
@@ -88,7 +88,7 @@ function unpack({ inputs, attrs, backend }: { inputs: { value: TensorInfo }; att
 }
 
 type KernelArgs = { inputs: Record<string, TensorInfo>; attrs: Record<string, unknown>; backend: WasmBackend };
-type WasmKernel = (args: KernelArgs) => TensorInfo | TensorInfo[];
+export type WasmKernel = (args: KernelArgs) => TensorInfo | TensorInfo[];
 
 /**
  * tf.gather as block copies: the C++ Gather costs ~50 ns per element (a channel permutation of a
@@ -141,13 +141,16 @@ const installed = new Set<unknown>();
  * import registers the stock ones). Idempotent.
  */
 export function installWasmKernels(): void {
-  for (const [kernelName, make] of REPLACED) {
-    const current = tf.getKernel(kernelName, 'wasm');
-    if (!current || installed.has(current.kernelFunc)) continue;
-    const kernelFunc = make(current.kernelFunc as unknown as WasmKernel) as unknown as tf.KernelFunc;
-    installed.add(kernelFunc);
-    tf.unregisterKernel(kernelName, 'wasm');
-    // setupFunc stays: the backend runs it at start, and the stock kernel may still be called.
-    tf.registerKernel({ ...current, kernelFunc });
-  }
+  for (const [kernelName, make] of REPLACED) replaceWasmKernel(kernelName, make);
+}
+
+/** Registers make(stock) as the wasm backend's kernelName, once; the stock kernel stays callable through it. */
+export function replaceWasmKernel(kernelName: string, make: (stock: WasmKernel) => WasmKernel): void {
+  const current = tf.getKernel(kernelName, 'wasm');
+  if (!current || installed.has(current.kernelFunc)) return;
+  const kernelFunc = make(current.kernelFunc as unknown as WasmKernel) as unknown as tf.KernelFunc;
+  installed.add(kernelFunc);
+  tf.unregisterKernel(kernelName, 'wasm');
+  // setupFunc stays: the backend runs it at start, and the stock kernel may still be called.
+  tf.registerKernel({ ...current, kernelFunc });
 }

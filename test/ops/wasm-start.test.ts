@@ -41,6 +41,6 @@ test('six starts of the threaded wasm backend, two at a time, all finish', async
   for (let round = 0; round < 3; round++) results.push(...(await Promise.all([start(), start()])));
   for (const r of results) {
     assert.equal(r.code, 0, `exit ${r.code}: ${r.err.slice(0, 300)}`);
-    assert.match(r.out, /^started tfjs wasm \(.*2 threads\) 32768\n$/);
+    assert.match(r.out, /^started tfjs wasm \(.*2 threads\); matmul: .+ 32768\n$/);
   }
 });

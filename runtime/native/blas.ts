@@ -1,0 +1,83 @@
+// The optional native matmul (native/blas.c, built by scripts/build-native.mjs when a C
+// compiler, Node's headers and OpenBLAS are present): found next to the package, loaded once.
+// Absent, unloadable or turned off (DADF_BLAS=off), the wasm kernels run and `why` says so.
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface NativeBlas {
+  /** c[i] = op(a[i·strideA]) · op(b[i·strideB]) for i < batch, row-major; stride 0 broadcasts. */
+  sgemm(
+    a: Float32Array,
+    b: Float32Array,
+    c: Float32Array,
+    batch: number,
+    m: number,
+    n: number,
+    k: number,
+    transA: boolean,
+    transB: boolean,
+    strideA: number,
+    strideB: number,
+  ): void;
+  /** Sets OpenBLAS's thread count when given; returns it. */
+  threads(count?: number): number;
+  /** OpenBLAS's build line, e.g. "OpenBLAS 0.3.21 … SkylakeX MAX_THREADS=64". */
+  config(): string;
+}
+
+const ADDON_FILE = 'native/build/dadf_blas.node';
+
+export type BlasLoad = { blas: NativeBlas; file: string } | { blas: undefined; why: string };
+
+let loaded: BlasLoad | undefined;
+
+/** The addon, or why not. DADF_BLAS=off skips it; DADF_BLAS=<path> names the .node file. */
+export function loadNativeBlas(): BlasLoad {
+  if (loaded) return loaded;
+  const setting = process.env.DADF_BLAS ?? '';
+  if (setting === 'off' || setting === '0') return (loaded = { blas: undefined, why: 'turned off by DADF_BLAS' });
+  const named = setting && setting !== 'on' ? setting : undefined;
+  if (named && !existsSync(named)) return (loaded = { blas: undefined, why: `not found: DADF_BLAS names ${named}` });
+  const file = named ?? findUp(dirname(fileURLToPath(import.meta.url)), ADDON_FILE);
+  if (!file) return (loaded = { blas: undefined, why: `not built (${ADDON_FILE}; see scripts/build-native.mjs)` });
+  chooseCoreType();
+  // OpenBLAS's idle threads spin for 2^28 cycles by default before they sleep: between two
+  // products that steals a core from the wasm threads' element-wise work (measured: a stage-1
+  // step 0.79× the wasm one's wall time with the default, 0.52× with the shortest spin).
+  process.env.OPENBLAS_THREAD_TIMEOUT ||= '4';
+  try {
+    const blas = createRequire(import.meta.url)(file) as NativeBlas;
+    return (loaded = { blas, file });
+  } catch (error) {
+    return (loaded = { blas: undefined, why: `${file} did not load: ${(error as Error).message.split('\n')[0]}` });
+  }
+}
+
+/** The package root holds native/build; the source (runtime/native) and the bundle (dist/bin/chunks) sit at different depths below it. */
+function findUp(from: string, relative: string): string | undefined {
+  for (let dir = from, up = 0; up < 5; up++, dir = dirname(dir)) {
+    if (existsSync(join(dir, relative))) return join(dir, relative);
+  }
+  return undefined;
+}
+
+/**
+ * OpenBLAS picks its kernels from the CPU model and falls back to its slowest ones ("Prescott",
+ * SSE3) on CPUs it does not know, which virtual machines often report (measured here: 2-4 GFLOP/s
+ * instead of 20-40). It reads OPENBLAS_CORETYPE when the library loads; unless the person set it,
+ * name the kernel family from the CPU's own feature flags.
+ */
+function chooseCoreType(): void {
+  if (process.env.OPENBLAS_CORETYPE || process.platform !== 'linux' || process.arch !== 'x64') return;
+  let flags: Set<string>;
+  try {
+    const line = readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:(.*)$/m)?.[1] ?? '';
+    flags = new Set(line.trim().split(/\s+/));
+  } catch {
+    return;
+  }
+  if (['avx512f', 'avx512bw', 'avx512vl', 'avx512dq'].every((f) => flags.has(f))) process.env.OPENBLAS_CORETYPE = 'SkylakeX';
+  else if (['avx2', 'fma'].every((f) => flags.has(f))) process.env.OPENBLAS_CORETYPE = 'Haswell';
+}

@@ -1,0 +1,123 @@
+// The native OpenBLAS matmul (native/blas.c, runtime/ops/blas-kernels.ts) against the wasm
+// backend's own BatchMatMul in the same process: every layout the model and its gradients use.
+// Where the addon is not built (no compiler or libopenblas-dev) the comparison is skipped and
+// says so, unless DADF_REQUIRE_NATIVE_BLAS=1 (CI installs both and sets it): then it fails.
+import { before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../../runtime/backend.ts';
+import { mulberry32, normalArray } from '../../runtime/model/prng.ts';
+import { loadNativeBlas } from '../../runtime/native/blas.ts';
+import { nativeMatmulCalls, useNativeMatmul } from '../../runtime/ops/blas-kernels.ts';
+import { repoRoot } from '../compiler/helpers.ts';
+
+const native = loadNativeBlas();
+const required = process.env.DADF_REQUIRE_NATIVE_BLAS === '1';
+const skip = native.blas || required ? false : `native OpenBLAS matmul ${native.why}`;
+
+before(async () => {
+  await initBackend('wasm');
+});
+
+test('the native addon is present where CI requires it', { skip: !required && 'DADF_REQUIRE_NATIVE_BLAS is not set' }, () => {
+  assert.ok(native.blas, native.blas ? '' : native.why);
+});
+
+// [a shape, b shape, transposeA, transposeB]: plain, transposed, batched, broadcast on either side, rank 4, odd sizes.
+const CASES: [number[], number[], boolean, boolean][] = [
+  [[7, 5], [5, 3], false, false],
+  [[5, 7], [5, 3], true, false],
+  [[7, 5], [3, 5], false, true],
+  [[5, 7], [3, 5], true, true],
+  [[4, 9, 6], [4, 6, 2], false, false],
+  [[4, 6, 9], [4, 2, 6], true, true],
+  [[1, 9, 6], [4, 6, 2], false, false],
+  [[4, 9, 6], [6, 2], false, false],
+  [[2, 3, 8, 5], [2, 3, 5, 4], false, false],
+  [[2, 3, 5, 8], [1, 1, 5, 4], true, false],
+  [[512, 192], [192, 576], false, false],
+  [[300, 129], [257, 129], false, true],
+];
+
+/** The product of every case on the same seeded inputs. */
+function products(): Float32Array[] {
+  const rng = mulberry32(5);
+  const random = (shape: number[]) =>
+    tf.tensor(
+      normalArray(
+        shape.reduce((a, b) => a * b, 1),
+        0,
+        1,
+        rng,
+      ),
+      shape,
+    );
+  return CASES.map(([sa, sb, ta, tb]) => {
+    const [a, b] = [random(sa), random(sb)];
+    const c = tf.matMul(a, b, ta, tb);
+    const values = c.dataSync() as Float32Array;
+    tf.dispose([a, b, c]);
+    return values;
+  });
+}
+
+function assertClose(actual: Float32Array, expected: Float32Array, what: string): void {
+  assert.equal(actual.length, expected.length, what);
+  for (let i = 0; i < expected.length; i++) {
+    const tolerance = 1e-4 * Math.max(1, Math.abs(expected[i]));
+    if (Math.abs(actual[i] - expected[i]) > tolerance) assert.fail(`${what}: element ${i} is ${actual[i]}, the wasm kernel gives ${expected[i]}`);
+  }
+}
+
+test('native matmul equals the wasm kernel for every layout', { skip }, () => {
+  useNativeMatmul(false);
+  const before = nativeMatmulCalls();
+  const expected = products();
+  assert.equal(nativeMatmulCalls(), before, 'turned off, the native path is not called');
+  useNativeMatmul(true);
+  const actual = products();
+  assert.equal(nativeMatmulCalls() - before, CASES.length, 'every case went through the native path');
+  CASES.forEach((c, i) => assertClose(actual[i], expected[i], JSON.stringify(c)));
+});
+
+test('gradients through the native matmul equal those of the wasm kernel', { skip }, () => {
+  const grads = () => {
+    const rng = mulberry32(9);
+    const a = tf.tensor3d(normalArray(3 * 17 * 11, 0, 1, rng), [3, 17, 11]);
+    const b = tf.tensor3d(normalArray(3 * 11 * 13, 0, 1, rng), [3, 11, 13]);
+    const [da, db] = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.square(tf.matMul(x, y))))([a, b]);
+    const values = [da.dataSync() as Float32Array, db.dataSync() as Float32Array];
+    tf.dispose([a, b, da, db]);
+    return values;
+  };
+  useNativeMatmul(false);
+  const expected = grads();
+  useNativeMatmul(true);
+  const before = nativeMatmulCalls();
+  const actual = grads();
+  assert.ok(nativeMatmulCalls() - before >= 3, 'forward and both gradient products went native');
+  assertClose(actual[0], expected[0], 'da');
+  assertClose(actual[1], expected[1], 'db');
+});
+
+test('the backend line says which matmul runs; DADF_BLAS=off runs the wasm one', () => {
+  const run = (env: NodeJS.ProcessEnv) =>
+    spawnSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'test/ops/fixtures/start-wasm.ts')], {
+      cwd: repoRoot,
+      env: { ...process.env, ...env },
+      encoding: 'utf8',
+    });
+  const off = run({ DADF_BLAS: 'off' });
+  assert.equal(off.status, 0, off.stderr);
+  assert.match(off.stdout, /matmul: wasm \(native OpenBLAS turned off by DADF_BLAS\) 32768\n$/);
+  const missing = run({ DADF_BLAS: join(repoRoot, 'native/build/no-such.node') });
+  assert.equal(missing.status, 0, missing.stderr);
+  assert.match(missing.stdout, /matmul: wasm \(native OpenBLAS not found: DADF_BLAS names .*no-such\.node\)/);
+  if (native.blas) {
+    const on = run({});
+    assert.equal(on.status, 0, on.stderr);
+    assert.match(on.stdout, /matmul: native OpenBLAS \S+ \(\w+ kernels\), 2 threads 32768\n$/);
+  }
+});
