@@ -1,6 +1,6 @@
 // The DADF model as ONNX nodes: the same block forwards the tfjs model runs (runtime/model:
 // transformer, flow, score), on the ONNX engine of runtime/tensor-ops. The backbone's taps
-// arrive NCHW (ONNX's layout) and turn NHWC here, the layout the blocks are written in.
+// arrive NCHW (ONNX's layout), which that engine keeps for maps under the NHWC the blocks see.
 import type { ModelDims } from '../../compiler/dims.ts';
 import type { Spec } from '../../compiler/spec.ts';
 import { UserError } from '../../common/errors.ts';
@@ -27,7 +27,8 @@ export function emitModel(
     });
   const ops = new OnnxOps(g, weights);
   g.scope = '';
-  const prior = dims.scales.map((s, i) => ops.scope('input', () => ops.transpose(ops.value(taps[i], [-1, s.channels, s.size, s.size]), [0, 2, 3, 1])));
+  // The taps are NCHW graph values; the blocks see them as NHWC maps (stored NCHW until an op needs otherwise).
+  const prior = dims.scales.map((s, i) => ops.value(taps[i], [-1, s.size, s.size, s.channels], true));
   const rec = ops.scope('transformer', () => new DualTransformer(ops, spec, dims).reconstruct(prior));
   const perScale = dims.scoredScales.map((i) => {
     const streams = { self: rec.self[i], memory: rec.memory[i] };

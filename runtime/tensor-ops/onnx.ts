@@ -1,105 +1,93 @@
 // TensorOps that emit ONNX nodes (opset 17) through runtime/export/graph.ts' GraphBuilder: what
-// the export runs. A value is a graph name with its static shape (the batch axis is -1), or a
-// known constant (a weight, a position code) that stays in JavaScript until a node needs it:
-// element-wise ops on known values are folded here in float32, one rounding per op as tfjs
-// computes them, so a weight's derived form (a flow step's global scale) is one initializer.
-// Feature maps are NHWC as in tfjs; convolutions and resizing transpose to ONNX's NCHW around
-// their node (onnxruntime cancels adjacent transposes), and their weights are re-laid out here.
+// the export runs. A value (onnx-values.ts) is a graph name with its static shape (the batch
+// axis is -1), or a known constant (a weight, a position code) that stays in JavaScript until a
+// node needs it: element-wise ops on known values are folded here in float32, one rounding per
+// op as tfjs computes them, so a weight's derived form (a flow step's global scale) is one
+// initializer. Maps are NHWC to the forwards, as in tfjs; underneath, a map that a convolution
+// made stays NCHW (ONNX's layout) through element-wise ops, channel splits, concatenations,
+// permutations, norms and reductions over channels, and is transposed only where an op needs
+// the NHWC order (a reshape, a product over the last axis). Weights are re-laid out to match.
 import { UserError } from '../../common/errors.ts';
 import type { GraphBuilder } from '../export/graph.ts';
 import type { NamedWeight } from '../model/params.ts';
+import { axisOf, broadcast, f32, NCHW_AXIS, NCHW_FROM_NHWC, NHWC_FROM_NCHW, OnnxValue, permute, sizeOf, softplusF32 } from './onnx-values.ts';
 import type { ResizeMode, TensorOps } from './types.ts';
 
-interface Known {
-  name: string;
-  data: Float32Array;
-}
-
-export class OnnxValue {
-  constructor(
-    /** Static shape; -1 marks the batch axis (any size). */
-    readonly shape: number[],
-    /** Graph value name, once emitted. */
-    public ref?: string,
-    /** The values, while they are known constants. */
-    readonly known?: Known,
-  ) {}
-}
-
-const f32 = Math.fround;
-/** tfjs' Softplus kernel: x above −log(ε)−2 passes through, below log(ε)+2 is exp(x). */
-function softplusF32(x: number): number {
-  const threshold = Math.log(1.1920928955078125e-7) + 2;
-  if (x < threshold) return f32(Math.exp(x));
-  if (x > -threshold) return x;
-  return f32(Math.log(1 + Math.exp(x)));
-}
-
-const TO_NCHW = [0, 3, 1, 2];
-const TO_NHWC = [0, 2, 3, 1];
-
-function broadcast(a: number[], b: number[]): number[] {
-  const rank = Math.max(a.length, b.length);
-  return Array.from({ length: rank }, (_, i) => {
-    const x = a[a.length - rank + i] ?? 1;
-    const y = b[b.length - rank + i] ?? 1;
-    return x === 1 ? y : y === 1 ? x : x === -1 || y === -1 ? -1 : Math.max(x, y);
-  });
-}
-
-const axisOf = (axis: number, rank: number) => (axis < 0 ? axis + rank : axis);
-const sizeOf = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
-
-/** A row-major array's axes permuted (numpy's transpose). */
-function permute(data: Float32Array, shape: number[], perm: number[]): Float32Array {
-  const out = new Float32Array(data.length);
-  const outShape = perm.map((p) => shape[p]);
-  const strides = shape.map((_, i) => sizeOf(shape.slice(i + 1)));
-  const index = new Array<number>(shape.length).fill(0);
-  for (let o = 0; o < out.length; o++) {
-    let src = 0;
-    for (let d = 0; d < perm.length; d++) src += index[d] * strides[perm[d]];
-    out[o] = data[src];
-    for (let d = perm.length - 1; d >= 0 && ++index[d] === outShape[d]; d--) index[d] = 0;
-  }
-  return out;
-}
+export { OnnxValue } from './onnx-values.ts';
 
 export class OnnxOps implements TensorOps<OnnxValue> {
   readonly engine = 'onnx';
   private readonly params = new Map<string, OnnxValue>();
   private readonly constants = new Map<string, OnnxValue>();
+  /** Known [H, W, C] codes as NCHW [1, C, H, W], once each (a flow's position code serves every step). */
+  private readonly batchable = new WeakMap<OnnxValue, OnnxValue>();
 
   constructor(
     readonly g: GraphBuilder,
     private readonly weights: Record<string, NamedWeight>,
   ) {}
 
-  /** A value already in the graph (an input, a backbone tap) with its static shape. */
-  value(ref: string, shape: number[]): OnnxValue {
-    return new OnnxValue(shape, ref);
+  /** A value already in the graph (an input, a backbone tap) with its logical shape; `nchw`: a map stored NCHW. */
+  value(ref: string, shape: number[], nchw = false): OnnxValue {
+    return new OnnxValue(shape, ref, undefined, nchw);
   }
 
-  /** The graph name of a value, writing a known one as an initializer on first use. */
+  /** The graph name of a value in its logical layout (for graph outputs). */
   ref(x: OnnxValue): string {
-    if (!x.ref) x.ref = this.g.weight(x.known!.name, x.known!.data, x.shape);
+    return this.phys(this.logical(x));
+  }
+
+  /** The graph name of a value as stored, writing a known one as an initializer on first use. */
+  private phys(x: OnnxValue): string {
+    if (!x.ref) x.ref = this.g.weight(x.known!.name, x.known!.data, x.physicalShape);
     return x.ref;
   }
 
-  private node(opType: string, inputs: (OnnxValue | string)[], shape: number[], attrs = {}): OnnxValue {
-    return new OnnxValue(
-      shape,
-      this.g.node(
-        opType,
-        inputs.map((i) => (typeof i === 'string' ? i : this.ref(i))),
-        attrs,
-      ),
-    );
+  private node(opType: string, inputs: (OnnxValue | string)[], shape: number[], attrs = {}, nchw = false): OnnxValue {
+    const refs = inputs.map((i) => (typeof i === 'string' ? i : this.phys(i)));
+    return new OnnxValue(shape, this.g.node(opType, refs, attrs), undefined, nchw);
   }
 
-  private operand(b: OnnxValue | number): OnnxValue {
-    return typeof b === 'number' ? new OnnxValue([], this.g.float(b)) : b;
+  // ------------------------------------------------------------ layouts
+
+  private relaid(x: OnnxValue, nchw: boolean): OnnxValue {
+    if (x.nchw === nchw) return x;
+    if (!x.twin) {
+      const perm = nchw ? NCHW_FROM_NHWC : NHWC_FROM_NCHW;
+      x.twin = x.known
+        ? new OnnxValue(x.shape, undefined, { name: x.known.name, data: permute(x.known.data, x.physicalShape, perm) }, nchw)
+        : new OnnxValue(x.shape, this.g.node('Transpose', [this.phys(x)], { perm }), undefined, nchw);
+      x.twin.twin = x;
+    }
+    return x.twin;
   }
+  /** x stored in NHWC (logical) order. */
+  private logical(x: OnnxValue): OnnxValue {
+    return this.relaid(x, false);
+  }
+  /** A rank-4 map stored NCHW. */
+  private nchw(x: OnnxValue): OnnxValue {
+    return this.relaid(x, true);
+  }
+  /** A known operand of lower rank broadcast against an NCHW map: its values re-laid to NCHW. */
+  private broadcastNchw(b: OnnxValue): OnnxValue | undefined {
+    if (b.shape.length === 4) return this.nchw(b);
+    if (!b.known) return undefined;
+    const shape4 = [...new Array<number>(4 - b.shape.length).fill(1), ...b.shape];
+    const data = permute(b.known.data, shape4, NCHW_FROM_NHWC);
+    return new OnnxValue(shape4, undefined, { name: b.known.name, data }, true);
+  }
+  /** The layout a binary op on a and b runs in: NCHW when either is an NCHW map and the other can follow. */
+  private aligned(a: OnnxValue, b: OnnxValue): [OnnxValue, OnnxValue, boolean] {
+    if (a.nchw || b.nchw) {
+      const a2 = a.nchw ? a : this.broadcastNchw(a);
+      const b2 = b.nchw ? b : this.broadcastNchw(b);
+      if (a2 && b2) return [a2, b2, true];
+    }
+    return [this.logical(a), this.logical(b), false];
+  }
+
+  // ------------------------------------------------------------ values
 
   private weight(name: string): NamedWeight {
     const w = this.weights[name];
@@ -140,19 +128,24 @@ export class OnnxOps implements TensorOps<OnnxValue> {
   // ------------------------------------------------------------ element-wise
 
   private binary(opType: string, a: OnnxValue, b: OnnxValue | number, fold: (x: number, y: number) => number): OnnxValue {
-    if (a.known && (typeof b === 'number' || (b.known && b.shape.join() === a.shape.join()))) {
-      const y = typeof b === 'number' ? f32(b) : 0;
-      const data = a.known.data.map((x, i) => f32(fold(x, typeof b === 'number' ? y : b.known!.data[i])));
-      const label = typeof b === 'number' ? `${opType}${y}` : `${opType}.${b.known!.name}`;
-      return new OnnxValue(a.shape, undefined, { name: `${a.known.name}.${label}`, data });
+    if (typeof b === 'number') {
+      if (a.known) {
+        const y = f32(b);
+        return new OnnxValue(a.shape, undefined, { name: `${a.known.name}.${opType}${y}`, data: a.known.data.map((x) => f32(fold(x, y))) }, a.nchw);
+      }
+      return this.node(opType, [a, this.g.float(b)], a.shape, {}, a.nchw);
     }
-    const y = this.operand(b);
-    return this.node(opType, [a, y], broadcast(a.shape, y.shape));
+    if (a.known && b.known && a.shape.join() === b.shape.join() && a.nchw === b.nchw) {
+      const data = a.known.data.map((x, i) => f32(fold(x, b.known!.data[i])));
+      return new OnnxValue(a.shape, undefined, { name: `${a.known.name}.${opType}.${b.known.name}`, data }, a.nchw);
+    }
+    const [x, y, nchw] = this.aligned(a, b);
+    return this.node(opType, [x, y], broadcast(a.shape, b.shape), {}, nchw);
   }
 
   private unary(opType: string, x: OnnxValue, fold?: (v: number) => number, attrs = {}): OnnxValue {
-    if (x.known && fold) return new OnnxValue(x.shape, undefined, { name: `${x.known.name}.${opType}`, data: x.known.data.map((v) => f32(fold(v))) });
-    return this.node(opType, [x], x.shape, attrs);
+    if (x.known && fold) return new OnnxValue(x.shape, undefined, { name: `${x.known.name}.${opType}`, data: x.known.data.map((v) => f32(fold(v))) }, x.nchw);
+    return this.node(opType, [x], x.shape, attrs, x.nchw);
   }
 
   add = (a: OnnxValue, b: OnnxValue | number) => this.binary('Add', a, b, (x, y) => x + y);
@@ -182,9 +175,17 @@ export class OnnxOps implements TensorOps<OnnxValue> {
     const rank = x.shape.length;
     const list = axes.map((a) => axisOf(a, rank));
     const shape = x.shape.flatMap((d, i) => (list.includes(i) ? (keepDims ? [1] : []) : [d]));
+    // An NCHW map stays NCHW when what remains is in the same order either way (channels reduced, or kept dims).
+    const kept = [0, 1, 2, 3].filter((i) => !list.includes(i)).map((i) => NCHW_AXIS[i]);
+    const inPlace = x.nchw && (keepDims || kept.every((p, i) => i === 0 || kept[i - 1] < p));
+    const source = inPlace ? x : this.logical(x);
+    const physical = inPlace ? list.map((a) => NCHW_AXIS[a]) : list;
     const keepdims = keepDims ? 1 : 0;
+    const nchw = inPlace && keepDims;
     // ReduceSum takes its axes as an input from opset 13; the others as an attribute until 18.
-    return opType === 'ReduceSum' ? this.node(opType, [x, this.g.ints(list)], shape, { keepdims }) : this.node(opType, [x], shape, { axes: list, keepdims });
+    return opType === 'ReduceSum'
+      ? this.node(opType, [source, this.g.ints(physical)], shape, { keepdims }, nchw)
+      : this.node(opType, [source], shape, { axes: physical, keepdims }, nchw);
   }
   mean = (x: OnnxValue, axes: number[], keepDims = false) => this.reduce('ReduceMean', x, axes, keepDims);
   sum = (x: OnnxValue, axes: number[], keepDims = false) => this.reduce('ReduceSum', x, axes, keepDims);
@@ -202,13 +203,14 @@ export class OnnxOps implements TensorOps<OnnxValue> {
     const free = shape.indexOf(-1);
     const resolved = [...shape];
     if (free >= 0 && !x.shape.includes(-1)) resolved[free] = sizeOf(x.shape) / -sizeOf(shape);
-    if (x.known && !resolved.includes(-1)) return new OnnxValue(resolved, undefined, x.known);
-    return this.node('Reshape', [x, this.g.ints(shape)], resolved);
+    const source = this.logical(x);
+    if (source.known && !resolved.includes(-1)) return new OnnxValue(resolved, undefined, source.known);
+    return this.node('Reshape', [source, this.g.ints(shape)], resolved);
   };
   transpose = (x: OnnxValue, perm: number[]) =>
     this.node(
       'Transpose',
-      [x],
+      [this.logical(x)],
       perm.map((p) => x.shape[p]),
       { perm },
     );
@@ -217,32 +219,34 @@ export class OnnxOps implements TensorOps<OnnxValue> {
     const a = axisOf(axis, xs[0].shape.length);
     const shape = [...xs[0].shape];
     shape[a] = xs.some((x) => x.shape[a] === -1) ? -1 : xs.reduce((s, x) => s + x.shape[a], 0);
+    if (xs.some((x) => x.nchw)) return this.node('Concat', xs.map(this.nchw, this), shape, { axis: NCHW_AXIS[a] }, true);
     return this.node('Concat', xs, shape, { axis: a });
   };
   split = (x: OnnxValue, parts: number | number[], axis: number) => {
     const a = axisOf(axis, x.shape.length);
     const sizes = typeof parts === 'number' ? new Array<number>(parts).fill(x.shape[a] === -1 ? -1 : x.shape[a] / parts) : parts;
     // Without a sizes input, Split cuts equal parts: the batch axis splits without knowing N.
-    const inputs = typeof parts === 'number' ? [this.ref(x)] : [this.ref(x), this.g.ints(parts)];
-    return this.g.nodeN('Split', inputs, { axis: a }, sizes.length).map((ref, i) => {
+    const inputs = typeof parts === 'number' ? [this.phys(x)] : [this.phys(x), this.g.ints(parts)];
+    return this.g.nodeN('Split', inputs, { axis: x.nchw ? NCHW_AXIS[a] : a }, sizes.length).map((ref, i) => {
       const shape = [...x.shape];
       shape[a] = sizes[i];
-      return new OnnxValue(shape, ref);
+      return new OnnxValue(shape, ref, undefined, x.nchw);
     });
   };
   expandDims = (x: OnnxValue, axis: number) => {
     const a = axisOf(axis, x.shape.length + 1);
     const shape = [...x.shape.slice(0, a), 1, ...x.shape.slice(a)];
-    if (x.known) return new OnnxValue(shape, undefined, x.known);
-    return this.node('Unsqueeze', [x, this.g.ints([a])], shape);
+    const source = this.logical(x);
+    if (source.known) return new OnnxValue(shape, undefined, source.known);
+    // A map [N, H, W] given a channel axis becomes an NCHW [N, 1, H, W] with no transpose.
+    if (shape.length === 4 && a === 3) return this.node('Unsqueeze', [source, this.g.ints([1])], shape, {}, true);
+    return this.node('Unsqueeze', [source, this.g.ints([a])], shape);
   };
   squeeze = (x: OnnxValue, axes: number[]) => {
     const list = axes.map((a) => axisOf(a, x.shape.length));
-    return this.node(
-      'Squeeze',
-      [x, this.g.ints(list)],
-      x.shape.filter((_, i) => !list.includes(i)),
-    );
+    const shape = x.shape.filter((_, i) => !list.includes(i));
+    if (x.nchw && list.length === 1 && list[0] === 3) return this.node('Squeeze', [x, this.g.ints([1])], shape);
+    return this.node('Squeeze', [this.logical(x), this.g.ints(list)], shape);
   };
   stack = (xs: OnnxValue[], axis: number) =>
     this.concat(
@@ -250,12 +254,18 @@ export class OnnxOps implements TensorOps<OnnxValue> {
       axis,
     );
   repeatBatch = (x: OnnxValue, like: OnnxValue) => {
-    const one = this.expandDims(x, 0);
-    const batch = this.g.node('Shape', [this.ref(like)], { start: 0, end: 1 });
-    const shape = this.g.node('Concat', [batch, this.g.ints(x.shape.map(() => 1))], { axis: 0 });
-    return this.node('Expand', [one, shape], [like.shape[0], ...x.shape]);
+    const shape = [like.shape[0], ...x.shape];
+    const batch = this.g.node('Shape', [this.phys(like)], { start: 0, end: 1 });
+    const sizes = this.g.node('Concat', [batch, this.g.ints(x.shape.map(() => 1))], { axis: 0 });
+    // A fixed [H, W, C] code repeated into maps is stored NCHW, as the maps it joins.
+    let one = this.batchable.get(x);
+    if (!one) {
+      one = x.known && x.shape.length === 3 ? this.nchw(new OnnxValue([1, ...x.shape], undefined, x.known)) : this.expandDims(x, 0);
+      this.batchable.set(x, one);
+    }
+    return this.node('Expand', [one, sizes], shape, {}, one.nchw);
   };
-  permuteChannels = (x: OnnxValue, perm: number[]) => this.node('Gather', [x, this.g.ints(perm)], x.shape, { axis: x.shape.length - 1 });
+  permuteChannels = (x: OnnxValue, perm: number[]) => this.node('Gather', [x, this.g.ints(perm)], x.shape, { axis: x.nchw ? 1 : x.shape.length - 1 }, x.nchw);
   mirrorPad = (x: OnnxValue, pads: [number, number][]) => {
     let y = x;
     pads.forEach(([before, after], axis) => {
@@ -269,7 +279,7 @@ export class OnnxOps implements TensorOps<OnnxValue> {
       ];
       const shape = [...y.shape];
       shape[axis] = index.length;
-      y = this.node('Gather', [y, this.g.ints(index)], shape, { axis });
+      y = this.node('Gather', [y, this.g.ints(index)], shape, { axis: y.nchw ? NCHW_AXIS[axis] : axis }, y.nchw);
     });
     return y;
   };
@@ -277,20 +287,29 @@ export class OnnxOps implements TensorOps<OnnxValue> {
   // ------------------------------------------------------------ layers
 
   dense = (x: OnnxValue, w: OnnxValue, b?: OnnxValue) => {
-    const y = this.node('MatMul', [x, w], [...x.shape.slice(0, -1), w.shape[1]]);
+    const y = this.node('MatMul', [this.logical(x), w], [...x.shape.slice(0, -1), w.shape[1]]);
     return b ? this.add(y, b) : y;
   };
   matmul = (a: OnnxValue, b: OnnxValue, transposeB = false) => {
-    let right = b;
+    let right = this.logical(b);
     if (transposeB) {
       const r = b.shape.length;
       const perm = [...b.shape.keys()].map((i) => (i === r - 2 ? r - 1 : i === r - 1 ? r - 2 : i));
-      right = b.known ? this.folded(b, perm, `${b.known.name}.T`) : this.transpose(b, perm);
+      right = right.known ? this.folded(right, perm, `${right.known.name}.T`) : this.transpose(right, perm);
     }
-    return this.node('MatMul', [a, right], [...broadcast(a.shape.slice(0, -2), right.shape.slice(0, -2)), a.shape.at(-2)!, right.shape.at(-1)!]);
+    const shape = [...broadcast(a.shape.slice(0, -2), right.shape.slice(0, -2)), a.shape.at(-2)!, right.shape.at(-1)!];
+    return this.node('MatMul', [this.logical(a), right], shape);
   };
-  layerNorm = (x: OnnxValue, g: OnnxValue, b: OnnxValue, eps: number, fromAxis: number) =>
-    this.node('LayerNormalization', [x, g, b], x.shape, { axis: axisOf(fromAxis, x.shape.length), epsilon: { float: eps } });
+  layerNorm = (x: OnnxValue, g: OnnxValue, b: OnnxValue, eps: number, fromAxis: number) => {
+    const from = axisOf(fromAxis, x.shape.length);
+    const attrs = { axis: from, epsilon: { float: eps } };
+    // Over a whole map (H, W, C): the same set of axes in NCHW, with the affine re-laid to [C, H, W].
+    if (x.nchw && from === 1 && g.known && b.known) {
+      const chw = (v: OnnxValue) => this.folded(v, [2, 0, 1], v.known!.name);
+      return this.node('LayerNormalization', [x, chw(g), chw(b)], x.shape, attrs, true);
+    }
+    return this.node('LayerNormalization', [this.logical(x), g, b], x.shape, attrs);
+  };
   attention = (q: OnnxValue, k: OnnxValue, v: OnnxValue, heads: number) => {
     const [, t, width] = q.shape;
     const d = width / heads;
@@ -301,60 +320,46 @@ export class OnnxOps implements TensorOps<OnnxValue> {
   };
   patchEmbed = (x: OnnxValue, w: OnnxValue, b?: OnnxValue) => {
     const [p, , , e] = w.shape;
-    return this.nchwConv(x, w, b, { kernel_shape: [p, p], strides: [p, p] }, [x.shape[0], x.shape[1] / p, x.shape[2] / p, e]);
+    return this.conv2d(x, w, b, { kernel_shape: [p, p], strides: [p, p] }, [x.shape[0], x.shape[1] / p, x.shape[2] / p, e]);
   };
   conv = (x: OnnxValue, w: OnnxValue, b?: OnnxValue) => {
     const [k, , cin, cout] = w.shape;
-    // A 1×1 convolution is a product over channels (as the tfjs kernels compute it).
-    if (k === 1) return this.dense(x, this.reshape(w, [cin, cout]), b);
+    // On an NHWC map a 1×1 convolution is a product over channels (as the tfjs kernels compute it).
+    if (k === 1 && !x.nchw) return this.dense(x, this.reshape(w, [cin, cout]), b);
     const r = (k - 1) / 2;
-    return this.nchwConv(x, w, b, { kernel_shape: [k, k], pads: [r, r, r, r] }, [...x.shape.slice(0, 3), cout]);
+    return this.conv2d(x, w, b, { kernel_shape: [k, k], pads: [r, r, r, r] }, [...x.shape.slice(0, 3), cout]);
   };
   depthwiseConv = (x: OnnxValue, w: OnnxValue) => {
     const [k, , c] = w.shape;
     if (k === 1) return this.mul(x, this.reshape(w, [c]));
     const r = (k - 1) / 2;
-    const oihw = this.folded(w, [2, 0, 1], `${w.known?.name}`, [c, 1, k, k]);
-    return this.nhwc(this.node('Conv', [this.nchw(x), oihw], this.nchwShape(x.shape), { kernel_shape: [k, k], group: c, pads: [r, r, r, r] }));
+    const oihw = this.folded(w, [2, 0, 1], w.known?.name ?? 'depthwise.w', [c, 1, k, k]);
+    return this.node('Conv', [this.nchw(x), oihw], x.shape, { kernel_shape: [k, k], group: c, pads: [r, r, r, r] }, true);
   };
   convValid = (x: OnnxValue, w: OnnxValue) => {
     const [kh, kw, , cout] = w.shape;
-    return this.nchwConv(x, w, undefined, { kernel_shape: [kh, kw] }, [x.shape[0], x.shape[1] - kh + 1, x.shape[2] - kw + 1, cout]);
+    return this.conv2d(x, w, undefined, { kernel_shape: [kh, kw] }, [x.shape[0], x.shape[1] - kh + 1, x.shape[2] - kw + 1, cout]);
   };
   resize = (x: OnnxValue, size: number, mode: ResizeMode) => {
-    const nchw = this.nchw(x);
-    const sizes = this.g.node('Concat', [this.g.node('Shape', [this.ref(nchw)], { start: 0, end: 2 }), this.g.ints([size, size])], { axis: 0 });
+    const input = this.nchw(x);
+    const sizes = this.g.node('Concat', [this.g.node('Shape', [this.phys(input)], { start: 0, end: 2 }), this.g.ints([size, size])], { axis: 0 });
     const attrs =
       mode === 'bilinear'
         ? { mode: 'linear', coordinate_transformation_mode: 'half_pixel' }
         : // tf: floor((i + 0.5)·in/out); ONNX half_pixel gives (i + 0.5)·in/out − 0.5, rounded half up.
           { mode: 'nearest', coordinate_transformation_mode: 'half_pixel', nearest_mode: 'round_prefer_ceil' };
-    const out = this.node('Resize', [nchw, '', '', sizes], [x.shape[0], x.shape[3], size, size], attrs);
-    return this.nhwc(out);
+    return this.node('Resize', [input, '', '', sizes], [x.shape[0], size, size, x.shape[3]], attrs, true);
   };
-
-  // ------------------------------------------------------------ layout
-
-  private nchwShape(nhwc: number[]): number[] {
-    return TO_NCHW.map((p) => nhwc[p]);
-  }
-  private nchw(x: OnnxValue): OnnxValue {
-    return this.transpose(x, TO_NCHW);
-  }
-  private nhwc(x: OnnxValue): OnnxValue {
-    return this.transpose(x, TO_NHWC);
-  }
 
   /** A known value re-laid out (axes permuted, then reshaped) as its own initializer. */
   private folded(w: OnnxValue, perm: number[], name: string, shape = perm.map((p) => w.shape[p])): OnnxValue {
-    if (!w.known) throw new Error(`internal: ${name}: a convolution's weight must be a known tensor`);
+    if (!w.known || w.nchw) throw new Error(`internal: ${name}: a convolution's weight must be a known tensor`);
     return new OnnxValue(shape, undefined, { name, data: permute(w.known.data, w.shape, perm) });
   }
 
-  /** An HWIO-weighted convolution on NHWC x as NCHW Conv between two transposes. */
-  private nchwConv(x: OnnxValue, w: OnnxValue, b: OnnxValue | undefined, attrs: object, outNhwc: number[]): OnnxValue {
+  /** An HWIO-weighted convolution of a map as an NCHW Conv; the result stays NCHW. */
+  private conv2d(x: OnnxValue, w: OnnxValue, b: OnnxValue | undefined, attrs: object, shape: number[]): OnnxValue {
     const oihw = this.folded(w, [3, 2, 0, 1], w.known?.name ?? 'conv.w');
-    const inputs = b ? [this.nchw(x), oihw, b] : [this.nchw(x), oihw];
-    return this.nhwc(this.node('Conv', inputs, this.nchwShape(outNhwc), attrs));
+    return this.node('Conv', b ? [this.nchw(x), oihw, b] : [this.nchw(x), oihw], shape, attrs, true);
   }
 }

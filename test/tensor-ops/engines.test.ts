@@ -192,3 +192,32 @@ test('convolutions and resizing (NHWC in both engines)', async () => {
   );
   for (const mode of ['bilinear', 'nearest'] as const) await assertSame(`resize ${mode}`, [[2, 5, 5, 2]], {}, (ops, [x]) => ops.resize(x, 12, mode));
 });
+
+test("a chain of map ops stays in ONNX's NCHW between convolutions: same numbers, two transposes", async () => {
+  const w = { dw: [3, 3, 3], b: [3], g: [5, 5, 3], beta: [5, 5, 3], pw: [1, 1, 3, 4], pb: [4], code: [5, 5, 2] };
+  const opTypes = await assertSame('map chain', [[2, 5, 5, 3]], w, (ops, [x]) => {
+    const y = ops.add(ops.depthwiseConv(x, ops.param('dw')), ops.param('b'));
+    const [a, c] = ops.split(ops.leakyRelu(y, 0.1), [2, 1], 3);
+    const z = ops.concat([ops.permuteChannels(a, [1, 0]), ops.mul(c, 2)], 3);
+    const normed = ops.layerNorm(z, ops.param('g'), ops.param('beta'), 1e-5, 1);
+    const coded = ops.concat([normed, ops.repeatBatch(ops.param('code'), normed)], 3);
+    const out = ops.conv(ops.sub(ops.squaredDifference(normed, x), ops.mean(normed, [3], true)), ops.param('pw'), ops.param('pb'));
+    return ops.concat([out, ops.mul(coded, ops.sum(out, [1, 2, 3], true))], 3);
+  });
+  // Into the first convolution and out at the end; everything between runs on NCHW storage.
+  assert.equal(opTypes.filter((t) => t === 'Transpose').length, 2, opTypes.join(' '));
+  const maps = await assertSame('map channel reduction, upsampling, smoothing-style padding', [[2, 4, 4, 3]], { w: [3, 3, 3, 2] }, (ops, [x]) => {
+    const m = ops.mean(ops.conv(x, ops.param('w')), [3]);
+    const up = ops.resize(ops.expandDims(m, 3), 9, 'bilinear');
+    return ops.squeeze(
+      ops.mirrorPad(up, [
+        [0, 0],
+        [2, 2],
+        [1, 1],
+        [0, 0],
+      ]),
+      [3],
+    );
+  });
+  assert.equal(maps.filter((t) => t === 'Transpose').length, 1, maps.join(' '));
+});
