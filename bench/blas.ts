@@ -12,7 +12,7 @@ import { loadavg } from 'node:os';
 import { modelDims } from '../compiler/dims.ts';
 import { describeBackend, initBackend } from '../runtime/backend.ts';
 import { createModel } from '../runtime/model/index.ts';
-import { useNativeMatmul } from '../runtime/ops/blas-kernels.ts';
+import { useNativeKernels } from '../runtime/ops/blas-kernels.ts';
 import { cliOption, dadfCpuSpec, PEER_SIZES, type PeerSize } from './lib/dadf-cpu.ts';
 import { randomFeatures } from './lib/timing.ts';
 
@@ -39,7 +39,7 @@ function abTimes(run: () => void, count: number): { wasm: Timing; native: Timing
   const samples: Record<'wasm' | 'native', Timing[]> = { wasm: [], native: [] };
   for (let r = -1; r < count; r++) {
     for (const path of ['wasm', 'native'] as const) {
-      useNativeMatmul(path === 'native');
+      useNativeKernels(path === 'native');
       const c0 = process.cpuUsage();
       const w0 = performance.now();
       run();
@@ -47,7 +47,7 @@ function abTimes(run: () => void, count: number): { wasm: Timing; native: Timing
       if (r >= 0) samples[path].push({ wall: performance.now() - w0, cpu: (c.user + c.system) / 1000 });
     }
   }
-  useNativeMatmul(true);
+  useNativeKernels(true);
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const of = (ts: Timing[]) => ({ wall: median(ts.map((t) => t.wall)), cpu: median(ts.map((t) => t.cpu)) });
   return { wasm: of(samples.wasm), native: of(samples.native) };
@@ -119,7 +119,7 @@ for (const size of sizes) {
     );
   }
   if (!process.argv.includes('--no-steps')) {
-    console.log(`[2] whole steps, matmul on wasm and native interleaved, median of ${reps}:`);
+    console.log(`[2] whole steps, native kernels (matmul and broadcast element-wise) off and on, interleaved, median of ${reps}:`);
     for (const [label, step] of steps) {
       const t = abTimes(step, reps);
       console.log(

@@ -1,6 +1,6 @@
-// dadf's optional native matmul: single-precision GEMM through OpenBLAS (cblas_sgemm) on
-// Float32Array views of the tfjs wasm backend's heap, so the wasm backend's BatchMatMul kernel
-// can multiply in place without copying tensors out. Plain N-API (ABI-stable across Node
+// dadf's optional native kernels: single-precision GEMM through OpenBLAS (cblas_sgemm), and
+// broadcast element-wise add/sub/mul/div, on Float32Array views of the tfjs wasm backend's
+// heap, so the wasm backend's kernels can compute in place without copying tensors out. Plain N-API (ABI-stable across Node
 // versions); built by scripts/build-native.mjs when g++/gcc, Node's headers and OpenBLAS exist.
 #include <node_api.h>
 #include <cblas.h>
@@ -64,6 +64,72 @@ static napi_value sgemm(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// broadcast(op, big, small, out, block, stretch, bigFirst): out = big ⊙ small (or small ⊙ big)
+// for op 0 add, 1 sub, 2 mul, 3 div, where small repeats every `block` elements of big
+// (stretch false: a bias [C] over [N,H,W,C]) or each of its elements covers `block` elements
+// (stretch true: [N,1,1,1] over [N,H,W,C]). One IEEE operation per element.
+static void apply(int op, const float* big, const float* small, float* out, size_t n, size_t block, bool stretch, bool big_first) {
+  for (size_t start = 0, r = 0; start < n; start += block, r++) {
+    const float* x = big + start;
+    float* z = out + start;
+    if (stretch) {
+      const float v = small[r];
+      switch (op * 2 + big_first) {
+        case 1: for (size_t j = 0; j < block; j++) z[j] = x[j] + v; break;
+        case 0: for (size_t j = 0; j < block; j++) z[j] = v + x[j]; break;
+        case 3: for (size_t j = 0; j < block; j++) z[j] = x[j] - v; break;
+        case 2: for (size_t j = 0; j < block; j++) z[j] = v - x[j]; break;
+        case 5: for (size_t j = 0; j < block; j++) z[j] = x[j] * v; break;
+        case 4: for (size_t j = 0; j < block; j++) z[j] = v * x[j]; break;
+        case 7: for (size_t j = 0; j < block; j++) z[j] = x[j] / v; break;
+        case 6: for (size_t j = 0; j < block; j++) z[j] = v / x[j]; break;
+      }
+    } else {
+      const float* y = small;
+      switch (op * 2 + big_first) {
+        case 1: for (size_t j = 0; j < block; j++) z[j] = x[j] + y[j]; break;
+        case 0: for (size_t j = 0; j < block; j++) z[j] = y[j] + x[j]; break;
+        case 3: for (size_t j = 0; j < block; j++) z[j] = x[j] - y[j]; break;
+        case 2: for (size_t j = 0; j < block; j++) z[j] = y[j] - x[j]; break;
+        case 5: for (size_t j = 0; j < block; j++) z[j] = x[j] * y[j]; break;
+        case 4: for (size_t j = 0; j < block; j++) z[j] = y[j] * x[j]; break;
+        case 7: for (size_t j = 0; j < block; j++) z[j] = x[j] / y[j]; break;
+        case 6: for (size_t j = 0; j < block; j++) z[j] = y[j] / x[j]; break;
+      }
+    }
+  }
+}
+
+static napi_value broadcast(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 7) {
+    napi_throw_error(env, NULL, "dadf blas: broadcast takes 7 arguments");
+    return NULL;
+  }
+  int32_t op;
+  CHECK(napi_get_value_int32(env, argv[0], &op));
+  float *big, *small, *out;
+  size_t lbig, lsmall, lout;
+  if (!float_view(env, argv[1], &big, &lbig) || !float_view(env, argv[2], &small, &lsmall) || !float_view(env, argv[3], &out, &lout)) {
+    napi_throw_type_error(env, NULL, "dadf blas: big, small and out must be Float32Arrays");
+    return NULL;
+  }
+  int64_t block;
+  bool stretch, big_first;
+  CHECK(napi_get_value_int64(env, argv[4], &block));
+  CHECK(napi_get_value_bool(env, argv[5], &stretch));
+  CHECK(napi_get_value_bool(env, argv[6], &big_first));
+  if (op < 0 || op > 3 || block <= 0 || lout < lbig || lbig % (size_t)block != 0 ||
+      (stretch ? lsmall < lbig / (size_t)block : lsmall < (size_t)block)) {
+    napi_throw_range_error(env, NULL, "dadf blas: broadcast sizes do not fit");
+    return NULL;
+  }
+  apply(op, big, small, out, lbig, (size_t)block, stretch, big_first);
+  return NULL;
+}
+
 static napi_value threads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -90,7 +156,8 @@ NAPI_MODULE_INIT() {
       {"sgemm", NULL, sgemm, NULL, NULL, NULL, napi_default, NULL},
       {"threads", NULL, threads, NULL, NULL, NULL, napi_default, NULL},
       {"config", NULL, config, NULL, NULL, NULL, napi_default, NULL},
+      {"broadcast", NULL, broadcast, NULL, NULL, NULL, napi_default, NULL},
   };
-  if (napi_define_properties(env, exports, 3, props) != napi_ok) return NULL;
+  if (napi_define_properties(env, exports, 4, props) != napi_ok) return NULL;
   return exports;
 }

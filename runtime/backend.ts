@@ -11,6 +11,7 @@ import { UserError } from '../common/errors.ts';
 import { unrefWorkers, withFileWorkers } from './wasm-threads.ts';
 import { installWasmKernels } from './ops/wasm-kernels.ts';
 import { installBlasKernels } from './ops/blas-kernels.ts';
+import { installBroadcastKernels } from './ops/broadcast-kernels.ts';
 import { loadNativeBlas } from './native/blas.ts';
 
 export const BACKEND_NAMES = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -149,6 +150,7 @@ function installNativeMatmul(threads: number): string {
   const native = loadNativeBlas();
   if (!native.blas) return `wasm (native OpenBLAS ${native.why})`;
   installBlasKernels(native.blas);
+  installBroadcastKernels(native.blas);
   // The wasm threads wait while a kernel runs on the main thread, so OpenBLAS gets the same cores.
   const count = native.blas.threads(Number(process.env.DADF_BLAS_THREADS) || threads);
   const core = native.blas.config().match(/^OpenBLAS (\S+).*?(\S+) MAX_THREADS/);

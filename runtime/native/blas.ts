@@ -25,6 +25,11 @@ export interface NativeBlas {
   threads(count?: number): number;
   /** OpenBLAS's build line, e.g. "OpenBLAS 0.3.21 … SkylakeX MAX_THREADS=64". */
   config(): string;
+  /**
+   * out = big ⊙ small (small ⊙ big when !bigFirst), op 0 add, 1 sub, 2 mul, 3 div; small repeats
+   * every `block` elements (stretch false) or each of its elements covers `block` (stretch true).
+   */
+  broadcast?(op: number, big: Float32Array, small: Float32Array, out: Float32Array, block: number, stretch: boolean, bigFirst: boolean): void;
 }
 
 const ADDON_FILE = 'native/build/dadf_blas.node';

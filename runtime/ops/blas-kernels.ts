@@ -22,9 +22,14 @@ export function nativeMatmulCalls(): number {
   return calls;
 }
 
-/** Turns the native path on or off after it was installed (benchmarks and tests compare both in one process). */
-export function useNativeMatmul(on: boolean): void {
+/** Turns the native kernels (matmul and broadcast element-wise) on or off after they were installed (benchmarks and tests compare both in one process). */
+export function useNativeKernels(on: boolean): void {
   active = on;
+}
+
+/** Whether useNativeKernels left them on. */
+export function nativeKernelsOn(): boolean {
+  return active;
 }
 
 export function installBlasKernels(blas: NativeBlas): void {

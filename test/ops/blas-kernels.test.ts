@@ -10,7 +10,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../runtime/backend.ts';
 import { mulberry32, normalArray } from '../../runtime/model/prng.ts';
 import { loadNativeBlas } from '../../runtime/native/blas.ts';
-import { nativeMatmulCalls, useNativeMatmul } from '../../runtime/ops/blas-kernels.ts';
+import { nativeMatmulCalls, useNativeKernels } from '../../runtime/ops/blas-kernels.ts';
+import { broadcastLayout, nativeBroadcastCalls } from '../../runtime/ops/broadcast-kernels.ts';
 import { repoRoot } from '../compiler/helpers.ts';
 
 const native = loadNativeBlas();
@@ -72,11 +73,11 @@ function assertClose(actual: Float32Array, expected: Float32Array, what: string)
 }
 
 test('native matmul equals the wasm kernel for every layout', { skip }, () => {
-  useNativeMatmul(false);
+  useNativeKernels(false);
   const before = nativeMatmulCalls();
   const expected = products();
   assert.equal(nativeMatmulCalls(), before, 'turned off, the native path is not called');
-  useNativeMatmul(true);
+  useNativeKernels(true);
   const actual = products();
   assert.equal(nativeMatmulCalls() - before, CASES.length, 'every case went through the native path');
   CASES.forEach((c, i) => assertClose(actual[i], expected[i], JSON.stringify(c)));
@@ -92,9 +93,9 @@ test('gradients through the native matmul equal those of the wasm kernel', { ski
     tf.dispose([a, b, da, db]);
     return values;
   };
-  useNativeMatmul(false);
+  useNativeKernels(false);
   const expected = grads();
-  useNativeMatmul(true);
+  useNativeKernels(true);
   const before = nativeMatmulCalls();
   const actual = grads();
   assert.ok(nativeMatmulCalls() - before >= 3, 'forward and both gradient products went native');
@@ -120,4 +121,70 @@ test('the backend line says which matmul runs; DADF_BLAS=off runs the wasm one',
     assert.equal(on.status, 0, on.stderr);
     assert.match(on.stdout, /matmul: native OpenBLAS \S+ \(\w+ kernels\), 2 threads 32768\n$/);
   }
+});
+
+// [big shape, small shape]: a bias [C], a map [H,W,C], [1,1,1,C], a per-sample [N,1,1,1], [N,H,1,1], and one the kernel leaves to stock ([N,1,W,C]).
+const BROADCASTS: [number[], number[]][] = [
+  [[3, 5, 4, 6], [6]],
+  [
+    [3, 5, 4, 6],
+    [5, 4, 6],
+  ],
+  [
+    [3, 5, 4, 6],
+    [1, 1, 1, 6],
+  ],
+  [
+    [3, 5, 4, 6],
+    [3, 1, 1, 1],
+  ],
+  [
+    [3, 5, 4, 6],
+    [3, 5, 1, 1],
+  ],
+  [
+    [3, 5, 4, 6],
+    [3, 1, 4, 6],
+  ],
+];
+
+function broadcasts(): Float32Array[] {
+  const rng = mulberry32(13);
+  const random = (shape: number[]) =>
+    tf.tensor(
+      normalArray(
+        shape.reduce((a, b) => a * b, 1),
+        0,
+        1,
+        rng,
+      ),
+      shape,
+    );
+  return BROADCASTS.flatMap(([bigShape, smallShape]) => {
+    const [big, small] = [random(bigShape), tf.add(random(smallShape), 3)];
+    const outs = [tf.add, tf.sub, tf.mul, tf.div].flatMap((op) => [op(big, small), op(small, big)]);
+    const values = outs.map((t) => t.dataSync() as Float32Array);
+    tf.dispose([big, small, ...outs]);
+    return values;
+  });
+}
+
+test('broadcast add, sub, mul and div through the addon give the bytes of the wasm kernels', { skip }, () => {
+  useNativeKernels(false);
+  const expected = broadcasts();
+  useNativeKernels(true);
+  const before = nativeBroadcastCalls();
+  const actual = broadcasts();
+  assert.equal(nativeBroadcastCalls() - before, (BROADCASTS.length - 1) * 8, 'all but the last case went native');
+  assert.equal(actual.length, BROADCASTS.length * 8);
+  actual.forEach((values, i) => assert.deepEqual(values, expected[i], `case ${JSON.stringify(BROADCASTS[Math.floor(i / 8)])}, op ${i % 8}`));
+});
+
+test('broadcastLayout: repeated, stretched, or not handled', () => {
+  assert.deepEqual(broadcastLayout([6], [3, 5, 4, 6]), { stretch: false, block: 6 });
+  assert.deepEqual(broadcastLayout([1, 4, 6], [3, 5, 4, 6]), { stretch: false, block: 24 });
+  assert.deepEqual(broadcastLayout([3, 1, 1, 1], [3, 5, 4, 6]), { stretch: true, block: 120 });
+  assert.deepEqual(broadcastLayout([3, 5, 1, 1], [3, 5, 4, 6]), { stretch: true, block: 24 });
+  assert.equal(broadcastLayout([3, 1, 4, 6], [3, 5, 4, 6]), undefined);
+  assert.equal(broadcastLayout([5, 1], [3, 5, 4, 6]), undefined);
 });
