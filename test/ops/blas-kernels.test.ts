@@ -42,19 +42,15 @@ const CASES: [number[], number[], boolean, boolean][] = [
   [[300, 129], [257, 129], false, true],
 ];
 
+/** Tensors of standard normal values, the same sequence for the same seed. */
+function seededTensors(seed: number): (shape: number[]) => tf.Tensor {
+  const rng = mulberry32(seed);
+  return (shape) => tf.tensor(normalArray(tf.util.sizeFromShape(shape), 0, 1, rng), shape);
+}
+
 /** The product of every case on the same seeded inputs. */
 function products(): Float32Array[] {
-  const rng = mulberry32(5);
-  const random = (shape: number[]) =>
-    tf.tensor(
-      normalArray(
-        shape.reduce((a, b) => a * b, 1),
-        0,
-        1,
-        rng,
-      ),
-      shape,
-    );
+  const random = seededTensors(5);
   return CASES.map(([sa, sb, ta, tb]) => {
     const [a, b] = [random(sa), random(sb)];
     const c = tf.matMul(a, b, ta, tb);
@@ -149,17 +145,7 @@ const BROADCASTS: [number[], number[]][] = [
 ];
 
 function broadcasts(): Float32Array[] {
-  const rng = mulberry32(13);
-  const random = (shape: number[]) =>
-    tf.tensor(
-      normalArray(
-        shape.reduce((a, b) => a * b, 1),
-        0,
-        1,
-        rng,
-      ),
-      shape,
-    );
+  const random = seededTensors(13);
   return BROADCASTS.flatMap(([bigShape, smallShape]) => {
     const [big, small] = [random(bigShape), tf.add(random(smallShape), 3)];
     const outs = [tf.add, tf.sub, tf.mul, tf.div].flatMap((op) => [op(big, small), op(small, big)]);
