@@ -1,5 +1,5 @@
 // A small ONNX graph builder: nodes with unique names and outputs, float32/int64
-// initializers, constant folding of nothing (the emitter precomputes what it can), and a
+// initializers (no folding here: the ONNX engine of runtime/tensor-ops folds known values), and a
 // running byte count of the weights so an export that cannot fit in one protobuf is refused.
 import { AttributeType, DataType, type AttributeMsg, type Dim, type NodeMsg, type TensorMsg, type ValueInfoMsg } from './onnx-proto.ts';
 

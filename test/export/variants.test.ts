@@ -1,4 +1,4 @@
-// The exported graph equals the tfjs model for every option the emitter writes: backbones,
+// The exported graph equals the tfjs model for every option the export writes: backbones,
 // memory query, subnet layers, permutation, score sources, upsampling, fusion, smoothing and
 // image scores. Random weights: parity does not need training.
 import { before, test } from 'node:test';
