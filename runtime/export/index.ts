@@ -4,15 +4,19 @@
 //   output `scores`  float32 [B]
 // and, when the run has thresholds (docs/thresholds.md), `normalised_scores` float32 [B],
 // `labels` bool [B], `normalised_maps` float32 [B, S, S] and `masks` bool [B, S, S].
-// Opset 17 (default domain), IR version 8. B is a number or the symbol "batch".
+// The maps are the detector's: the DADF model's, a fitted head's, or several heads' combined
+// (runtime/export/heads.ts). Opset 17 (default domain), IR version 8. B is a number or the
+// symbol "batch".
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { InputNormalization } from '../../compiler/backbones.ts';
 import type { ModelDims } from '../../compiler/dims.ts';
-import { isModelHead, scoreHeads } from '../../compiler/heads.ts';
+import { scoreHeads, usesModel } from '../../compiler/heads.ts';
 import type { Spec } from '../../compiler/spec.ts';
 import { UserError } from '../../common/errors.ts';
 import { hashFiles } from '../../formats/index.ts';
+import type { FittedHeads } from '../heads/index.ts';
+import type { HeadCalibration } from '../heads/score.ts';
 import type { ScaleCalibration } from '../model/index.ts';
 import type { NamedWeight } from '../model/params.ts';
 import type { Decision } from '../thresholds/rules.ts';
@@ -20,7 +24,7 @@ import { openRun, type OpenedRun } from '../inference/open-run.ts';
 import { emitBackbone, type BackboneSource } from './backbone.ts';
 import { FLOAT, GraphBuilder } from './graph.ts';
 import { decisionMetadata, emitDecision } from './decision.ts';
-import { emitModel } from './model.ts';
+import { emitDetector } from './heads.ts';
 import { encodeModel, type ModelMsg } from './onnx-proto.ts';
 
 export const ONNX_OPSET = 17;
@@ -34,10 +38,14 @@ export interface OnnxGraphInput {
   name: string;
   spec: Spec;
   dims: ModelDims;
-  /** The model's weights by name (DadfModel.getWeights() or a checkpoint's model/ tensors). */
+  /** The model's weights by name (DadfModel.getWeights() or a checkpoint's model/ tensors); {} when no scored head is the model. */
   weights: Record<string, NamedWeight>;
   /** Validation statistics per scored scale, required when the spec calibrates. */
   calibration?: ScaleCalibration;
+  /** The fitted heads, when score.heads names any. */
+  heads?: FittedHeads;
+  /** Validation statistics per scored head, required when score.heads combines several. */
+  headCalibration?: HeadCalibration;
   backbone: BackboneSource;
   /** The backbone's own input normalisation (what runtime/backbones applies). */
   normalization: InputNormalization;
@@ -86,7 +94,12 @@ export function buildOnnxModel(input: OnnxGraphInput): OnnxModelSummary {
     if (!t) throw new Error(`internal: tap ${s.tap} was not emitted`);
     return t;
   });
-  const { maps, scores } = emitModel(g, taps, spec, dims, input.weights, input.calibration);
+  const { maps, scores } = emitDetector(g, taps, spec, dims, {
+    model: input.weights,
+    calibration: input.calibration,
+    heads: input.heads ?? {},
+    headCalibration: input.headCalibration,
+  });
   g.output('maps', maps, FLOAT, [b, S, S], 'anomaly maps at input size; higher = more anomalous');
   g.output('scores', scores, FLOAT, [b], `image scores (${spec.score.image} of the map)`);
   if (input.decision) emitDecision(g, maps, scores, input.decision, b, S);
@@ -133,20 +146,16 @@ export interface ExportSummary extends Omit<OnnxModelSummary, 'bytes'> {
 /** Exports an opened run to an .onnx file (written atomically). */
 export function exportOpenedRun(opened: OpenedRun, file: string, options: { batch?: BatchSize } = {}): ExportSummary {
   const { spec, dims, meta } = opened;
-  const heads = scoreHeads(spec);
-  if (!opened.model || heads.length > 1 || !isModelHead(heads[0])) {
-    throw new UserError(`ONNX export covers the DADF model's map; this run scores heads [${heads.join(', ')}]`, {
-      where: opened.run.path,
-      hint: "score it with dadfc test (tfjs), or export a run whose score.heads is the model's source alone",
-    });
-  }
+  if (usesModel(spec) && !opened.model) throw new Error(`internal: score.heads [${scoreHeads(spec).join(', ')}] needs the DADF model, which was not opened`);
   const checkpointSha256 = hashFiles([opened.run.file('checkpoint')], 64);
   const built = buildOnnxModel({
     name: spec.name,
     spec,
     dims,
-    weights: opened.model.getWeights(),
+    weights: opened.model?.getWeights() ?? {},
     calibration: opened.calibration,
+    heads: opened.heads,
+    headCalibration: opened.headCalibration,
     decision: opened.decision,
     backbone: {
       arch: spec.backbone.arch,

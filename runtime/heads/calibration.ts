@@ -8,7 +8,8 @@ import { UserError } from '../../common/errors.ts';
 import type { ScaleCalibration } from '../model/index.ts';
 import { mapStatistics } from '../train/calibration.ts';
 import type { ScaleFeatures } from '../train/features.ts';
-import { headMaps, type Detector, type HeadCalibration } from './detector.ts';
+import { headMaps, type Detector } from './detector.ts';
+import type { HeadCalibration } from './score.ts';
 
 /** What a head calibration depends on besides the fitted state: which heads, and how their maps are made. */
 export function headCalibrationKey(spec: Spec, dims: ModelDims): string {

@@ -5,11 +5,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelDims } from '../../compiler/dims.ts';
 import { isModelHead, scoreHeads } from '../../compiler/heads.ts';
-import type { ScoreHead, Spec } from '../../compiler/spec.ts';
+import type { Spec } from '../../compiler/spec.ts';
 import type { AnomalyOutput, DadfModel, ScaleCalibration } from '../model/index.ts';
-import { imageScores, smooth, upsample } from '../model/score.ts';
+import { imageScores } from '../model/score.ts';
 import { plainTfjsOps as ops } from '../tensor-ops/tfjs.ts';
 import { headMap, type FittedHeads } from './index.ts';
+import { atInputSize, combineHeadMaps, type HeadCalibration } from './score.ts';
 
 export interface Detector {
   spec: Spec;
@@ -17,9 +18,6 @@ export interface Detector {
   model?: DadfModel;
   heads: FittedHeads;
 }
-
-/** Per scored head (in score.heads order), the mean and standard deviation of its map on the validation split. */
-export type HeadCalibration = { head: ScoreHead; mean: number; std: number }[];
 
 export interface Calibrations {
   /** The DADF model's per-scale calibration (score.calibrate: validation). */
@@ -39,8 +37,7 @@ export function headMaps(det: Detector, prior: tf.Tensor4D[], scales?: ScaleCali
         scores.dispose();
         return maps;
       }
-      const raw = headMap(head, prior, spec, dims, det.heads);
-      return smooth(ops, upsample(ops, raw, dims.inputSize, spec.score.upsample), spec.score.smooth, dims.inputSize) as tf.Tensor3D;
+      return atInputSize(ops, headMap(head, prior, spec, dims, det.heads), spec, dims) as tf.Tensor3D;
     }),
   );
 }
@@ -59,9 +56,7 @@ export function detectorMaps(det: Detector, prior: tf.Tensor4D[], calibrations: 
       const cal = calibrations.heads;
       const fits = cal?.length === heads.length && cal.every((c, k) => c.head === heads[k] && c.std > 0 && Number.isFinite(c.mean));
       if (!fits) throw new Error(`score.heads [${heads.join(', ')}] needs one validation calibration per head; got ${JSON.stringify(cal)}`);
-      const standardised = tf.stack(maps.map((m, k) => tf.div(tf.sub(m, cal![k].mean), cal![k].std)));
-      const rule = det.spec.score.combine;
-      combined = (rule === 'mean' ? tf.mean(standardised, 0) : rule === 'sum' ? tf.sum(standardised, 0) : tf.max(standardised, 0)) as tf.Tensor3D;
+      combined = combineHeadMaps(ops, maps, cal!, det.spec.score.combine) as tf.Tensor3D;
     }
     return { maps: combined, scores: imageScores(ops, combined, det.spec.score.image, det.dims.inputSize) as tf.Tensor1D };
   });

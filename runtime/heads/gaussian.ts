@@ -8,6 +8,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { bmm } from '../ops/index.ts';
 import { permutation, rngFor } from '../model/prng.ts';
+import { plainTfjsOps } from '../tensor-ops/tfjs.ts';
+import type { TensorOps } from '../tensor-ops/types.ts';
 import type { PatchSource } from './input.ts';
 import { cholesky, invertLower, ledoitWolfShrinkage } from './linalg.ts';
 
@@ -25,7 +27,7 @@ export interface GaussianOptions {
 
 export interface GaussianState {
   /** Selected channel indices (sorted), or null for all. */
-  channels: tf.Tensor1D | null;
+  channels: number[] | null;
   /** [P, C] means; P = h·w or 1. */
   mean: tf.Tensor2D;
   /** [P, C, C] Wᵀ = (L⁻¹)ᵀ, so that ‖(x − μ) Wᵀ‖ is the Mahalanobis distance. */
@@ -42,8 +44,8 @@ export function channelSubset(total: number, keep: number, seed: number): number
     .sort((a, b) => a - b);
 }
 
-function selectChannels(x: tf.Tensor4D, channels: tf.Tensor1D | null): tf.Tensor4D {
-  return channels ? (tf.gather(x, channels, 3) as tf.Tensor4D) : x;
+function selectChannels(x: tf.Tensor4D, channels: number[] | null): tf.Tensor4D {
+  return channels ? (tf.gather(x, tf.tensor1d(channels, 'int32'), 3) as tf.Tensor4D) : x;
 }
 
 /** [N, h, w, C] → [P, N·h·w/P, C]: rows grouped by position, or all in one group. */
@@ -53,14 +55,11 @@ function byPosition(x: tf.Tensor4D, perPosition: boolean): tf.Tensor3D {
 }
 
 export function fitGaussian(source: PatchSource, options: GaussianOptions): GaussianState {
-  let channels: tf.Tensor1D | null = null;
+  let channels: number[] | null = null;
   let sum: tf.Tensor2D | null = null;
   let rows = 0;
   source.forEach((x) => {
-    if (!sum) {
-      const subset = channelSubset(x.shape[3], options.channels, options.seed);
-      channels = subset ? tf.tensor1d(subset, 'int32') : null;
-    }
+    if (!sum) channels = channelSubset(x.shape[3], options.channels, options.seed);
     const next = tf.tidy(() => {
       const grouped = byPosition(selectChannels(x, channels), options.perPosition);
       const s = tf.sum(grouped, 1) as tf.Tensor2D;
@@ -125,20 +124,44 @@ export function fitGaussian(source: PatchSource, options: GaussianOptions): Gaus
   };
 }
 
+/** The fitted Gaussian as values of one engine (tfjs tensors, or ONNX initializers). */
+export interface GaussianParams<T> {
+  /** [P, C] means; P = grid² (per position) or 1. */
+  mean: T;
+  /** [P, C, C] Wᵀ. */
+  transform: T;
+  channels: number[] | null;
+  perPosition: boolean;
+}
+
+/**
+ * Mahalanobis distance ‖(x − μ) Wᵀ‖ of every position of x [N, h, w, C] (C before the channel
+ * selection): [N, h, w]. Written once for tfjs scoring and the ONNX export.
+ */
+export function gaussianDistances<T>(ops: TensorOps<T>, x: T, p: GaussianParams<T>, [h, w, inputChannels]: number[]): T {
+  const c = p.channels ? p.channels.length : inputChannels;
+  const selected = p.channels ? ops.permuteChannels(x, p.channels) : x;
+  if (!p.perPosition) {
+    const d = ops.sub(ops.reshape(selected, [-1, c]), p.mean);
+    const y = ops.dense(d, ops.reshape(p.transform, [c, c]));
+    return ops.reshape(ops.sqrt(ops.sum(ops.square(y), [1])), [-1, h, w]);
+  }
+  const positions = h * w;
+  // [P, N, C]: the rows of one position together, one product with its own Wᵀ.
+  const d = ops.sub(ops.transpose(ops.reshape(selected, [-1, positions, c]), [1, 0, 2]), ops.expandDims(p.mean, 1));
+  const dist = ops.sqrt(ops.sum(ops.square(ops.matmul(d, p.transform)), [2]));
+  return ops.reshape(ops.transpose(dist, [1, 0]), [-1, h, w]);
+}
+
 /** Mahalanobis distance of every position of x [N, h, w, C] (before channel selection): [N, h, w]. */
 export function gaussianMap(x: tf.Tensor4D, state: GaussianState): tf.Tensor3D {
-  return tf.tidy(() => {
-    const [n, h, w] = x.shape;
-    const positions = state.mean.shape[0];
-    if (positions !== 1 && positions !== h * w) throw new Error(`the Gaussian head was fitted on ${positions} positions, not ${h}×${w}`);
-    const perPosition = positions === h * w;
-    const d = tf.sub(byPosition(selectChannels(x, state.channels), perPosition), tf.expandDims(state.mean, 1)) as tf.Tensor3D;
-    const y = bmm(d, state.transform);
-    const dist = tf.sqrt(tf.sum(tf.square(y), 2)); // [P, rows]
-    return (perPosition ? tf.reshape(tf.transpose(dist), [n, h, w]) : tf.reshape(dist, [n, h, w])) as tf.Tensor3D;
-  });
+  const [, h, w, c] = x.shape;
+  const positions = state.mean.shape[0];
+  if (positions !== 1 && positions !== h * w) throw new Error(`the Gaussian head was fitted on ${positions} positions, not ${h}×${w}`);
+  const params = { mean: state.mean, transform: state.transform, channels: state.channels, perPosition: positions !== 1 };
+  return tf.tidy(() => gaussianDistances(plainTfjsOps, x, params, [h, w, c]) as tf.Tensor3D);
 }
 
 export function disposeGaussian(state: GaussianState): void {
-  tf.dispose([state.mean, state.transform, ...(state.channels ? [state.channels] : [])]);
+  tf.dispose([state.mean, state.transform]);
 }

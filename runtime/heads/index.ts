@@ -8,9 +8,11 @@ import type { HeadKind, Spec } from '../../compiler/spec.ts';
 import type { Progress } from '../progress.ts';
 import type { StoredTensor } from '../train/checkpoint.ts';
 import type { ScaleFeatures } from '../train/features.ts';
-import { disposeGaussian, fitGaussian, gaussianMap, type GaussianState } from './gaussian.ts';
+import { plainTfjsOps } from '../tensor-ops/tfjs.ts';
+import { disposeGaussian, fitGaussian, type GaussianState } from './gaussian.ts';
 import { headInput, type PatchSource } from './input.ts';
-import { disposeKnn, fitKnn, knnMap, type KnnState } from './knn.ts';
+import { disposeKnn, fitKnn, type KnnState } from './knn.ts';
+import { fittedHeadRaw, type HeadValues } from './score.ts';
 
 export interface FittedHeads {
   gaussian?: GaussianState;
@@ -88,19 +90,33 @@ export function fitHeads(
   return { heads, records };
 }
 
+/** The fitted heads as tfjs values for runtime/heads/score.ts (call inside a tidy: the bank is transposed). */
+function tfjsHeadValues(heads: FittedHeads): HeadValues<tf.Tensor> {
+  const { gaussian, knn } = heads;
+  return {
+    gaussian: gaussian && { mean: gaussian.mean, transform: gaussian.transform, channels: gaussian.channels, perPosition: gaussian.mean.shape[0] !== 1 },
+    // Transposed once: on wasm only plain 2-D matmuls are fast.
+    knn: knn && { bankT: tf.transpose(knn.bank), entries: knn.bank.shape[0] },
+  };
+}
+
+/** Patch rows per knn distance matrix: a batch is scored a few images at a time. */
+const KNN_ROWS = 4096;
+
 /** The raw map of a fitted head at its own grid, [N, h, w]; higher = more anomalous. */
 export function headMap(kind: HeadKind, prior: tf.Tensor4D[], spec: Spec, dims: ModelDims, heads: FittedHeads): tf.Tensor3D {
   const hd = headDims(spec, dims, kind);
   return tf.tidy(() => {
-    const x = headInput(prior, { scales: hd.scales, aggregate: hd.aggregate });
-    if (kind === 'gaussian') return gaussianMap(x, need(heads.gaussian, kind));
-    return knnMap(x, need(heads.knn, kind), spec.heads.knn!.k);
+    const values = tfjsHeadValues(heads);
+    const n = prior[hd.scales[0]].shape[0];
+    const step = kind === 'knn' ? Math.max(1, Math.floor(KNN_ROWS / (hd.grid * hd.grid))) : n;
+    const parts: tf.Tensor[] = [];
+    for (let start = 0; start < n; start += step) {
+      const part = step >= n ? prior : prior.map((t) => tf.slice(t, [start, 0, 0, 0], [Math.min(step, n - start), -1, -1, -1]));
+      parts.push(fittedHeadRaw(plainTfjsOps, kind, part, spec, dims, values));
+    }
+    return (parts.length === 1 ? parts[0] : tf.concat(parts)) as tf.Tensor3D;
   });
-}
-
-function need<T>(state: T | undefined, kind: HeadKind): T {
-  if (!state) throw new Error(`the ${kind} head was not fitted in this run`);
-  return state;
 }
 
 const PREFIX = 'heads/';
@@ -111,7 +127,8 @@ export function headsToTensors(heads: FittedHeads): Record<string, StoredTensor>
   if (heads.gaussian) {
     put('gaussian/mean', heads.gaussian.mean);
     put('gaussian/transform', heads.gaussian.transform);
-    if (heads.gaussian.channels) put('gaussian/channels', heads.gaussian.channels);
+    const { channels } = heads.gaussian;
+    if (channels) out[`${PREFIX}gaussian/channels`] = { shape: [channels.length], data: Float32Array.from(channels) };
     out[`${PREFIX}gaussian/shrinkage`] = { shape: [], data: Float32Array.of(heads.gaussian.shrinkage) };
   }
   if (heads.knn) {
@@ -131,7 +148,7 @@ export function headsFromTensors(tensors: Record<string, StoredTensor>): FittedH
     heads.gaussian = {
       mean: tf.tensor2d(mean.data, mean.shape as [number, number]),
       transform: tf.tensor3d(transform.data, transform.shape as [number, number, number]),
-      channels: channels ? tf.tensor1d(Int32Array.from(channels.data), 'int32') : null,
+      channels: channels ? Array.from(channels.data) : null,
       shrinkage: get('gaussian/shrinkage')?.data[0] ?? 0,
     };
   }

@@ -7,6 +7,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { bankSize } from '../../compiler/blocks/fitted-heads.ts';
 import { normalArray, rngFor } from '../model/prng.ts';
+import { plainTfjsOps } from '../tensor-ops/tfjs.ts';
+import type { TensorOps } from '../tensor-ops/types.ts';
 import { greedyCoreset } from './coreset.ts';
 import type { PatchSource } from './input.ts';
 
@@ -107,23 +109,24 @@ export function fitKnn(source: PatchSource, options: KnnOptions): KnnState {
   return { bank: tf.tensor2d(bank, [keep, channels]), patches };
 }
 
-/** Mean distance of every patch of x [N, h, w, C] to its k nearest memory entries: [N, h, w]. */
-export function knnMap(x: tf.Tensor4D, state: KnnState, k: number, chunk = 4096): tf.Tensor3D {
-  return tf.tidy(() => {
-    const [n, h, w] = x.shape;
-    const rows = patchRows(x);
-    // Transposed once: on wasm only plain 2-D matmuls are fast.
-    const bankT = tf.transpose(state.bank);
-    const bankNorms = tf.sum(tf.square(state.bank), 1);
-    const kk = Math.min(k, state.bank.shape[0]);
-    const parts: tf.Tensor1D[] = [];
-    for (let start = 0; start < rows.shape[0]; start += chunk) {
-      const q = tf.slice(rows, [start, 0], [Math.min(chunk, rows.shape[0] - start), -1]);
-      const d2 = tf.relu(tf.add(tf.sub(tf.sum(tf.square(q), 1, true), tf.mul(tf.matMul(q, bankT), 2)), bankNorms)) as tf.Tensor2D;
-      parts.push(kk === 1 ? (tf.sqrt(tf.min(d2, 1)) as tf.Tensor1D) : (tf.mean(tf.sqrt(tf.neg(tf.topk(tf.neg(d2), kk).values)), 1) as tf.Tensor1D));
-    }
-    return tf.reshape(parts.length === 1 ? parts[0] : tf.concat(parts), [n, h, w]) as tf.Tensor3D;
-  });
+/**
+ * Mean Euclidean distance of every patch of x [N, h, w, C] to its k nearest memory entries,
+ * bankT [C, K] the memory transposed: [N, h, w]. Written once for tfjs scoring
+ * and the ONNX export; squared distances as ‖q‖² − 2 q·b + ‖b‖², clipped at 0 against rounding.
+ */
+export function knnDistances<T>(ops: TensorOps<T>, x: T, bankT: T, k: number, [h, w, channels]: number[]): T {
+  const rows = ops.reshape(x, [-1, channels]);
+  const bankNorms = ops.sum(ops.square(bankT), [0]);
+  const d2 = ops.relu(ops.add(ops.sub(ops.sum(ops.square(rows), [1], true), ops.mul(ops.dense(rows, bankT), 2)), bankNorms));
+  const distance = k === 1 ? ops.sqrt(ops.min(d2, [1])) : ops.mean(ops.sqrt(ops.neg(ops.topk(ops.neg(d2), k))), [1]);
+  return ops.reshape(distance, [-1, h, w]);
+}
+
+/** knnDistances on tfjs tensors: [N, h, w]. */
+export function knnMap(x: tf.Tensor4D, state: KnnState, k: number): tf.Tensor3D {
+  const [, h, w, c] = x.shape;
+  // Transposed once: on wasm only plain 2-D matmuls are fast.
+  return tf.tidy(() => knnDistances(plainTfjsOps, x, tf.transpose(state.bank), Math.min(k, state.bank.shape[0]), [h, w, c]) as tf.Tensor3D);
 }
 
 export function disposeKnn(state: KnnState): void {

@@ -8,7 +8,7 @@ import { UserError } from '../../common/errors.ts';
 import { loadBackbone } from '../backbones/index.ts';
 import type { FeatureCache } from '../features/index.ts';
 import { usesModel } from '../../compiler/heads.ts';
-import type { HeadCalibration } from '../heads/detector.ts';
+import type { HeadCalibration } from '../heads/score.ts';
 import { disposeHeads, headsFromTensors, hasHeads } from '../heads/index.ts';
 import { createModel, type ScaleCalibration } from '../model/index.ts';
 import type { Progress } from '../progress.ts';

@@ -43,7 +43,12 @@ export interface OnnxEngineOptions {
 /** Where the run's ONNX model lives, exporting it first when it is missing or stale. */
 export function ensureOnnxModel(opened: OpenedRun, options: { modelPath?: string; progress?: Progress } = {}): { path: string; exported?: ExportSummary } {
   const checkpointSha256 = hashFiles([opened.run.file('checkpoint')], 64);
-  const scoring = JSON.stringify({ score: opened.spec.score, calibration: opened.calibration ?? null, decision: opened.decision ?? null });
+  const scoring = JSON.stringify({
+    score: opened.spec.score,
+    calibration: opened.calibration ?? null,
+    headCalibration: opened.headCalibration ?? null,
+    decision: opened.decision ?? null,
+  });
   const candidates = options.modelPath
     ? [options.modelPath]
     : [join(opened.run.path, ONNX_MODEL_FILE), join(tmpdir(), `dadf-${checkpointSha256.slice(0, 16)}.onnx`)];

@@ -265,7 +265,8 @@ export class OnnxOps implements TensorOps<OnnxValue> {
     }
     return this.node('Expand', [one, sizes], shape, {}, one.nchw);
   };
-  permuteChannels = (x: OnnxValue, perm: number[]) => this.node('Gather', [x, this.g.ints(perm)], x.shape, { axis: x.nchw ? 1 : x.shape.length - 1 }, x.nchw);
+  permuteChannels = (x: OnnxValue, perm: number[]) =>
+    this.node('Gather', [x, this.g.ints(perm)], [...x.shape.slice(0, -1), perm.length], { axis: x.nchw ? 1 : x.shape.length - 1 }, x.nchw);
   mirrorPad = (x: OnnxValue, pads: [number, number][]) => {
     let y = x;
     pads.forEach(([before, after], axis) => {

@@ -3,7 +3,7 @@
 // attention and the convolutions go through the kernel formulation (runtime/ops: fastOps by
 // default, whose custom kernels keep wasm on XNNPACK and train on every backend).
 import * as tf from '@tensorflow/tfjs-core';
-import { fastOps, gelu, layerNorm, permuteChannels, type Ops } from '../ops/index.ts';
+import { bmm, fastOps, gelu, layerNorm, permuteChannels, type Ops } from '../ops/index.ts';
 import type { ResizeMode, TensorOps } from './types.ts';
 
 /** Where `param` and `buffer` read: a model's ParamStore. */
@@ -86,7 +86,9 @@ export class TfjsOps implements TensorOps<tf.Tensor> {
   mirrorPad = (x: tf.Tensor, pads: [number, number][]) => tf.mirrorPad(x, pads, 'symmetric');
 
   dense = (x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor) => this.kernels.dense(x, w as tf.Tensor2D, b as tf.Tensor1D | undefined);
-  matmul = (a: tf.Tensor, b: tf.Tensor, transposeB = false) => tf.matMul(a, b, false, transposeB);
+  // Batched products as plain 2-D ones (bmm): on wasm only those reach XNNPACK.
+  matmul = (a: tf.Tensor, b: tf.Tensor, transposeB = false) =>
+    !transposeB && a.rank === 3 && b.rank === 3 ? bmm(a as tf.Tensor3D, b as tf.Tensor3D) : tf.matMul(a, b, false, transposeB);
   layerNorm = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor, eps: number, fromAxis: number) => {
     const from = fromAxis < 0 ? fromAxis + x.rank : fromAxis;
     return layerNorm(x, g, b, eps, from === x.rank - 1 ? [-1] : Array.from({ length: x.rank - from }, (_, i) => from + i));

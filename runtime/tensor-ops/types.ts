@@ -67,7 +67,10 @@ export interface TensorOps<T> {
   squeeze(x: T, axes: number[]): T;
   /** x (no batch axis) repeated once per sample of `like`: [N, ...x.shape]. */
   repeatBatch(x: T, like: T): T;
-  /** y[..., i] = x[..., perm[i]] on the last axis (differentiable on every tfjs backend). */
+  /**
+   * y[..., i] = x[..., perm[i]] on the last axis (differentiable on every tfjs backend when perm
+   * is a permutation); perm may also pick a subset (a Gaussian head's channels, scoring only).
+   */
   permuteChannels(x: T, perm: number[]): T;
   /** Symmetric ("reflect" in scipy, border value repeated) padding; `pads[axis]` = [before, after]. */
   mirrorPad(x: T, pads: [number, number][]): T;

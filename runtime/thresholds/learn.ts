@@ -9,7 +9,7 @@ import { readMask, type Sample } from '../data/index.ts';
 import { FeatureCache } from '../features/index.ts';
 import { scoreFeatures } from '../inference/score.ts';
 import { headCalibrationKey } from '../heads/calibration.ts';
-import type { HeadCalibration } from '../heads/detector.ts';
+import type { HeadCalibration } from '../heads/score.ts';
 import type { FittedHeads } from '../heads/index.ts';
 import type { DadfModel, ScaleCalibration } from '../model/index.ts';
 import { silentProgress, type Progress } from '../progress.ts';

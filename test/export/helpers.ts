@@ -1,11 +1,14 @@
 // Shared by the export tests: the tfjs reference and the onnxruntime result for the same
 // pixels, and the parity measure the report uses (maps normalised by their global min/max).
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as ort from 'onnxruntime-node';
 import { modelDims } from '../../compiler/dims.ts';
 import type { Spec } from '../../compiler/spec.ts';
 import { loadBackbone } from '../../runtime/backbones/index.ts';
 import { buildOnnxModel } from '../../runtime/export/index.ts';
+import type { ScoredImage } from '../../runtime/inference/score.ts';
 import { createModel } from '../../runtime/model/index.ts';
 
 export interface Outputs {
@@ -75,4 +78,27 @@ export async function bothEngines(spec: Spec, n = 2, batch: number | 'dynamic' =
     model.dispose();
     backbone.dispose();
   }
+}
+
+/** The image files under a folder, recursively, sorted. */
+export function imagesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile() && /\.(png|jpe?g|bmp|tiff?)$/i.test(e.name))
+    .map((e) => join(e.parentPath, e.name))
+    .sort();
+}
+
+/** Max |Δ| of maps normalised by a's global min/max (range), and max |Δ| of scores. */
+export function scoredParity(a: ScoredImage[], b: ScoredImage[]): { maps: number; scores: number; range: number } {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const s of a) for (const v of s.map) (lo = Math.min(lo, v)), (hi = Math.max(hi, v));
+  const range = hi - lo;
+  let maps = 0;
+  let scores = 0;
+  a.forEach((s, i) => {
+    for (let k = 0; k < s.map.length; k++) maps = Math.max(maps, Math.abs(s.map[k] - b[i].map[k]) / range);
+    scores = Math.max(scores, Math.abs(s.score - b[i].score));
+  });
+  return { maps, scores, range };
 }

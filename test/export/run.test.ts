@@ -3,7 +3,7 @@
 // their global min/max (as report heatmaps are). Also: export on first use, reuse, refusals.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { compilePipeline } from '../../compiler/index.ts';
 import { toDadf } from '../../compiler/print.ts';
@@ -13,13 +13,14 @@ import { exportRun } from '../../runtime/export/index.ts';
 import { decodeModel } from '../../runtime/export/onnx-proto.ts';
 import { FeatureCache } from '../../runtime/features/index.ts';
 import { openRun, type OpenedRun } from '../../runtime/inference/open-run.ts';
-import { scoreImages, type ScoredImage } from '../../runtime/inference/score.ts';
+import { scoreImages } from '../../runtime/inference/score.ts';
 import { testRun } from '../../runtime/inference/test-run.ts';
 import { OnnxEngine } from '../../runtime/onnx-engine/index.ts';
 import { silentProgress } from '../../runtime/progress.ts';
 import { generateSyntheticDataset } from '../../runtime/synth/index.ts';
 import { train } from '../../runtime/train/trainer.ts';
 import { pipelinesDir, tempDir } from '../compiler/helpers.ts';
+import { imagesUnder, scoredParity } from './helpers.ts';
 import { readFileSync } from 'node:fs';
 
 const TOLERANCE = 1e-4;
@@ -48,27 +49,6 @@ after(async () => {
   opened?.dispose();
 });
 
-function imagesUnder(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile() && /\.(png|jpe?g|bmp|tiff?)$/i.test(e.name))
-    .map((e) => join(e.parentPath, e.name))
-    .sort();
-}
-
-/** Max |Δ| of maps normalised by the tfjs maps' global min/max, and max |Δ| of scores. */
-function parity(a: ScoredImage[], b: ScoredImage[]): { maps: number; scores: number } {
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (const s of a) for (const v of s.map) (lo = Math.min(lo, v)), (hi = Math.max(hi, v));
-  let maps = 0;
-  let scores = 0;
-  a.forEach((s, i) => {
-    for (let k = 0; k < s.map.length; k++) maps = Math.max(maps, Math.abs(s.map[k] - b[i].map[k]) / (hi - lo));
-    scores = Math.max(scores, Math.abs(s.score - b[i].score));
-  });
-  return { maps, scores };
-}
-
 async function compareOn(paths: string[], label: string) {
   const tfjs = await scoreImages(paths, {
     spec: opened.spec,
@@ -81,7 +61,7 @@ async function compareOn(paths: string[], label: string) {
   });
   const onnx = await engine.scoreImages(paths, { progress: silentProgress, label });
   assert.equal(onnx.length, paths.length);
-  const d = parity(tfjs, onnx);
+  const d = scoredParity(tfjs, onnx);
   assert.ok(d.maps < TOLERANCE, `${label}: normalised maps differ by ${d.maps}`);
   assert.ok(d.scores < TOLERANCE, `${label}: scores differ by ${d.scores}`);
   return d;

@@ -94,7 +94,7 @@ for (const k of [1, 3])
         `bank row ${r} is a training patch`,
       );
     }
-    const got = tf.tidy(() => knnMap(tf.tensor4d(testData, [2, H, W, C]), state, k, 7).dataSync() as Float32Array);
+    const got = tf.tidy(() => knnMap(tf.tensor4d(testData, [2, H, W, C]), state, k).dataSync() as Float32Array);
     for (let i = 0; i < 2 * H * W; i++) {
       const ds = [...Array(size).keys()].map((r) => Math.sqrt(dist2(testData, i, bank, r, C))).sort((a, b) => a - b);
       const expected = ds.slice(0, k).reduce((a, b) => a + b, 0) / k;
