@@ -3,7 +3,8 @@
 // so it fits CI's time), its image threshold comes from the good-only validation split, then
 // `dadfc predict RUN bottle/test --json` labels the 83 test images. Their labels must match the
 // folders' truth (test/good = good, the rest defective) nearly as often as measured when this
-// test was written. Skipped when ../shared has no bottle.
+// test was written, and `--engine onnx` must give the same labels. Skipped when ../shared has
+// no bottle.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
@@ -40,4 +41,13 @@ test('bottle: padim-025 trained by dadfc train, predict --json labels the test s
   assert.ok(accuracy >= MIN_ACCURACY, `accuracy ${accuracy.toFixed(3)} < ${MIN_ACCURACY}`);
   // Both classes are found: not the trivial "everything defective" (76 %) or "everything good".
   assert.ok(confusion.tn > 0 && confusion.tp > 0, JSON.stringify(confusion));
+
+  // The exported graph (Gaussian head included) decides alike: its own labels output, image by image.
+  const onnx = dadfc('predict', run, join(bottle, 'test'), '--json', '--engine', 'onnx', '-o', join(run, 'predict-onnx'));
+  assert.equal(onnx.code, 0, onnx.err);
+  assert.deepEqual(
+    predictionLines(onnx.out).map((p) => [p.id, p.label]),
+    predictions.map((p) => [p.id, p.label]),
+    'ONNX labels equal tfjs labels',
+  );
 });
