@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { compilePipeline } from '../../compiler/index.ts';
 import { toDadf } from '../../compiler/print.ts';
 import { initBackend } from '../../runtime/backend.ts';
-import { loadDataset, splitValidation } from '../../runtime/data/index.ts';
+import { loadDataset } from '../../runtime/data/index.ts';
 import { FeatureCache } from '../../runtime/features/index.ts';
 import { headMaps } from '../../runtime/heads/detector.ts';
 import { openRun, type OpenedRun } from '../../runtime/inference/open-run.ts';
@@ -21,6 +21,7 @@ import { readCheckpoint } from '../../runtime/train/checkpoint.ts';
 import { batchTensors, extractFeatures } from '../../runtime/train/features.ts';
 import { train } from '../../runtime/train/trainer.ts';
 import { pipelinesDir, tempDir } from '../compiler/helpers.ts';
+import { validationFeatures } from '../thresholds/helpers.ts';
 
 const cache = FeatureCache.open({ dir: null });
 let dataDir = '';
@@ -54,22 +55,6 @@ async function trainWith(sets: string[]): Promise<string> {
 const readMeta = (dir: string) => JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as RunMeta;
 const testPaths = async () => (await loadDataset(dataDir)).test.map((s) => s.path);
 
-async function validationFeatures(o: OpenedRun) {
-  const dataset = await loadDataset(dataDir);
-  const { validation } = splitValidation(dataset.train, o.spec.train.validation, o.meta.seed);
-  return (
-    await extractFeatures(
-      validation.map((s) => s.path),
-      o.spec,
-      o.dims,
-      o.backbone,
-      cache,
-      silentProgress,
-      'v',
-    )
-  ).features;
-}
-
 let fused: OpenedRun;
 let fusedDir = '';
 after(() => fused?.dispose());
@@ -95,7 +80,7 @@ test('flows + Gaussian + knn: heads fitted and saved, one calibration per head, 
     ['flow', 'gaussian', 'knn'],
   );
   // The stored statistics are those of each head's validation maps.
-  const features = await validationFeatures(fused);
+  const features = await validationFeatures(fused, dataDir, cache);
   const prior = batchTensors(features, [0, 1, 2], fused.dims);
   const maps = headMaps(fused, prior, fused.calibration);
   maps.forEach((m, k) => {

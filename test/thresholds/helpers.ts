@@ -4,8 +4,11 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { compilePipeline } from '../../compiler/index.ts';
 import { toDadf } from '../../compiler/print.ts';
+import { loadDataset, splitValidation } from '../../runtime/data/index.ts';
 import type { FeatureCache } from '../../runtime/features/index.ts';
+import type { OpenedRun } from '../../runtime/inference/open-run.ts';
 import { silentProgress } from '../../runtime/progress.ts';
+import { extractFeatures } from '../../runtime/train/features.ts';
 import { train } from '../../runtime/train/trainer.ts';
 import { pipelinesDir } from '../compiler/helpers.ts';
 
@@ -23,4 +26,12 @@ export async function trainTiny(dataDir: string, runDir: string, cache: FeatureC
   });
   trained.model!.dispose();
   trained.backbone.dispose();
+}
+
+/** The features of an opened run's validation split (the split its training used). */
+export async function validationFeatures(o: OpenedRun, dataDir: string, cache: FeatureCache) {
+  const dataset = await loadDataset(dataDir);
+  const { validation } = splitValidation(dataset.train, o.spec.train.validation, o.meta.seed);
+  const paths = validation.map((s) => s.path);
+  return (await extractFeatures(paths, o.spec, o.dims, o.backbone, cache, silentProgress, 'v')).features;
 }

@@ -10,7 +10,7 @@ import { compilePipeline } from '../../compiler/index.ts';
 import { toDadf } from '../../compiler/print.ts';
 import { isUserError } from '../../common/errors.ts';
 import { initBackend } from '../../runtime/backend.ts';
-import { loadDataset, splitValidation } from '../../runtime/data/index.ts';
+import { loadDataset } from '../../runtime/data/index.ts';
 import { FeatureCache } from '../../runtime/features/index.ts';
 import { openRun, type OpenedRun } from '../../runtime/inference/open-run.ts';
 import { scoreImages } from '../../runtime/inference/score.ts';
@@ -21,9 +21,10 @@ import { silentProgress } from '../../runtime/progress.ts';
 import type { RunMeta } from '../../runtime/run/rundir.ts';
 import { generateSyntheticDataset } from '../../runtime/synth/index.ts';
 import { calibrationKey } from '../../runtime/train/calibration.ts';
-import { batchTensors, extractFeatures } from '../../runtime/train/features.ts';
+import { batchTensors } from '../../runtime/train/features.ts';
 import { train } from '../../runtime/train/trainer.ts';
 import { pipelinesDir, tempDir } from '../compiler/helpers.ts';
+import { validationFeatures } from '../thresholds/helpers.ts';
 
 const cache = FeatureCache.open({ dir: null });
 let dataDir = '';
@@ -57,22 +58,6 @@ after(() => opened?.dispose());
 
 const readMeta = (dir: string) => JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as RunMeta;
 
-async function validationFeatures(o: OpenedRun) {
-  const dataset = await loadDataset(dataDir);
-  const { validation } = splitValidation(dataset.train, o.spec.train.validation, o.meta.seed);
-  return (
-    await extractFeatures(
-      validation.map((s) => s.path),
-      o.spec,
-      o.dims,
-      o.backbone,
-      cache,
-      silentProgress,
-      'v',
-    )
-  ).features;
-}
-
 test('training stores one calibration per scored scale, equal to the statistics of the validation maps', async () => {
   const stored = readMeta(runDir).calibrations?.[calibrationKey(opened.spec, opened.dims)];
   assert.ok(stored, 'run.json holds the calibration');
@@ -81,7 +66,7 @@ test('training stores one calibration per scored scale, equal to the statistics 
     [1, 2, 3],
   );
   assert.deepEqual(opened.calibration, stored);
-  const features = await validationFeatures(opened);
+  const features = await validationFeatures(opened, dataDir, cache);
   const n = features[0].length;
   assert.equal(n, 3, '25% of 12 good images');
   const prior = batchTensors(
@@ -101,7 +86,7 @@ test('training stores one calibration per scored scale, equal to the statistics 
 });
 
 test('calibrated maps are the mean of the standardised, upsampled scale maps', async () => {
-  const features = await validationFeatures(opened);
+  const features = await validationFeatures(opened, dataDir, cache);
   const prior = batchTensors(features, [0, 1], opened.dims);
   const { maps, scores } = opened.model!.anomalyMaps(prior, opened.calibration);
   const expected = tf.tidy(() => {
