@@ -4,9 +4,19 @@ import type { ModelDims } from '../dims.ts';
 import type { Spec } from '../spec.ts';
 import type { NodeList } from './node.ts';
 
-/** 1-D Gaussian taps, radius max(1, ⌈4σ⌉) (scipy's default truncation), normalised to sum 1. */
+/** The radius of score.smooth's Gaussian: max(1, ⌈4σ⌉) pixels (scipy's default truncation). */
+export function smoothRadius(sigma: number): number {
+  return Math.max(1, Math.ceil(4 * sigma));
+}
+
+/** The largest σ whose mirrored border (the radius) fits a size×size map: radius < size. */
+export function largestSmoothSigma(size: number): number {
+  return (size - 1) / 4;
+}
+
+/** 1-D Gaussian taps of smoothRadius(σ), normalised to sum 1. */
 export function gaussianTaps(sigma: number): number[] {
-  const radius = Math.max(1, Math.ceil(4 * sigma));
+  const radius = smoothRadius(sigma);
   const taps = Array.from({ length: 2 * radius + 1 }, (_, i) => Math.exp(-0.5 * ((i - radius) / sigma) ** 2));
   const total = taps.reduce((a, b) => a + b, 0);
   return taps.map((t) => t / total);

@@ -10,7 +10,7 @@ import { alpha, noWeights, tapOrder, unknownTap } from './backbone.ts';
 import { checkContext, runRules, type Rule } from './context.ts';
 import { couplingSplit, flowPosition, subnetEnd } from './flow.ts';
 import { gaussianChannels, headModelSource, headScale, headsCalibrate, headUndeclared, knnAggregate } from './heads.ts';
-import { calibrateFuse, calibrateSplit, scoreScale } from './score.ts';
+import { calibrateFuse, calibrateSplit, scoreScale, smoothTooWide } from './score.ts';
 import { headsDivide, inputTooSmall, memoryTokens, patchCount, patchDivides, tokenGrid } from './sizes.ts';
 import { noStages, stageLoss, sweepKey } from './train.ts';
 
@@ -40,6 +40,7 @@ export const RULES: readonly Rule[] = [
   headsCalibrate, // DADF4026
   knnAggregate, // DADF4027
   gaussianChannels, // DADF4028
+  smoothTooWide, // DADF4029
 ];
 
 export function checkSpec(spec: Spec, where: Located): Diagnostic[] {

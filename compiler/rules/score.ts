@@ -1,4 +1,6 @@
-// Rules on scoring: scales that exist, calibration that can be fused and has data.
+// Rules on scoring: scales that exist, calibration that can be fused and has data, smoothing
+// that fits the map.
+import { largestSmoothSigma, smoothRadius } from '../blocks/score.ts';
 import type { Rule } from './context.ts';
 
 export const scoreScale: Rule = {
@@ -41,6 +43,22 @@ export const calibrateSplit: Rule = {
       'score.calibrate: validation needs a validation split, but train.validation is 0',
       at(['score', 'calibrate']),
       'set train.validation to a fraction such as 0.1, or calibrate: none',
+    );
+  },
+};
+
+export const smoothTooWide: Rule = {
+  code: 'DADF4029',
+  severity: 'error',
+  title: 'score.smooth too wide for the map',
+  check({ spec, dims, at }, report) {
+    const sigma = spec.score.smooth;
+    const size = dims.inputSize;
+    if (sigma <= 0 || smoothRadius(sigma) < size) return;
+    report(
+      `score.smooth: sigma ${sigma} needs a ${smoothRadius(sigma)}-pixel mirrored border, but the maps are ${size}×${size} pixels (the border must be smaller than the map)`,
+      at(['score', 'smooth']),
+      `use a sigma of at most ${largestSmoothSigma(size)}, or a larger input.size`,
     );
   },
 };

@@ -1,7 +1,7 @@
 // Block: scoring, written once for both engines (tfjs and ONNX, runtime/tensor-ops): from
 // per-scale maps to anomaly maps at input size and image scores. Declared in
 // compiler/blocks/score.ts (plan nodes, Gaussian taps).
-import { gaussianTaps } from '../../compiler/blocks/score.ts';
+import { gaussianTaps, largestSmoothSigma } from '../../compiler/blocks/score.ts';
 import type { Spec } from '../../compiler/spec.ts';
 import { UserError } from '../../common/errors.ts';
 import type { TensorOps } from '../tensor-ops/types.ts';
@@ -68,9 +68,10 @@ export function smooth<T>(ops: TensorOps<T>, map: T, sigma: number, size: number
   if (sigma <= 0) return map;
   const taps = gaussianTaps(sigma);
   const r = (taps.length - 1) / 2;
+  // `check` refuses such a spec (DADF4029); this guards specs built in code.
   if (r >= size)
     throw new UserError(`score.smooth: sigma ${sigma} needs a ${r}-pixel border, more than the ${size}-pixel map has`, {
-      hint: `use a sigma below ${Math.ceil(size / 4)}`,
+      hint: `use a sigma of at most ${largestSmoothSigma(size)}`,
     });
   const k = taps.length;
   const padded = ops.mirrorPad(ops.expandDims(map, 3), [

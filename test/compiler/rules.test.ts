@@ -117,6 +117,13 @@ const cases: Array<{ rule: string; from: string; to: string; expect: Expect; mes
     message: /names scale 4, but there are 3 scales/,
   },
   {
+    rule: 'smoothing too wide for the map',
+    from: '  train {',
+    to: '  score { smooth: 16 }\n  train {',
+    expect: ['DADF4029', 7, '16 }'],
+    message: /sigma 16 needs a 64-pixel mirrored border, but the maps are 64×64 pixels/,
+  },
+  {
     rule: 'calibrated maps cannot be fused by product',
     from: '  train {',
     to: '  score { calibrate: validation, fuse: product }\n  train {',
@@ -200,4 +207,10 @@ test('a weights file that does not fit the architecture is an error at the weigh
   const d = errorsOf(r.diagnostics).find((x) => x.code === 'DADF4019');
   assert.ok(d, JSON.stringify(r.diagnostics.map((x) => `${x.code} ${x.message}`)));
   assert.equal(d.range.start.line, 3);
+});
+
+test('score.smooth: the check allows a border up to one pixel smaller than the map', () => {
+  const codes = (sigma: number) => compileTexts({ 'p.dadf': variant('  train {', `  score { smooth: ${sigma} }\n  train {`) }).diagnostics.map((d) => d.code);
+  assert.ok(!codes(15.75).includes('DADF4029'), 'sigma 15.75 (border 63 < 64) is allowed');
+  assert.ok(codes(15.76).includes('DADF4029'), 'sigma 15.76 (border 64) is refused');
 });
