@@ -34,7 +34,7 @@ export function nativeKernelsOn(): boolean {
 
 export function installBlasKernels(blas: NativeBlas): void {
   installed = true;
-  replaceWasmKernel(tf.BatchMatMul, (stock) => (args) => (active ? (blasMatMul(blas, args) ?? stock(args)) : stock(args)));
+  replaceWasmKernel(tf.BatchMatMul, 'native-matmul', (stock) => (args) => (active ? (blasMatMul(blas, args) ?? stock(args)) : stock(args)));
 }
 
 function blasMatMul(blas: NativeBlas, { inputs, attrs, backend }: Parameters<WasmKernel>[0]): TensorInfo | undefined {

@@ -55,5 +55,5 @@ function makeBroadcast(blas: Required<NativeBlas>, op: number): (stock: WasmKern
 
 export function installBroadcastKernels(blas: NativeBlas): void {
   if (!blas.broadcast) return; // an addon built from an older native/blas.c
-  OPS.forEach((name, op) => replaceWasmKernel(name, makeBroadcast(blas as Required<NativeBlas>, op)));
+  OPS.forEach((name, op) => replaceWasmKernel(name, 'native-broadcast', makeBroadcast(blas as Required<NativeBlas>, op)));
 }

@@ -15,6 +15,7 @@ export interface TensorInfo {
 interface WasmBackend {
   makeOutput(shape: number[], dtype: tf.DataType): TensorInfo;
   typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
+  incRef(dataId: DataId): void;
 }
 
 /** Copies the block x[begin : begin+size] into out (both row-major). */
@@ -128,28 +129,53 @@ function makeGather(stock: WasmKernel): WasmKernel {
   };
 }
 
+/**
+ * The stock Identity (tf.clone, and many gradients: ~630 calls per flow step) and a Cast to the
+ * input's own dtype copy the tensor. No kernel writes into its inputs, so the output can share
+ * the input's memory, counted by reference as the wasm backend's own Reshape does.
+ */
+function share(x: TensorInfo, backend: WasmBackend): TensorInfo {
+  backend.incRef(x.dataId);
+  return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
+}
+
+function makeIdentity(stock: WasmKernel): WasmKernel {
+  return (args) => (args.inputs.x.dtype === 'string' ? stock(args) : share(args.inputs.x, args.backend));
+}
+
+function makeCast(stock: WasmKernel): WasmKernel {
+  return (args) => (args.attrs.dtype === args.inputs.x.dtype && args.inputs.x.dtype !== 'string' ? share(args.inputs.x, args.backend) : stock(args));
+}
+
 const REPLACED: [string, (stock: WasmKernel) => WasmKernel][] = [
+  [tf.Identity, makeIdentity],
+  [tf.Cast, makeCast],
   [tf.Slice, () => slice as unknown as WasmKernel],
   [tf.SplitV, () => splitV as unknown as WasmKernel],
   [tf.Unpack, () => unpack as unknown as WasmKernel],
   [tf.GatherV2, makeGather],
 ];
-const installed = new Set<unknown>();
+/** The wrappers (by tag) applied to each kernel name, so that each is applied once and several can stack. */
+const applied = new Map<string, Set<string>>();
 
 /**
  * Swaps in the heap-view kernels; call after '@tensorflow/tfjs-backend-wasm' is imported (its
  * import registers the stock ones). Idempotent.
  */
 export function installWasmKernels(): void {
-  for (const [kernelName, make] of REPLACED) replaceWasmKernel(kernelName, make);
+  for (const [kernelName, make] of REPLACED) replaceWasmKernel(kernelName, 'heap-view', make);
 }
 
-/** Registers make(stock) as the wasm backend's kernelName, once; the stock kernel stays callable through it. */
-export function replaceWasmKernel(kernelName: string, make: (stock: WasmKernel) => WasmKernel): void {
+/**
+ * Registers make(current) as the wasm backend's kernelName, once per tag; the kernel it replaces
+ * (the stock one, or an earlier replacement) stays callable through it.
+ */
+export function replaceWasmKernel(kernelName: string, tag: string, make: (stock: WasmKernel) => WasmKernel): void {
   const current = tf.getKernel(kernelName, 'wasm');
-  if (!current || installed.has(current.kernelFunc)) return;
+  const done = applied.get(kernelName) ?? new Set<string>();
+  if (!current || done.has(tag)) return;
+  applied.set(kernelName, done.add(tag));
   const kernelFunc = make(current.kernelFunc as unknown as WasmKernel) as unknown as tf.KernelFunc;
-  installed.add(kernelFunc);
   tf.unregisterKernel(kernelName, 'wasm');
   // setupFunc stays: the backend runs it at start, and the stock kernel may still be called.
   tf.registerKernel({ ...current, kernelFunc });

@@ -47,3 +47,27 @@ test('wasm slice, split and unstack equal the cpu backend exactly', async () => 
   runAll();
   assert.equal(tf.memory().numTensors, before);
 });
+
+test('wasm Identity and a same-dtype Cast share the input memory; each tensor lives until its own dispose', async () => {
+  await initBackend('wasm');
+  const backend = tf.backend() as tf.KernelBackend & { refCount(dataId: object): number };
+  const x = tf.tensor2d([1.5, -2, 3, 4], [2, 2]);
+  const clone = tf.clone(x);
+  const same = tf.cast(x, 'float32');
+  const converted = tf.cast(x, 'int32');
+  assert.equal(backend.refCount(x.dataId), 3, 'x, its clone and its same-dtype cast share one buffer');
+  assert.notEqual(converted.dataId, x.dataId, 'a cast to another dtype gets its own buffer');
+  assert.deepEqual([...converted.dataSync()], [1, -2, 3, 4]);
+  x.dispose();
+  assert.deepEqual([...clone.dataSync()], [1.5, -2, 3, 4], 'the clone outlives the original');
+  clone.dispose();
+  assert.deepEqual([...same.dataSync()], [1.5, -2, 3, 4]);
+  const before = tf.memory().numBytes;
+  same.dispose();
+  assert.ok(tf.memory().numBytes < before, 'the last reference frees the buffer');
+  assert.equal(backend.refCount(same.dataId), 0);
+  converted.dispose();
+  // gradients through clone and cast (tf.grad's own Identity calls) are unchanged
+  const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.clone(tf.cast(v, 'float32')), v)))(tf.tensor1d([2, -3]));
+  assert.deepEqual([...g.dataSync()], [4, -6]);
+});
