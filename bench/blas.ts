@@ -1,12 +1,13 @@
-// Does the native OpenBLAS matmul (native/blas.c, runtime/ops/blas-kernels.ts) pay? At the
+// Do the native kernels (native/*.c: the OpenBLAS matmul, element-wise ops, reductions, data
+// movement; runtime/ops/*-kernels.ts) pay? At the
 // sizes of issue 19's two models (dadf-cpu, and "lite": α1.0 at 256 px), it
 //   [1] records every matrix product of a stage-1 step (batch 8) and a stage-2 flow step
 //       (batch 16, reconstructions precomputed, as bench/peer.ts times it) with tf.profile,
 //       then times each distinct product on the wasm kernel and on the native one,
 //       interleaved, and adds them up as the step calls them;
-//   [2] times the whole steps with the native matmul off and on, interleaved.
+//   [2] times the whole steps with every native kernel off and on, interleaved.
 // CPU time (process.cpuUsage, all threads) beside wall time: the machine is shared.
-// Usage: node --import tsx bench/blas.ts [--only cpu|lite]... [--reps 3] [--no-steps]
+// Usage: node --import tsx bench/blas.ts [--only cpu|lite]... [--reps 3] [--no-products] [--no-steps]
 import * as tf from '@tensorflow/tfjs-core';
 import { loadavg } from 'node:os';
 import { modelDims } from '../compiler/dims.ts';
@@ -91,8 +92,9 @@ for (const size of sizes) {
     ['stage-2 step (flows), batch 16', gradStep(model.flowVariables(), () => model.flowLoss(prior16, rec))],
   ];
   console.log(`\n${PEER_SIZES[size].title}; load average ${load()}`);
-  console.log("[1] the step's matrix products alone, each timed on both kernels and summed as the step calls them:");
-  for (const [label, step] of steps) {
+  if (!process.argv.includes('--no-products'))
+    console.log("[1] the step's matrix products alone, each timed on both kernels and summed as the step calls them:");
+  for (const [label, step] of process.argv.includes('--no-products') ? [] : steps) {
     let flops = 0;
     let calls = 0;
     const sum = { wasm: { wall: 0, cpu: 0 }, native: { wall: 0, cpu: 0 } };
@@ -119,7 +121,7 @@ for (const size of sizes) {
     );
   }
   if (!process.argv.includes('--no-steps')) {
-    console.log(`[2] whole steps, native kernels (matmul and broadcast element-wise) off and on, interleaved, median of ${reps}:`);
+    console.log(`[2] whole steps, every native kernel off and on, interleaved, median of ${reps}:`);
     for (const [label, step] of steps) {
       const t = abTimes(step, reps);
       console.log(

@@ -12,6 +12,8 @@ import { unrefWorkers, withFileWorkers } from './wasm-threads.ts';
 import { installWasmKernels } from './ops/wasm-kernels.ts';
 import { installBlasKernels } from './ops/blas-kernels.ts';
 import { installBroadcastKernels } from './ops/broadcast-kernels.ts';
+import { installNativeKernels } from './ops/native-kernels.ts';
+import { installNativeMovement } from './ops/native-movement.ts';
 import { loadNativeBlas } from './native/blas.ts';
 
 export const BACKEND_NAMES = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -26,6 +28,8 @@ export interface BackendInfo {
   simd: boolean;
   /** Which code multiplies matrices on wasm: the native OpenBLAS addon, or wasm's own kernel and why. */
   matmul?: string;
+  /** Which code runs element-wise ops, reductions and data movement on wasm: the native addon (how many threads) or wasm. */
+  elementwise?: string;
   description: string;
 }
 
@@ -134,27 +138,40 @@ async function loadWasm(threads: number): Promise<BackendInfo> {
     throw new Error('wasm backend failed to start');
   }
   const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) as boolean;
-  const matmul = installNativeMatmul(wasmThreads);
+  const { matmul, elementwise } = installNative(wasmThreads);
   return {
     name: 'wasm',
     kind: 'wasm',
     threads: wasmThreads,
     simd,
     matmul,
-    description: `tfjs wasm (${simd ? 'SIMD' : 'no SIMD'}, ${wasmThreads} thread${wasmThreads === 1 ? '' : 's'}); matmul: ${matmul}`,
+    elementwise,
+    description: `tfjs wasm (${simd ? 'SIMD' : 'no SIMD'}, ${wasmThreads} thread${wasmThreads === 1 ? '' : 's'}); matmul: ${matmul}; element-wise: ${elementwise}`,
   };
 }
 
-/** Registers the native matmul when the addon loads; says which matmul runs. */
-function installNativeMatmul(threads: number): string {
+const plural = (count: number, what: string) => `${count} ${what}${count === 1 ? '' : 's'}`;
+
+/** Registers the native kernels when the addon loads; says which matmul and which element-wise kernels run. */
+function installNative(threads: number): { matmul: string; elementwise: string } {
   const native = loadNativeBlas();
-  if (!native.blas) return `wasm (native OpenBLAS ${native.why})`;
-  installBlasKernels(native.blas);
-  installBroadcastKernels(native.blas);
-  // The wasm threads wait while a kernel runs on the main thread, so OpenBLAS gets the same cores.
-  const count = native.blas.threads(Number(process.env.DADF_BLAS_THREADS) || threads);
-  const core = native.blas.config().match(/^OpenBLAS (\S+).*?(\S+) MAX_THREADS/);
-  return `native OpenBLAS${core ? ` ${core[1]} (${core[2]} kernels)` : ''}, ${count} thread${count === 1 ? '' : 's'}`;
+  if (!native.blas) return { matmul: `wasm (native OpenBLAS ${native.why})`, elementwise: 'wasm' };
+  const { blas } = native;
+  installBlasKernels(blas);
+  installBroadcastKernels(blas);
+  installNativeKernels(blas);
+  installNativeMovement(blas);
+  // The wasm threads wait while a kernel runs on the main thread, so the native threads get the same cores.
+  const count = blas.threads(Number(process.env.DADF_BLAS_THREADS) || threads);
+  const core = blas.config().match(/^OpenBLAS (\S+).*?(\S+) MAX_THREADS/);
+  const parallel = blas.parallelThreads?.();
+  return {
+    matmul: `native OpenBLAS${core ? ` ${core[1]} (${core[2]} kernels)` : ''}, ${plural(count, 'thread')}`,
+    elementwise:
+      parallel === undefined
+        ? 'wasm (the native addon predates them: npm run build:native)'
+        : `native, ${parallel ? plural(parallel, 'OpenMP thread') : '1 thread (built without OpenMP)'}`,
+  };
 }
 
 /** One line for the start of a run: "backend: tfjs wasm (SIMD, 2 threads)". */

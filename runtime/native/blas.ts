@@ -1,4 +1,4 @@
-// The optional native matmul (native/blas.c, built by scripts/build-native.mjs when a C
+// The optional native kernels (native/*.c, built by scripts/build-native.mjs when a C
 // compiler, Node's headers and OpenBLAS are present): found next to the package, loaded once.
 // Absent, unloadable or turned off (DADF_BLAS=off), the wasm kernels run and `why` says so.
 import { existsSync, readFileSync } from 'node:fs';
@@ -30,7 +30,25 @@ export interface NativeBlas {
    * every `block` elements (stretch false) or each of its elements covers `block` (stretch true).
    */
   broadcast?(op: number, big: Float32Array, small: Float32Array, out: Float32Array, block: number, stretch: boolean, bigFirst: boolean): void;
+  /** y = f(x) element by element; op indexes UNARY_OPS (runtime/ops/native-kernels.ts); alpha: LeakyRelu's slope. */
+  unary?(op: number, x: Float32Array, y: Float32Array, alpha: number): void;
+  /** z = a ⊙ b for arrays of one length; op indexes BINARY_OPS. */
+  binary?(op: number, a: Float32Array, b: Float32Array, z: Float32Array): void;
+  /** out = x > y as 0/1 bytes; y has x's length or one element. */
+  greater?(x: Float32Array, y: Float32Array, out: Uint8Array): void;
+  /** out = condition ? t : e, all of one length. */
+  select?(condition: Uint8Array, t: Float32Array, e: Float32Array, out: Float32Array): void;
+  /** x as [outer, n, inner]: out[o, c] = Σ_j x[o, j, c] / divisor. */
+  reduce?(x: Float32Array, out: Float32Array, outer: number, n: number, inner: number, divisor: number): void;
+  /** dst[dstOffset + r·dstStride + i] = src[srcOffset + r·srcStride + i], i < rowLength, r < rows (in elements of one size). */
+  copyRows?(src: HeapArray, srcOffset: number, srcStride: number, dst: HeapArray, dstOffset: number, dstStride: number, rowLength: number, rows: number): void;
+  /** x [rows, width] → out [rows, k]: out[r, i] = x[r, indices[i]]; 4-byte elements. */
+  gatherLast?(x: HeapArray, indices: Int32Array, out: HeapArray, rows: number): void;
+  /** OpenMP threads of the kernels above; 0 when the addon was built without OpenMP. */
+  parallelThreads?(): number;
 }
+
+type HeapArray = Float32Array | Int32Array | Uint8Array;
 
 const ADDON_FILE = 'native/build/dadf_blas.node';
 
@@ -52,6 +70,9 @@ export function loadNativeBlas(): BlasLoad {
   // products that steals a core from the wasm threads' element-wise work (measured: a stage-1
   // step 0.79× the wasm one's wall time with the default, 0.52× with the shortest spin).
   process.env.OPENBLAS_THREAD_TIMEOUT ||= '4';
+  // The same for the OpenMP threads of the element-wise kernels: between two kernels they sleep
+  // instead of spinning on the core the wasm threads need.
+  process.env.OMP_WAIT_POLICY ||= 'passive';
   try {
     const blas = createRequire(import.meta.url)(file) as NativeBlas;
     return (loaded = { blas, file });

@@ -1,5 +1,5 @@
 // Add, Sub, Multiply and RealDiv on the tfjs wasm backend, through the native addon
-// (native/blas.c), when one float32 operand is broadcast along leading axes (a bias or scale
+// (native/broadcast.c), when one float32 operand is broadcast along leading axes (a bias or scale
 // [C] or [H,W,C] over [N,H,W,C]) or trailing ones (a per-sample [N,1,1,1] over [N,H,W,C]). The
 // stock kernels compute every element's broadcast index from its coordinates: ~4× the CPU time
 // of the same op on equal shapes ([8,32,32,96] × [96]: 3.2 ms against 0.8 ms), and the flows
@@ -54,6 +54,6 @@ function makeBroadcast(blas: Required<NativeBlas>, op: number): (stock: WasmKern
 }
 
 export function installBroadcastKernels(blas: NativeBlas): void {
-  if (!blas.broadcast) return; // an addon built from an older native/blas.c
+  if (!blas.broadcast) return; // an addon built from older sources
   OPS.forEach((name, op) => replaceWasmKernel(name, 'native-broadcast', makeBroadcast(blas as Required<NativeBlas>, op)));
 }

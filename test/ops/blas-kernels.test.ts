@@ -1,4 +1,4 @@
-// The native OpenBLAS matmul (native/blas.c, runtime/ops/blas-kernels.ts) against the wasm
+// The native OpenBLAS matmul (native/gemm.c, runtime/ops/blas-kernels.ts) against the wasm
 // backend's own BatchMatMul in the same process: every layout the model and its gradients use.
 // Where the addon is not built (no compiler or libopenblas-dev) the comparison is skipped and
 // says so, unless DADF_REQUIRE_NATIVE_BLAS=1 (CI installs both and sets it): then it fails.
@@ -108,14 +108,14 @@ test('the backend line says which matmul runs; DADF_BLAS=off runs the wasm one',
     });
   const off = run({ DADF_BLAS: 'off' });
   assert.equal(off.status, 0, off.stderr);
-  assert.match(off.stdout, /matmul: wasm \(native OpenBLAS turned off by DADF_BLAS\) 32768\n$/);
+  assert.match(off.stdout, /matmul: wasm \(native OpenBLAS turned off by DADF_BLAS\); element-wise: wasm 32768\n$/);
   const missing = run({ DADF_BLAS: join(repoRoot, 'native/build/no-such.node') });
   assert.equal(missing.status, 0, missing.stderr);
   assert.match(missing.stdout, /matmul: wasm \(native OpenBLAS not found: DADF_BLAS names .*no-such\.node\)/);
   if (native.blas) {
     const on = run({});
     assert.equal(on.status, 0, on.stderr);
-    assert.match(on.stdout, /matmul: native OpenBLAS \S+ \(\w+ kernels\), 2 threads 32768\n$/);
+    assert.match(on.stdout, /matmul: native OpenBLAS \S+ \(\w+ kernels\), 2 threads; element-wise: native, 2 OpenMP threads 32768\n$/);
   }
 });
 

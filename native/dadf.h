@@ -1,0 +1,64 @@
+// Shared by the addon's files: N-API argument helpers and the functions addon.c registers.
+// Every kernel works on typed-array views of the tfjs wasm backend's heap, in place.
+#ifndef DADF_NATIVE_H
+#define DADF_NATIVE_H
+#include <node_api.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+// Below this many elements a kernel runs on one thread: waking the other costs more than it saves.
+#define DADF_PARALLEL_MIN 32768
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+// This thread's share of [0, total) inside a parallel region, in multiples of 16 elements
+// (whole vectors and cache lines); all of it outside one.
+static inline void dadf_chunk(size_t total, size_t* begin, size_t* count) {
+#ifdef _OPENMP
+  const size_t threads = (size_t)omp_get_num_threads(), me = (size_t)omp_get_thread_num();
+  const size_t per = ((total + threads - 1) / threads + 15) / 16 * 16;
+  *begin = me * per < total ? me * per : total;
+  *count = *begin + per < total ? per : total - *begin;
+#else
+  *begin = 0;
+  *count = total;
+#endif
+}
+
+// Runs the statement with `begin` and `count` set to each thread's share of [0, n); one thread when n is small.
+#define DADF_CHUNKED(n, ...)                                  \
+  do {                                                        \
+    const size_t total_ = (n);                                \
+    _Pragma("omp parallel if (total_ >= DADF_PARALLEL_MIN)") { \
+      size_t begin = 0, count = total_;                       \
+      dadf_chunk(total_, &begin, &count);                     \
+      __VA_ARGS__;                                            \
+    }                                                         \
+  } while (0)
+
+// Reads exactly n arguments into argv; false (with a JS error thrown) otherwise.
+bool dadf_args(napi_env env, napi_callback_info info, size_t n, napi_value* argv, const char* what);
+// A typed array's data and element count, when it has the wanted type.
+bool dadf_view(napi_env env, napi_value value, napi_typedarray_type type, void** data, size_t* length);
+// A typed array's data, its length in bytes and the size of one element, whatever its type.
+bool dadf_bytes(napi_env env, napi_value value, uint8_t** data, size_t* bytes, size_t* element);
+bool dadf_int64(napi_env env, napi_value value, int64_t* out);
+bool dadf_double(napi_env env, napi_value value, double* out);
+napi_value dadf_fail(napi_env env, const char* message);
+
+napi_value dadf_sgemm(napi_env env, napi_callback_info info);
+napi_value dadf_threads(napi_env env, napi_callback_info info);
+napi_value dadf_config(napi_env env, napi_callback_info info);
+napi_value dadf_parallel_threads(napi_env env, napi_callback_info info);
+napi_value dadf_broadcast(napi_env env, napi_callback_info info);
+napi_value dadf_unary(napi_env env, napi_callback_info info);
+napi_value dadf_binary(napi_env env, napi_callback_info info);
+napi_value dadf_greater(napi_env env, napi_callback_info info);
+napi_value dadf_select(napi_env env, napi_callback_info info);
+napi_value dadf_reduce(napi_env env, napi_callback_info info);
+napi_value dadf_copy_rows(napi_env env, napi_callback_info info);
+napi_value dadf_gather_last(napi_env env, napi_callback_info info);
+#endif
