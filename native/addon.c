@@ -55,20 +55,8 @@ napi_value dadf_fail(napi_env env, const char* message) {
 }
 
 NAPI_MODULE_INIT() {
-  napi_property_descriptor props[] = {
-      {"sgemm", NULL, dadf_sgemm, NULL, NULL, NULL, napi_default, NULL},
-      {"threads", NULL, dadf_threads, NULL, NULL, NULL, napi_default, NULL},
-      {"config", NULL, dadf_config, NULL, NULL, NULL, napi_default, NULL},
-      {"parallelThreads", NULL, dadf_parallel_threads, NULL, NULL, NULL, napi_default, NULL},
-      {"broadcast", NULL, dadf_broadcast, NULL, NULL, NULL, napi_default, NULL},
-      {"unary", NULL, dadf_unary, NULL, NULL, NULL, napi_default, NULL},
-      {"binary", NULL, dadf_binary, NULL, NULL, NULL, napi_default, NULL},
-      {"greater", NULL, dadf_greater, NULL, NULL, NULL, napi_default, NULL},
-      {"select", NULL, dadf_select, NULL, NULL, NULL, napi_default, NULL},
-      {"reduce", NULL, dadf_reduce, NULL, NULL, NULL, napi_default, NULL},
-      {"copyRows", NULL, dadf_copy_rows, NULL, NULL, NULL, napi_default, NULL},
-      {"gatherLast", NULL, dadf_gather_last, NULL, NULL, NULL, napi_default, NULL},
-  };
+#define DADF_PROPERTY(name, js) {js, NULL, dadf_##name, NULL, NULL, NULL, napi_default, NULL},
+  napi_property_descriptor props[] = {DADF_FUNCTIONS(DADF_PROPERTY)};
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;
 }

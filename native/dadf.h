@@ -49,16 +49,12 @@ bool dadf_int64(napi_env env, napi_value value, int64_t* out);
 bool dadf_double(napi_env env, napi_value value, double* out);
 napi_value dadf_fail(napi_env env, const char* message);
 
-napi_value dadf_sgemm(napi_env env, napi_callback_info info);
-napi_value dadf_threads(napi_env env, napi_callback_info info);
-napi_value dadf_config(napi_env env, napi_callback_info info);
-napi_value dadf_parallel_threads(napi_env env, napi_callback_info info);
-napi_value dadf_broadcast(napi_env env, napi_callback_info info);
-napi_value dadf_unary(napi_env env, napi_callback_info info);
-napi_value dadf_binary(napi_env env, napi_callback_info info);
-napi_value dadf_greater(napi_env env, napi_callback_info info);
-napi_value dadf_select(napi_env env, napi_callback_info info);
-napi_value dadf_reduce(napi_env env, napi_callback_info info);
-napi_value dadf_copy_rows(napi_env env, napi_callback_info info);
-napi_value dadf_gather_last(napi_env env, napi_callback_info info);
+// Every function of the addon: its C name (dadf_<name>) and its JavaScript name.
+#define DADF_FUNCTIONS(X)                                                                             \
+  X(sgemm, "sgemm") X(threads, "threads") X(config, "config") X(parallel_threads, "parallelThreads")  \
+  X(broadcast, "broadcast") X(unary, "unary") X(binary, "binary") X(greater, "greater")               \
+  X(select, "select") X(reduce, "reduce") X(copy_rows, "copyRows") X(gather_last, "gatherLast")
+
+#define DADF_DECLARE(name, js) napi_value dadf_##name(napi_env env, napi_callback_info info);
+DADF_FUNCTIONS(DADF_DECLARE)
 #endif
