@@ -1,6 +1,7 @@
 // Public face of the backbones: a frozen, inference-only CNN that maps a batch of RGB images
-// (NHWC float32 in 0..255) to the requested taps (NHWC), built from tfjs-core ops, with
-// pretrained weights from a local file or seeded random weights (always labelled so).
+// (NHWC float32 in 0..255) to the requested taps (NHWC), with pretrained weights from a local
+// file or seeded random weights (always labelled so). Its forward (forward.ts, on the op
+// interface) runs here on tfjs; the ONNX export emits the same forward.
 import * as tf from '@tensorflow/tfjs-core';
 import { UserError } from '../../common/errors.ts';
 import { backboneInfo, BACKBONE_ARCHS, type BackboneArch, type BackboneInfo, type InputNormalization } from '../../compiler/backbones.ts';
@@ -8,11 +9,9 @@ import { archLayout, canonicalTap, deepestUnit } from '../../compiler/weights/in
 import { loadNativeWeights } from '../weights/load.ts';
 import { randomNativeWeights } from '../weights/random.ts';
 import { hashFiles, type NativeWeights } from '../../formats/index.ts';
-import { Params, type Forward } from './params.ts';
-import { buildMobilenetV1 } from './mobilenet-v1.ts';
-import { buildMobilenetV2 } from './mobilenet-v2.ts';
-import { buildResnet } from './resnet.ts';
-import { buildVgg } from './vgg.ts';
+import { TfjsOps } from '../tensor-ops/tfjs.ts';
+import { FoldedWeights } from './fold.ts';
+import { backboneForward, type BackboneGraph } from './forward.ts';
 
 export interface BackboneOptions {
   arch: BackboneArch;
@@ -42,32 +41,12 @@ export interface Backbone {
   dispose(): void;
 }
 
-function normalizeImages(images: tf.Tensor4D, n: InputNormalization): tf.Tensor4D {
-  return tf.tidy(() => {
-    if (n.kind === 'tf') return tf.sub(tf.div(images, 127.5), 1);
-    const mean = tf.tensor1d(n.mean);
-    const std = tf.tensor1d(n.std);
-    return tf.div(tf.sub(tf.div(images, 255), mean), std);
-  });
-}
-
-function build(arch: BackboneArch, alpha: number, params: Params, upTo: number, taps: Set<string>): Forward {
-  switch (arch) {
-    case 'mobilenet_v1':
-      return buildMobilenetV1(params, upTo, taps);
-    case 'mobilenet_v2':
-      return buildMobilenetV2(params, alpha, upTo, taps);
-    case 'vgg16':
-    case 'vgg19':
-      return buildVgg(params, arch, upTo, taps);
-    default:
-      return buildResnet(params, arch, upTo, taps);
-  }
-}
-
 function archTag(arch: BackboneArch, alpha: number): string {
   return arch.startsWith('mobilenet') ? `${arch}_${alpha.toFixed(2)}` : arch;
 }
+
+/** Big enough for every architecture's deepest layer (a 32-pixel image is 1×1 after stride 32). */
+const WARM_UP_SIZE = 32;
 
 /** Builds a backbone for the given taps; only the layers up to the deepest tap are made. */
 export async function loadBackbone(options: BackboneOptions): Promise<Backbone> {
@@ -108,9 +87,16 @@ export async function loadBackbone(options: BackboneOptions): Promise<Backbone> 
       hint: `Give weights: ${info.weightsHint} (see docs/backbones.md), or ask for random weights explicitly (random: true / --random) for tests.`,
     });
   }
-  const params = new Params(weights, layout.naming);
-  const forward = build(arch, alpha, params, upTo, new Set(ordered));
-  weights.clear(); // the folded tensors are all we need
+  const graph: BackboneGraph = { arch, alpha, upTo, taps: new Set(ordered), normalization: info.normalization };
+  const ops = new TfjsOps();
+  const folded = new FoldedWeights(weights, layout.naming);
+  const forward = (images: tf.Tensor4D) => backboneForward(ops, folded, graph, images) as Record<string, tf.Tensor4D>;
+  // The forward folds and uploads each layer's weights on first use: one pass over a small
+  // image does it for every layer now, so the file's arrays can go.
+  tf.tidy(() => {
+    forward(tf.zeros([1, WARM_UP_SIZE, WARM_UP_SIZE, 3]));
+  });
+  weights.clear();
   return {
     id,
     pretrained,
@@ -122,8 +108,8 @@ export async function loadBackbone(options: BackboneOptions): Promise<Backbone> 
       if (images.rank !== 4 || images.shape[3] !== 3) {
         throw new UserError(`backbone input must be NHWC with 3 channels, got [${images.shape.join(', ')}]`);
       }
-      return tf.tidy(() => forward(normalizeImages(images, info.normalization)));
+      return tf.tidy(() => forward(images));
     },
-    dispose: () => params.dispose(),
+    dispose: () => ops.dispose(),
   };
 }

@@ -9,7 +9,7 @@
 // symbol "batch".
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { InputNormalization } from '../../compiler/backbones.ts';
+import type { BackboneArch, InputNormalization } from '../../compiler/backbones.ts';
 import type { ModelDims } from '../../compiler/dims.ts';
 import { scoreHeads, usesModel } from '../../compiler/heads.ts';
 import type { Spec } from '../../compiler/spec.ts';
@@ -21,7 +21,12 @@ import type { ScaleCalibration } from '../model/index.ts';
 import type { NamedWeight } from '../model/params.ts';
 import type { Decision } from '../thresholds/rules.ts';
 import { openRun, type OpenedRun } from '../inference/open-run.ts';
-import { emitBackbone, type BackboneSource } from './backbone.ts';
+import { archLayout, deepestUnit } from '../../compiler/weights/index.ts';
+import { FoldedWeights } from '../backbones/fold.ts';
+import { backboneForward } from '../backbones/forward.ts';
+import { OnnxOps } from '../tensor-ops/onnx.ts';
+import { loadNativeWeights } from '../weights/load.ts';
+import { randomNativeWeights } from '../weights/random.ts';
 import { FLOAT, GraphBuilder } from './graph.ts';
 import { decisionMetadata, emitDecision } from './decision.ts';
 import { emitDetector } from './heads.ts';
@@ -64,10 +69,36 @@ export interface OnnxModelSummary {
   opCounts: Record<string, number>;
 }
 
-function emitNormalization(g: GraphBuilder, images: string, n: InputNormalization): string {
-  if (n.kind === 'tf') return g.sub(g.div(images, g.float(127.5), 'normalize.scale'), g.float(1), 'normalize');
-  const scaled = g.div(images, g.float(255), 'normalize.unit');
-  return g.div(g.sub(scaled, g.float(n.mean), 'normalize.mean'), g.float(n.std), 'normalize');
+interface BackboneSource {
+  arch: BackboneArch;
+  alpha: number;
+  /** Weights file of a pretrained run; undefined with random. */
+  weights?: string;
+  random: boolean;
+  seed: number;
+  /** Canonical tap names in network order. */
+  taps: string[];
+}
+
+/**
+ * The backbone's forward (runtime/backbones, the one tfjs runs) on the ONNX engine, from the
+ * run's weights file or seeded random weights, folded as tfjs folds them. Returns the taps as
+ * NCHW graph values.
+ */
+function emitBackbone(g: GraphBuilder, images: string, size: number, source: BackboneSource, normalization: InputNormalization): Record<string, string> {
+  const { arch, alpha } = source;
+  const layout = archLayout(arch, alpha);
+  const weights = source.weights
+    ? loadNativeWeights(source.weights, arch, alpha, source.taps).weights
+    : source.random
+      ? randomNativeWeights(arch, alpha, source.seed, source.taps)
+      : undefined;
+  if (!weights) throw new UserError(`backbone ${arch}: the run names neither weights nor random ones`, { hint: 'retrain the run' });
+  const ops = new OnnxOps(g, {});
+  g.scope = '';
+  const graph = { arch, alpha, upTo: deepestUnit(layout, source.taps), taps: new Set(source.taps), normalization };
+  const taps = ops.scope('backbone', () => backboneForward(ops, new FoldedWeights(weights, layout.naming), graph, ops.value(images, [-1, size, size, 3])));
+  return Object.fromEntries(Object.entries(taps).map(([tap, value]) => [tap, ops.nchwRef(value)]));
 }
 
 /** Builds the ONNX model bytes for a model + backbone. */
@@ -86,9 +117,7 @@ export function buildOnnxModel(input: OnnxGraphInput): OnnxModelSummary {
   const S = dims.inputSize;
   const g = new GraphBuilder();
   const images = g.input('images', FLOAT, [b, S, S, 3], `RGB images, NHWC float32 in 0..255, resized to ${S}×${S}`);
-  g.scope = 'input/';
-  const nchw = g.transpose(emitNormalization(g, images, input.normalization), [0, 3, 1, 2], 'nchw');
-  const tapValues = emitBackbone(g, nchw, input.backbone);
+  const tapValues = emitBackbone(g, images, S, input.backbone, input.normalization);
   const taps = dims.scales.map((s) => {
     const t = tapValues[s.tap];
     if (!t) throw new Error(`internal: tap ${s.tap} was not emitted`);

@@ -28,7 +28,7 @@ interface Sidecar {
   scoring: string;
 }
 /** Bump when the emitter's output changes, so old exports are rebuilt. */
-const EXPORTER_VERSION = 5;
+const EXPORTER_VERSION = 6;
 
 export interface OnnxEngineOptions {
   /** Use this .onnx file instead of RUN/model.onnx (exported there when missing or stale). */

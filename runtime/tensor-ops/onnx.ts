@@ -11,7 +11,7 @@ import { UserError } from '../../common/errors.ts';
 import type { GraphBuilder } from '../export/graph.ts';
 import type { NamedWeight } from '../model/params.ts';
 import { axisOf, broadcast, f32, NCHW_AXIS, NCHW_FROM_NHWC, NHWC_FROM_NCHW, OnnxValue, permute, sizeOf, softplusF32 } from './onnx-values.ts';
-import type { ResizeMode, TensorOps } from './types.ts';
+import type { ConvLayer, ResizeMode, TensorOps } from './types.ts';
 
 export { OnnxValue } from './onnx-values.ts';
 
@@ -35,6 +35,11 @@ export class OnnxOps implements TensorOps<OnnxValue> {
   /** The graph name of a value in its logical layout (for graph outputs). */
   ref(x: OnnxValue): string {
     return this.phys(this.logical(x));
+  }
+
+  /** The graph name of a rank-4 map stored NCHW (how the detector's emitters take backbone taps). */
+  nchwRef(x: OnnxValue): string {
+    return this.phys(this.nchw(x));
   }
 
   /** The graph name of a value as stored, writing a known one as an initializer on first use. */
@@ -340,6 +345,30 @@ export class OnnxOps implements TensorOps<OnnxValue> {
   convValid = (x: OnnxValue, w: OnnxValue) => {
     const [kh, kw, , cout] = w.shape;
     return this.conv2d(x, w, undefined, { kernel_shape: [kh, kw] }, [x.shape[0], x.shape[1] - kh + 1, x.shape[2] - kw + 1, cout]);
+  };
+  convLayer = (x: OnnxValue, w: OnnxValue, b: OnnxValue, l: ConvLayer) => {
+    const [kh, kw, cin, cout] = w.shape;
+    const channels = l.depthwise ? cin : cout;
+    const out = (size: number, k: number) =>
+      size === -1 ? -1 : l.pad === 'same' ? Math.ceil(size / l.stride) : Math.floor((size + 2 * l.pad - k) / l.stride) + 1;
+    const shape = [x.shape[0], out(x.shape[1], kh), out(x.shape[2], kw), channels];
+    // A depthwise kernel [kh, kw, C, 1] is ONNX's grouped [C, 1, kh, kw].
+    const oihw = this.folded(w, l.depthwise ? [2, 3, 0, 1] : [3, 2, 0, 1], w.known?.name ?? 'conv.w');
+    const attrs = {
+      kernel_shape: [kh, kw],
+      strides: [l.stride, l.stride],
+      group: l.depthwise ? cin : 1,
+      ...(l.pad === 'same' ? { auto_pad: 'SAME_UPPER' } : { pads: [l.pad, l.pad, l.pad, l.pad] }),
+    };
+    const y = this.node('Conv', [this.nchw(x), oihw, b], shape, attrs, true);
+    if (l.activation === 'relu') return this.relu(y);
+    if (l.activation === 'relu6') return this.node('Clip', [y, this.g.float(0), this.g.float(6)], shape, {}, true);
+    return y;
+  };
+  maxPool = (x: OnnxValue, size: number, stride: number, pad: number) => {
+    const out = (n: number) => (n === -1 ? -1 : Math.floor((n + 2 * pad - size) / stride) + 1);
+    const attrs = { kernel_shape: [size, size], strides: [stride, stride], ...(pad > 0 ? { pads: [pad, pad, pad, pad] } : {}) };
+    return this.node('MaxPool', [this.nchw(x)], [x.shape[0], out(x.shape[1]), out(x.shape[2]), x.shape[3]], attrs, true);
   };
   resize = (x: OnnxValue, size: number, mode: ResizeMode) => {
     const input = this.nchw(x);

@@ -4,7 +4,7 @@
 // default, whose custom kernels keep wasm on XNNPACK and train on every backend).
 import * as tf from '@tensorflow/tfjs-core';
 import { bmm, fastOps, gelu, layerNorm, permuteChannels, type Ops } from '../ops/index.ts';
-import type { ResizeMode, TensorOps } from './types.ts';
+import type { ConvLayer, ResizeMode, TensorOps } from './types.ts';
 
 /** Where `param` and `buffer` read: a model's ParamStore. */
 export interface ParamSource {
@@ -98,6 +98,28 @@ export class TfjsOps implements TensorOps<tf.Tensor> {
   conv = (x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor) => this.kernels.conv(x as tf.Tensor4D, w as tf.Tensor4D, b as tf.Tensor1D | undefined);
   depthwiseConv = (x: tf.Tensor, w: tf.Tensor) => this.kernels.depthwiseConv(x as tf.Tensor4D, w as tf.Tensor3D);
   convValid = (x: tf.Tensor, w: tf.Tensor) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'valid');
+  // The backbone's layers: tfjs' fused kernels (one pass for convolution, bias and activation).
+  convLayer = (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, l: ConvLayer) =>
+    (l.depthwise ? tf.fused.depthwiseConv2d : tf.fused.conv2d)({
+      x: x as tf.Tensor4D,
+      filter: w as tf.Tensor4D,
+      strides: l.stride,
+      pad: l.pad,
+      bias: b,
+      activation: l.activation,
+    });
+  maxPool = (x: tf.Tensor, size: number, stride: number, pad: number) => {
+    const padded =
+      pad > 0
+        ? tf.pad(x, [
+            [0, 0],
+            [pad, pad],
+            [pad, pad],
+            [0, 0],
+          ])
+        : x;
+    return tf.maxPool(padded as tf.Tensor4D, size, stride, 'valid');
+  };
   resize = (x: tf.Tensor, size: number, mode: ResizeMode) =>
     mode === 'bilinear'
       ? tf.image.resizeBilinear(x as tf.Tensor4D, [size, size], false, true)

@@ -7,9 +7,24 @@
 // Layouts are the same in both engines: feature maps NHWC [N, H, W, C], tokens [N, T, W], maps
 // [N, H, W]; weights keep the tfjs layouts (dense [in, out], conv [k, k, Cin, Cout], depthwise
 // [k, k, C], patch embedding [p, p, Cin, E]). The ONNX engine converts at its convolutions.
+// The model's blocks (runtime/model) and the frozen backbones (runtime/backbones) are written
+// on this interface.
 
 /** Resampling for `resize`: PyTorch's align_corners=False / half-pixel centres in both engines. */
 export type ResizeMode = 'bilinear' | 'nearest';
+
+/** What follows a backbone convolution: nothing, max(x, 0), or min(max(x, 0), 6). */
+type ConvActivation = 'linear' | 'relu' | 'relu6';
+
+/** How a frozen (backbone) convolution layer runs. */
+export interface ConvLayer {
+  stride: number;
+  /** 'same': TensorFlow's (an odd total pads one more at the bottom/right); a number: that many zeros on every side (PyTorch). */
+  pad: 'same' | number;
+  activation: ConvActivation;
+  /** One filter per channel: w [kh, kw, C, 1]. */
+  depthwise?: boolean;
+}
 
 export interface TensorOps<T> {
   readonly engine: 'tfjs' | 'onnx';
@@ -92,6 +107,16 @@ export interface TensorOps<T> {
   depthwiseConv(x: T, w: T): T;
   /** Plain 2-D convolution, stride 1, no padding; w [kh, kw, Cin, Cout] (a fixed filter). */
   convValid(x: T, w: T): T;
+  /**
+   * A backbone's convolution layer, bias and activation fused (what its forward runs on every
+   * image): NHWC x; w [kh, kw, Cin, Cout] (depthwise [kh, kw, C, 1]); b [Cout].
+   */
+  convLayer(x: T, w: T, b: T, layer: ConvLayer): T;
+  /**
+   * size×size max pooling with `stride` over NHWC x, `pad` zeros on every side. x must be ≥ 0
+   * where it is padded (it follows a ReLU): zeros then give PyTorch's −∞-padded maximum.
+   */
+  maxPool(x: T, size: number, stride: number, pad: number): T;
   /** NHWC [N, H, W, C] → [N, size, size, C]. */
   resize(x: T, size: number, mode: ResizeMode): T;
 }

@@ -221,3 +221,26 @@ test("a chain of map ops stays in ONNX's NCHW between convolutions: same numbers
   });
   assert.equal(maps.filter((t) => t === 'Transpose').length, 1, maps.join(' '));
 });
+
+test("backbone layers: strided convolutions with TF 'same' and explicit padding, depthwise, fused activations, max pooling", async () => {
+  // 7 and 8 pixels: an odd total 'same' padding at stride 2 puts the extra row at the bottom/right.
+  for (const size of [7, 8]) {
+    for (const stride of [1, 2]) {
+      await assertSame(`'same' conv stride ${stride} on ${size}×${size}, relu6`, [[2, size, size, 3]], { w: [3, 3, 3, 4], b: [4] }, (ops, [x]) =>
+        ops.convLayer(ops.mul(x, 4), ops.param('w'), ops.param('b'), { stride, pad: 'same', activation: 'relu6' }),
+      );
+      await assertSame(`'same' depthwise stride ${stride} on ${size}×${size}`, [[2, size, size, 3]], { w: [3, 3, 3, 1], b: [3] }, (ops, [x]) =>
+        ops.convLayer(x, ops.param('w'), ops.param('b'), { stride, pad: 'same', activation: 'linear', depthwise: true }),
+      );
+    }
+    await assertSame(`7×7/2 pad 3, relu, then 3/2 max pool pad 1 on ${size}×${size}`, [[2, size, size, 3]], { w: [7, 7, 3, 4], b: [4] }, (ops, [x]) =>
+      ops.maxPool(ops.convLayer(x, ops.param('w'), ops.param('b'), { stride: 2, pad: 3, activation: 'relu' }), 3, 2, 1),
+    );
+  }
+  const opTypes = await assertSame('1×1 pad 0 stride 2, residual add, 2/2 max pool', [[2, 8, 8, 3]], { w: [1, 1, 3, 3], b: [3] }, (ops, [x]) => {
+    const y = ops.convLayer(x, ops.param('w'), ops.param('b'), { stride: 1, pad: 0, activation: 'linear' });
+    return ops.maxPool(ops.relu(ops.add(y, x)), 2, 2, 0);
+  });
+  // Convolution and pooling run on NCHW storage: one transpose in, one out.
+  assert.equal(opTypes.filter((t) => t === 'Transpose').length, 2, opTypes.join(' '));
+});
