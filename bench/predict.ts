@@ -42,7 +42,7 @@ const runDir = join(root, 'run');
 const cache = FeatureCache.open({ dir: null });
 const trained = await train({
   spec: compiled.spec,
-  pipelineText: toDadf(compiled.spec as never),
+  pipelineText: toDadf(compiled.spec),
   dataDir: data,
   runDir,
   backendName: backend.name,

@@ -66,13 +66,13 @@ async function timeLsp(mode: Mode): Promise<Sample> {
 }
 
 async function measure(what: string, once: (mode: Mode) => Sample | Promise<Sample>): Promise<void> {
-  const result: Record<Mode, { wall: number; cpu: number | null }> = {} as never;
-  for (const mode of ['source', 'compiled'] as Mode[]) {
+  const medians = async (mode: Mode) => {
     const samples: Sample[] = [];
     for (let i = 0; i < runs; i++) samples.push(await once(mode));
     const cpus = samples.map((s) => s.cpu).filter((c): c is number => c !== null);
-    result[mode] = { wall: median(samples.map((s) => s.wall)), cpu: cpus.length ? median(cpus) : null };
-  }
+    return { wall: median(samples.map((s) => s.wall)), cpu: cpus.length ? median(cpus) : null };
+  };
+  const result: Record<Mode, { wall: number; cpu: number | null }> = { source: await medians('source'), compiled: await medians('compiled') };
   const cell = (m: Mode) => `${result[m].wall.toFixed(2)} s${result[m].cpu === null ? '' : ` (cpu ${result[m].cpu!.toFixed(2)} s)`}`;
   console.log(`${what.padEnd(34)}${cell('source').padEnd(26)}${cell('compiled').padEnd(26)}${(result.source.wall / result.compiled.wall).toFixed(1)}×`);
   if (what.startsWith('dadfc check')) {

@@ -7,7 +7,7 @@ import { escapeHtml } from '../../runtime/report/escape.ts';
 import { writeFileAtomic } from '../files.ts';
 import { combinationSlug } from './combinations.ts';
 import type { JobOutcome } from './job.ts';
-import { csvText } from '../../common/format.ts';
+import { csvText, percent } from '../../common/format.ts';
 
 const COLUMNS = [
   { key: 'image_auroc', label: 'image AUROC', percent: true },
@@ -79,13 +79,17 @@ export function benchTables(outcomes: JobOutcome[]): VariantTable[] {
   });
 }
 
+/** A column's number as its cells show it: a percentage (2 decimals) or seconds/ms (1 decimal); '–' when absent. */
+function columnValue(v: number | undefined, column: (typeof COLUMNS)[number]): string {
+  if (column.percent) return percent(v);
+  return v === undefined ? '–' : v.toFixed(1);
+}
+
 function cell(row: SummaryRow, column: (typeof COLUMNS)[number]): string {
   const m = row.mean[column.key];
   if (m === undefined) return '–';
-  const scale = column.percent ? 100 : 1;
-  const digits = column.percent ? 2 : 1;
   const sd = row.sd[column.key];
-  return sd === undefined ? (m * scale).toFixed(digits) : `${(m * scale).toFixed(digits)} ± ${(sd * scale).toFixed(digits)}`;
+  return sd === undefined ? columnValue(m, column) : `${columnValue(m, column)} ± ${columnValue(sd, column)}`;
 }
 
 const runsCell = (row: SummaryRow, isMean: boolean) =>
@@ -174,8 +178,7 @@ function benchHtml(title: string, tables: VariantTable[], outcomes: JobOutcome[]
       e(o.job.labels.category),
       String(o.job.labels.seed),
       ...COLUMNS.map((c) => {
-        const v = metricOf(o, c.key);
-        return v === undefined ? '–' : (c.percent ? 100 * v : v).toFixed(c.percent ? 2 : 1);
+        return columnValue(metricOf(o, c.key), c);
       }),
       o.status === 'ok' ? `<a href="${e(report)}">report</a>` : `failed: ${e(o.error ?? '')}`,
     ];

@@ -2,7 +2,7 @@
 // boundary or a Redis queue: absolute paths and --set strings only, never an environment,
 // a credential or a queue URL. Its outcome is the run's result.json, written last and atomically:
 // a run directory with one is finished, any other is resumed.
-import { createHash } from 'node:crypto';
+import { hashBytes } from '../../formats/index.ts';
 import { readFileSync } from 'node:fs';
 import { compilePipeline, hasErrors } from '../../compiler/index.ts';
 import { toDadf } from '../../compiler/print.ts';
@@ -43,7 +43,7 @@ export interface JobOutcome {
 }
 
 export function jobId(runDir: string): string {
-  return createHash('sha256').update(runDir).digest('hex').slice(0, 24);
+  return hashBytes(runDir, 24);
 }
 
 /** The finished run's result, or undefined when the run has not finished (or result.json is unreadable). */

@@ -1,7 +1,7 @@
 // Preparation of a training run: the data set, its train/validation split, the frozen backbone
 // and the features of every image (from the cache when they are there). Nothing is written to
 // the run directory here.
-import { createHash } from 'node:crypto';
+import { hashBytes } from '../../formats/index.ts';
 import { modelDims, type ModelDims } from '../../compiler/dims.ts';
 import { UserError } from '../../common/errors.ts';
 import { loadBackbone, type Backbone } from '../backbones/index.ts';
@@ -84,7 +84,5 @@ export async function prepareTraining(options: TrainOptions): Promise<Prepared> 
 }
 
 function dataFingerprint(trainKeys: string[], validationKeys: string[]): string {
-  const h = createHash('sha256');
-  h.update(`train:${[...trainKeys].sort().join(',')}\nvalidation:${[...validationKeys].sort().join(',')}`);
-  return h.digest('hex').slice(0, 16);
+  return hashBytes(`train:${[...trainKeys].sort().join(',')}\nvalidation:${[...validationKeys].sort().join(',')}`);
 }

@@ -40,7 +40,7 @@ async function trainWith(sets: string[]): Promise<string> {
   const runDir = join(tempDir(), 'run');
   const trained = await train({
     spec: compiled.spec,
-    pipelineText: toDadf(compiled.spec as never),
+    pipelineText: toDadf(compiled.spec),
     dataDir,
     runDir,
     backendName: 'test',
