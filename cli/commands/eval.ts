@@ -16,7 +16,7 @@ import {
   type Dataset,
   type Sample,
 } from '../../runtime/data/index.ts';
-import { Evaluator, SPRO_FPR_LIMITS, type EvalResult, type ScopeMetrics } from '../../runtime/metrics/index.ts';
+import { Evaluator, missingMetricNotes, SPRO_FPR_LIMITS, type EvalResult, type ScopeMetrics } from '../../runtime/metrics/index.ts';
 import { csvNumber, csvText, percent } from '../../common/format.ts';
 import { METRICS } from '../../runtime/metrics/names.ts';
 
@@ -113,6 +113,7 @@ export function formatTable(result: EvalResult): string {
   const line = (r: string[]) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ');
   const out = [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)];
   out.push(`(percent; each type is scored together with the good test images${loco ? '; overall AUsPRO = mean of logical and structural' : ''})`);
+  out.push(...missingMetricNotes(result));
   return out.join('\n');
 }
 

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { join } from 'node:path';
 import { openRun } from '../../runtime/inference/open-run.ts';
 import { testRun } from '../../runtime/inference/test-run.ts';
-import type { EvalResult } from '../../runtime/metrics/index.ts';
+import { missingMetricNotes, type EvalResult } from '../../runtime/metrics/index.ts';
 import type { ReportDecision } from '../../runtime/report/types.ts';
 import { parseEngine } from '../../runtime/onnx-engine/engines.ts';
 import { lockRunDir } from '../../runtime/run/lock.ts';
@@ -134,5 +134,5 @@ export function metricsTable(m: EvalResult, backboneLabel: string): string {
     ([name, s]) =>
       `${name.padEnd(18)} ${String(s.n_images).padStart(6)}  ${pct(s.image_auroc)}    ${pct(s.pixel_auroc)}  ${pct(s.aupro)}  ${pct(s.f1_max_image)} ${pct(s.f1_max_pixel)}`,
   );
-  return [`backbone: ${backboneLabel}`, head, '-'.repeat(head.length), ...lines].join('\n');
+  return [`backbone: ${backboneLabel}`, head, '-'.repeat(head.length), ...lines, ...missingMetricNotes(m)].join('\n');
 }

@@ -47,14 +47,27 @@ export async function checkDecodes(path: string): Promise<void> {
   }
 }
 
+/** The pipeline's pixels, alpha removed, as a new pipeline: sharp would resize the image itself with premultiplied alpha. */
+async function withoutAlpha(pipeline: Sharp): Promise<Sharp> {
+  const { data, info } = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+  return sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } });
+}
+
 /**
  * Decodes an image to RGB float values 0..255, HWC, resized to size x size with `filter`
- * (no resize when size is omitted). Grey images are repeated to 3 channels; alpha is dropped.
+ * (no resize when size is omitted). Grey images are repeated to 3 channels; 16-bit images are
+ * scaled to 8 bits; alpha is dropped before resizing (as PIL's convert('RGB') does), because
+ * sharp resizes with premultiplied alpha: transparent pixels (and every pixel of a BMP, whose
+ * decoder gives alpha 0) would turn black, but only when the image is resized.
  */
 export async function readImageRgb(path: string, size?: number, filter: ResizeFilter = DEFAULT_FILTER): Promise<Float32Array> {
   try {
-    let pipeline = (await openImage(path)).removeAlpha().toColourspace('srgb');
-    if (size !== undefined) pipeline = pipeline.resize(size, size, { fit: 'fill', kernel: filter, fastShrinkOnLoad: false });
+    const image = await openImage(path);
+    let pipeline = image.removeAlpha().toColourspace('srgb');
+    if (size !== undefined) {
+      if ((await image.metadata()).hasAlpha) pipeline = await withoutAlpha(pipeline);
+      pipeline = pipeline.resize(size, size, { fit: 'fill', kernel: filter, fastShrinkOnLoad: false });
+    }
     const { data, info } = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
     if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels, expected 3`);
     return Float32Array.from(data);
@@ -87,27 +100,41 @@ function resizeNearest(src: Uint8Array, width: number, height: number, outWidth:
   return out;
 }
 
-function checkMaskSize(sample: Sample, path: string, width: number, height: number): void {
-  if (width !== sample.width || height !== sample.height) {
-    throw new UserError(`mask is ${width}x${height} but its image is ${sample.width}x${sample.height}`, {
-      where: path,
-      hint: `A mask must have its image's size (${sample.path}).`,
+interface Size {
+  width: number;
+  height: number;
+}
+
+/**
+ * A mask may be stored at another resolution than its image (annotation tools often export
+ * smaller): it is scaled to the image by nearest neighbour when its aspect ratio is the
+ * image's, to within the rounding of one pixel. Another shape is a mask of some other image.
+ */
+export function checkMaskSize(mask: Size, image: Size & { path: string }, maskPath: string): void {
+  const sameShape =
+    Math.abs((mask.width * image.height) / image.width - mask.height) <= 1 && Math.abs((mask.height * image.width) / image.height - mask.width) <= 1;
+  if (!sameShape) {
+    throw new UserError(`mask is ${mask.width}x${mask.height} but its image is ${image.width}x${image.height}, another shape`, {
+      where: maskPath,
+      hint: `A mask must have its image's size or be a scaled copy of it (same aspect ratio); is this the mask of ${image.path}?`,
     });
   }
 }
 
 /**
  * The sample's ground truth as 0/1 (mask value > 0), the union of all its mask files; all zero
- * for a good image. At the image's size, or size x size by nearest neighbour.
+ * for a good image. At the image's size, or size x size, by nearest neighbour (a mask stored at
+ * another scale of its image is resized the same way).
  */
 export async function readMask(sample: Sample, size?: number): Promise<Uint8Array> {
-  let mask = new Uint8Array(sample.width * sample.height);
+  const [width, height] = size === undefined ? [sample.width, sample.height] : [size, size];
+  const mask = new Uint8Array(width * height);
   for (const path of sample.maskPaths) {
-    const { data, width, height } = await readMaskValues(path);
-    checkMaskSize(sample, path, width, height);
-    for (let i = 0; i < data.length; i++) if (data[i] > 0) mask[i] = 1;
+    const stored = await readMaskValues(path);
+    checkMaskSize(stored, sample, path);
+    const scaled = resizeNearest(stored.data, stored.width, stored.height, width, height);
+    for (let i = 0; i < scaled.length; i++) if (scaled[i] > 0) mask[i] = 1;
   }
-  if (size !== undefined) mask = resizeNearest(mask, sample.width, sample.height, size, size) as Uint8Array<ArrayBuffer>;
   return mask;
 }
 
@@ -116,7 +143,7 @@ export async function readMaskChannels(sample: Sample, defectsConfig: DefectConf
   const channels: LocoChannel[] = [];
   for (const path of sample.maskPaths) {
     const { data, width, height } = await readMaskValues(path);
-    checkMaskSize(sample, path, width, height);
+    checkMaskSize({ width, height }, sample, path);
     let value = 0;
     for (let i = 0; i < data.length && value === 0; i++) value = data[i];
     if (value === 0) continue;
@@ -127,9 +154,8 @@ export async function readMaskChannels(sample: Sample, defectsConfig: DefectConf
         hint: `Known pixel values: ${defectsConfig.map((c) => c.pixel_value).join(', ')}.`,
       });
     }
-    let mask: Uint8Array = Uint8Array.from(data, (v) => (v > 0 ? 1 : 0));
-    if (size !== undefined) mask = resizeNearest(mask, width, height, size, size);
-    channels.push({ mask, config });
+    const binary = Uint8Array.from(data, (v) => (v > 0 ? 1 : 0));
+    channels.push({ mask: resizeNearest(binary, width, height, size ?? sample.width, size ?? sample.height), config });
   }
   return channels;
 }

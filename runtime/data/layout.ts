@@ -175,7 +175,12 @@ function findMvtecOrPlain(root: string, goodDir: string): FoundDataset {
       continue;
     }
     const maskDir = join(maskRoot, defect);
-    const masks = isDir(maskDir) ? masksByStem(maskDir) : new Map();
+    if (!isDir(maskDir)) {
+      // A defect type labelled per image only: image metrics count it, pixel metrics leave it out.
+      for (const path of images) test.push({ path, defect, maskPaths: [] });
+      continue;
+    }
+    const masks = masksByStem(maskDir);
     const missing: string[] = [];
     for (const path of images) {
       const mask = masks.get(stem(path));

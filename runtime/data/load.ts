@@ -2,7 +2,7 @@
 // files and mismatched masks are caught before any training), and build the samples.
 import { basename, extname, relative } from 'node:path';
 import { UserError, isUserError } from '../../common/errors.ts';
-import { checkDecodes, imageSize } from './images.ts';
+import { checkDecodes, checkMaskSize, imageSize } from './images.ts';
 import { findDataset, type FoundImage } from './layout.ts';
 import type { Dataset, Sample, SkippedFile, Split } from './types.ts';
 
@@ -37,12 +37,7 @@ export async function loadDataset(dir: string, options: LoadOptions = {}): Promi
       for (const maskPath of image.maskPaths) {
         const mask = await imageSize(maskPath);
         if (options.skipBad) await checkDecodes(maskPath);
-        if (mask.width !== width || mask.height !== height) {
-          throw new UserError(`mask is ${mask.width}x${mask.height} but its image is ${width}x${height}`, {
-            where: maskPath,
-            hint: `A mask must have its image's size (${relative(found.root, image.path)}).`,
-          });
-        }
+        checkMaskSize(mask, { width, height, path: relative(found.root, image.path) }, maskPath);
       }
       const label: 0 | 1 = image.defect === 'good' ? 0 : 1;
       const id = `${image.defect}/${basename(image.path, extname(image.path))}`;

@@ -39,6 +39,9 @@ export interface CacheStats {
   computed: number;
 }
 
+/** Bumped when readImageRgb gives other pixels for some files, so that no feature computed from the old ones is reused (2: alpha is dropped before resizing; BMPs were black). */
+const PIXELS_VERSION = 2;
+
 function imageKeyOfBytes(bytes: Uint8Array): string {
   return hashBytes(bytes, 24);
 }
@@ -71,7 +74,7 @@ export class FeatureCache {
   /** The part of the key that depends on the backbone and how images are fed to it. */
   static scopeOf(backbone: Backbone, size: number): string {
     const norm = backbone.normalization.kind;
-    return hashBytes(`${backbone.id}|${size}|${norm}|${backbone.taps.join(',')}`);
+    return hashBytes(`${backbone.id}|${size}|${norm}|${backbone.taps.join(',')}|pixels ${PIXELS_VERSION}`);
   }
 
   /**

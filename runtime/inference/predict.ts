@@ -68,9 +68,9 @@ export function tfjsScorer(opened: OpenedRun): BatchScorer {
 /** The run's decision, or a clear error when it has none. */
 export function requireDecision(opened: OpenedRun): Decision {
   if (opened.decision) return opened.decision;
-  throw new UserError('this run has no thresholds: it was trained without a validation split', {
+  throw new UserError('this run has no thresholds: it was trained with an empty validation split', {
     where: opened.run.path,
-    hint: 'train it again with train.validation > 0 (e.g. 0.1); thresholds are learned on the validation split only',
+    hint: 'train it again with train.validation > 0 (e.g. 0.1) and at least 2 good images, so that one is held out; thresholds are learned on the validation split only',
   });
 }
 

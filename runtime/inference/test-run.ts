@@ -7,7 +7,7 @@ import { toDadf } from '../../compiler/print.ts';
 import { UserError } from '../../common/errors.ts';
 import { loadDataset, readImageRgb, readMask, readMaskChannels, summarize, writeMap, type Dataset } from '../data/index.ts';
 import type { FeatureCache } from '../features/index.ts';
-import { evaluate, type EvalImage, type EvalResult, type ScopeMetrics } from '../metrics/index.ts';
+import { evaluate, missingMetricNotes, type EvalImage, type EvalResult, type ScopeMetrics } from '../metrics/index.ts';
 import type { Progress } from '../progress.ts';
 import { writeReport, type ReportCase } from '../report/index.ts';
 import type { ReportDecision } from '../report/types.ts';
@@ -127,6 +127,7 @@ export async function testRun(opened: OpenedRun, options: TestOptions): Promise<
     timings: { ...(options.timings ?? {}), test: testSeconds, 'seconds per image (test)': msPerImage / 1000 },
     memory: { trainPeakRssMiB: meta.peakRssMiB, testPeakRssMiB: peakRssMiB() },
     notes: [
+      ...missingMetricNotes(metrics).map((n) => n.replace(/^note: /, '')),
       `Metrics at the model's input size ${size}×${size} (masks resized by nearest neighbour). For the official full-resolution protocol: dadfc eval --maps ${join(options.outDir, 'maps')} --data ${dataset.root}`,
       `Backend: ${options.backendName}. Seed: ${meta.seed}. Validation split from train/good only (${meta.data.validation} images); the test split was not used for any choice.`,
     ],

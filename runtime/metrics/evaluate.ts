@@ -49,7 +49,7 @@ export interface EvalResult extends ScopeMetrics {
   curves: EvalCurves;
   /** MVTec LOCO only: AUsPRO for logical, structural, and their mean. */
   spro?: Record<string, Record<string, number | null>>;
-  /** Defect types whose anomalous images lacked masks: their pixel metrics are null. */
+  /** Defect types whose anomalous images lacked masks: their pixel metrics are null, and the overall ones leave them out. */
   missing_masks?: string[];
 }
 
@@ -104,7 +104,10 @@ export class Evaluator {
   finish(): EvalResult {
     const types = [...this.groupOf.keys()].filter((t) => t !== 'good');
     const scopes = [[...this.groupOf.values()], ...types.map((t) => [0, this.groupOf.get(t)!])];
-    const pixel = this.pixels.finish(scopes, this.options.proLimit ?? PRO_FPR_LIMIT);
+    // Pixel metrics leave out the types whose anomalous images have no masks (their pixels are
+    // unknown, not normal); overall, they are over good and every type with masks.
+    const pixelScopes = scopes.map((scope) => scope.filter((g) => !this.missingMask.has(g)));
+    const pixel = this.pixels.finish(pixelScopes, this.options.proLimit ?? PRO_FPR_LIMIT);
     const spro = this.spro?.finish(scopes, SPRO_FPR_LIMITS);
     const imageCurves: EvalCurves['image_roc'][] = [];
     const metrics = scopes.map((scope, k): ScopeMetrics => {
@@ -119,7 +122,7 @@ export class Evaluator {
       const roc = rocOf(scores, labels, 0);
       const curve = roc.sampler.finish();
       imageCurves.push({ fpr: curve.x, tpr: curve.y });
-      const pixelsKnown = scope.every((g) => !this.missingMask.has(g));
+      const pixelsKnown = pixelScopes[k].some((g) => g !== 0);
       const p = pixel[k];
       const anomalous = labels.filter((l) => l === 1).length;
       const result: ScopeMetrics = {

@@ -16,16 +16,17 @@ function count(c: Confusion, predicted: boolean, truth: boolean): void {
   else truth ? c.fn++ : c.tn++;
 }
 
-/** Image counts always; pixel counts when every anomalous image has a mask. */
+/** Image counts always; pixel counts over the images whose pixels are known, when a defective one has a mask. */
 export function decisionOnLabelled(decision: Decision, images: LabelledMap[]): ReportDecision {
   const image: Confusion = { tp: 0, fp: 0, tn: 0, fn: 0 };
   for (const s of images) count(image, isDefective(s.score, decision.image), s.label === 1);
-  const masked = images.some((s) => s.label === 1) && images.every((s) => s.label === 0 || s.mask !== null);
+  // Pixels are counted where they are known: good images, and defective ones with a mask.
+  const known = images.filter((s) => s.label === 0 || s.mask !== null);
   let pixel: Confusion | null = null;
-  if (masked) {
+  if (known.some((s) => s.label === 1)) {
     pixel = { tp: 0, fp: 0, tn: 0, fn: 0 };
     const t = Math.fround(decision.pixel);
-    for (const s of images) for (let p = 0; p < s.map.length; p++) count(pixel, s.map[p] >= t, s.mask !== null && s.mask[p] !== 0);
+    for (const s of known) for (let p = 0; p < s.map.length; p++) count(pixel, s.map[p] >= t, s.mask !== null && s.mask[p] !== 0);
   }
   return {
     image: { threshold: decision.image, source: decision.imageSource, confusion: image },

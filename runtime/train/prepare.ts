@@ -3,9 +3,9 @@
 // the run directory here.
 import { hashBytes } from '../../formats/index.ts';
 import { modelDims, type ModelDims } from '../../compiler/dims.ts';
-import { UserError } from '../../common/errors.ts';
 import { loadBackbone, type Backbone } from '../backbones/index.ts';
 import { loadDataset, trainValidationSplit, type Dataset, type Sample } from '../data/index.ts';
+import { checkSplitSizes } from './split-sizes.ts';
 import { extractFeatures, type ScaleFeatures } from './features.ts';
 import type { TrainOptions } from './trainer.ts';
 
@@ -28,12 +28,7 @@ export async function prepareTraining(options: TrainOptions): Promise<Prepared> 
   const dataset = await loadDataset(options.dataDir, { skipBad: options.skipBad });
   for (const s of dataset.skipped) progress({ kind: 'log', level: 'warn', message: `skipped ${s.path}: ${s.reason}` });
   const { train: trainSamples, validation } = trainValidationSplit(dataset, spec.train.validation, spec.train.seed);
-  if (trainSamples.length === 0) {
-    throw new UserError('no training images left after the validation split', {
-      where: options.dataDir,
-      hint: 'add good images to train/good, or lower train.validation',
-    });
-  }
+  checkSplitSizes(spec, { train: trainSamples.length, validation: validation.length, ownValidation: dataset.validation.length > 0 }, dataset.root);
 
   const backbone = await loadBackbone({
     arch: spec.backbone.arch,

@@ -6,8 +6,8 @@ import sharp from 'sharp';
 import { encode as encodeBmp } from 'bmp-ts';
 import { join } from 'node:path';
 import { UserError } from '../../common/errors.ts';
-import { imageSize, loadDataset, readImageRgb } from '../../runtime/data/index.ts';
-import { makeLoco, makeMvtec, mask, rgb, tempDir, writeFile } from './make-fixtures.ts';
+import { imageSize, loadDataset, readImageRgb, readMask } from '../../runtime/data/index.ts';
+import { makeLoco, makeMvtec, mask, rgb, tempDir, writeFile, writePng } from './make-fixtures.ts';
 
 async function userError(run: () => Promise<unknown>, message: RegExp, where?: RegExp): Promise<UserError> {
   try {
@@ -97,11 +97,19 @@ test('a BMP is read like a PNG of the same pixels; a BMP header claiming a huge 
   await userError(() => readImageRgb(join(dir, 'huge.bmp')), /cannot read image: BMP of 100000×100000 pixels is over the limit/, /huge\.bmp$/);
 });
 
-test('a mask whose size differs from its image', async () => {
+test('a mask whose shape differs from its image; one at another scale is read at the image size', async () => {
   const dir = tempDir();
   await makeMvtec(dir);
-  await mask(join(dir, 'ground_truth/crack/001_mask.png'), 8);
-  await userError(() => loadDataset(dir), /mask is 8x8 but its image is 16x16/, /001_mask\.png$/);
+  await mask(join(dir, 'ground_truth/crack/001_mask.png'), 8, 1, 1, 2);
+  const crack = (await loadDataset(dir)).test.find((s) => s.id === 'crack/001')!;
+  const scaled = await readMask(crack);
+  assert.equal(scaled.length, 16 * 16);
+  assert.equal(
+    scaled.reduce((n, v) => n + v, 0),
+    16,
+  );
+  await writePng(join(dir, 'ground_truth/crack/001_mask.png'), 8, 16, 1, () => 0);
+  await userError(() => loadDataset(dir), /mask is 8x16 but its image is 16x16, another shape/, /001_mask\.png$/);
 });
 
 test('a test image in a defect folder without a mask', async () => {
