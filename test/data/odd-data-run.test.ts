@@ -1,8 +1,9 @@
 // `dadfc run` of the fitted-head pipelines on a data set of kinds the project was not built on:
 // greyscale (as MVTec grid or screw) in 16-bit PNG, grey + alpha TIFF and JPEG files, upper-case extensions, spaces in names,
 // non-square images, masks at half scale and named like their image, a defect type without
-// masks, all under a folder with a space given as a relative path with a trailing slash. And a
-// set too small for a Gaussian: refused before anything is written.
+// masks, all under a folder with a space given as a relative path with a trailing slash; the
+// exported ONNX graph scores the same files the same. And a set too small for a Gaussian:
+// refused before anything is written.
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
@@ -19,6 +20,13 @@ let data = '';
 async function convert(from: string, to: string, change: (image: Sharp) => Sharp): Promise<void> {
   mkdirSync(dirname(to), { recursive: true });
   await change(sharp(from)).toFile(to);
+}
+
+/** Image id → raw score, from RUN/test/scores.csv. */
+function scoresOf(run: string): Map<string, number> {
+  const [head, ...rows] = readFileSync(join(run, 'test', 'scores.csv'), 'utf8').trim().split('\n');
+  const columns = head.split(',');
+  return new Map(rows.map((row) => row.split(',')).map((cells) => [cells[columns.indexOf('id')], Number(cells[columns.indexOf('score')])]));
 }
 
 before(async () => {
@@ -75,6 +83,21 @@ for (const pipeline of ['padim-025', 'patchcore-025']) {
     assert.ok(metrics.perType.spot.image_auroc >= 0);
     assert.ok(metrics.overall.pixel_auroc > 0.5, `pixel AUROC ${metrics.overall.pixel_auroc} over good + hole is better than chance`);
     assert.equal(metrics.overall.pixel_auroc, metrics.perType.hole.pixel_auroc, 'overall pixel metrics are over good + hole only');
+
+    // The exported graph, run by ONNX Runtime on the same odd files, gives the same scores and metrics.
+    const tfjsScores = scoresOf(run);
+    const exported = dadfc('export', run, '--format', 'onnx');
+    assert.equal(exported.code, 0, exported.err);
+    const onnx = dadfc('test', run, '--engine', 'onnx', '--no-cache');
+    assert.equal(onnx.code, 0, onnx.err);
+    const onnxScores = scoresOf(run);
+    assert.deepEqual([...onnxScores.keys()], [...tfjsScores.keys()]);
+    const range = Math.max(...tfjsScores.values()) - Math.min(...tfjsScores.values());
+    for (const [id, score] of tfjsScores) assert.ok(Math.abs(onnxScores.get(id)! - score) <= 1e-4 * range, `${id}: tfjs ${score}, onnx ${onnxScores.get(id)}`);
+    const onnxMetrics = JSON.parse(readFileSync(join(run, 'test', 'metrics.json'), 'utf8'));
+    for (const [key, value] of Object.entries(metrics.overall as Record<string, number>)) {
+      assert.ok(Math.abs(onnxMetrics.overall[key] - value) < 1e-4, `${key}: tfjs ${value}, onnx ${onnxMetrics.overall[key]}`);
+    }
   });
 }
 
