@@ -76,6 +76,24 @@ function imagesIn(dir: string, what: string): string[] {
   return files;
 }
 
+/**
+ * Test (or labelled validation) images of one folder: as imagesIn, and no two may share a stem,
+ * because maps, masks and reports name a test image by its file name without extension.
+ */
+function labelledImagesIn(dir: string, what: string): string[] {
+  const images = imagesIn(dir, what);
+  const byStem = new Map<string, string[]>();
+  for (const path of images) byStem.set(stem(path), [...(byStem.get(stem(path)) ?? []), basename(path)]);
+  const clash = [...byStem.values()].find((names) => names.length > 1);
+  if (clash) {
+    throw new UserError(`two ${what} images share the name ${stem(clash[0])} (${clash.join(', ')})`, {
+      where: dir,
+      hint: 'Maps, masks and reports name a test image by its file name without extension: rename or remove one of them.',
+    });
+  }
+  return images;
+}
+
 function maskFolderOf(root: string): string | null {
   for (const name of ['ground_truth', 'masks']) if (isDir(join(root, name))) return join(root, name);
   return null;
@@ -145,7 +163,7 @@ function findLoco(root: string): FoundDataset {
   const testDir = need('test');
   const test: FoundImage[] = [];
   for (const defect of subfolders(testDir)) {
-    for (const path of imagesIn(join(testDir, defect), `test/${defect}`)) {
+    for (const path of labelledImagesIn(join(testDir, defect), `test/${defect}`)) {
       if (defect === 'good') {
         test.push({ path, defect, maskPaths: [] });
         continue;
@@ -169,7 +187,7 @@ function findMvtecOrPlain(root: string, goodDir: string): FoundDataset {
   const test: FoundImage[] = [];
   let allSuffixed = true;
   for (const defect of types) {
-    const images = imagesIn(join(testDir, defect), `test/${defect}`);
+    const images = labelledImagesIn(join(testDir, defect), `test/${defect}`);
     if (defect === 'good' || !maskRoot) {
       for (const path of images) test.push({ path, defect, maskPaths: [] });
       continue;
@@ -210,7 +228,7 @@ function findValidationFolder(root: string): { validation: string[]; validationA
   const validationAnomalies: FoundImage[] = [];
   for (const defect of subfolders(dir).filter((d) => d !== 'good' && d !== 'ground_truth')) {
     const masks = isDir(join(maskRoot, defect)) ? masksByStem(join(maskRoot, defect)) : null;
-    const images = imagesIn(join(dir, defect), `validation/${defect}`);
+    const images = labelledImagesIn(join(dir, defect), `validation/${defect}`);
     const missing = masks ? images.filter((p) => !masks.has(stem(p))).map((p) => `${defect}/${basename(p)}`) : [];
     if (missing.length > 0) throw missingMaskError(missing, join(maskRoot, defect));
     for (const path of images) validationAnomalies.push({ path, defect, maskPaths: masks ? [masks.get(stem(path))!.path] : [] });

@@ -112,6 +112,14 @@ test('a mask whose shape differs from its image; one at another scale is read at
   await userError(() => loadDataset(dir), /mask is 8x16 but its image is 16x16, another shape/, /001_mask\.png$/);
 });
 
+test('two test images with one name and two extensions are refused: their maps would overwrite each other', async () => {
+  const dir = tempDir();
+  await makeMvtec(dir);
+  await rgb(join(dir, 'test/good/001.jpg'));
+  const error = await userError(() => loadDataset(dir), /two test\/good images share the name 001 \(001\.jpg, 001\.png\)/, /test\/good$/);
+  assert.match(error.hint ?? '', /rename or remove one/);
+});
+
 test('a test image in a defect folder without a mask', async () => {
   const dir = tempDir();
   await makeMvtec(dir);

@@ -24,7 +24,9 @@ async function convert(from: string, to: string, change: (image: Sharp) => Sharp
 
 /** Image id → raw score, from RUN/test/scores.csv. */
 function scoresOf(run: string): Map<string, number> {
-  const [head, ...rows] = readFileSync(join(run, 'test', 'scores.csv'), 'utf8').trim().split('\n');
+  const [head, ...rows] = readFileSync(join(run, 'test', 'scores.csv'), 'utf8')
+    .trim()
+    .split('\n');
   const columns = head.split(',');
   return new Map(rows.map((row) => row.split(',')).map((cells) => [cells[columns.indexOf('id')], Number(cells[columns.indexOf('score')])]));
 }
