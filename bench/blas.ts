@@ -14,6 +14,7 @@ import { modelDims } from '../compiler/dims.ts';
 import { describeBackend, initBackend } from '../runtime/backend.ts';
 import { createModel } from '../runtime/model/index.ts';
 import { useNativeKernels } from '../runtime/ops/blas-kernels.ts';
+import { flowGrads } from '../runtime/train/microbatch.ts';
 import { cliOption, dadfCpuSpec, PEER_SIZES, type PeerSize } from './lib/dadf-cpu.ts';
 import { randomFeatures } from './lib/timing.ts';
 
@@ -70,9 +71,9 @@ async function productsOf(run: () => void): Promise<Map<string, number>> {
   return counts;
 }
 
-function gradStep(variables: tf.Variable[], loss: () => tf.Scalar): () => void {
+function gradStep(gradsOf: () => { value: tf.Scalar; grads: tf.NamedTensorMap }): () => void {
   return () => {
-    const { value, grads } = tf.variableGrads(loss, variables);
+    const { value, grads } = gradsOf();
     value.dataSync();
     tf.dispose([value, ...Object.values(grads)]);
   };
@@ -88,8 +89,11 @@ for (const size of sizes) {
   const prior16 = randomFeatures(dims, 16, 2);
   const rec = model.reconstruct(prior16);
   const steps: [string, () => void][] = [
-    ['stage-1 step, batch 8', gradStep(model.transformerVariables(), () => model.reconstructionLoss(prior8, model.reconstruct(prior8)))],
-    ['stage-2 step (flows), batch 16', gradStep(model.flowVariables(), () => model.flowLoss(prior16, rec))],
+    [
+      'stage-1 step, batch 8',
+      gradStep(() => tf.variableGrads(() => model.reconstructionLoss(prior8, model.reconstruct(prior8)), model.transformerVariables())),
+    ],
+    ['stage-2 step (flows), batch 16', gradStep(() => flowGrads(model, prior16, rec, model.flowVariables()))],
   ];
   console.log(`\n${PEER_SIZES[size].title}; load average ${load()}`);
   if (!process.argv.includes('--no-products'))

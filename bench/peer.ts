@@ -24,6 +24,7 @@ import { loadBackbone } from '../runtime/backbones/index.ts';
 import { createModel } from '../runtime/model/index.ts';
 import { unitCalibration } from '../runtime/train/calibration.ts';
 import { clipByGlobalNorm, Optimizer } from '../runtime/train/optimizer.ts';
+import { flowGrads } from '../runtime/train/microbatch.ts';
 import { runReference, type ReferenceTimes } from './lib/torch-reference.ts';
 import { medianSeconds, randomFeatures } from './lib/timing.ts';
 import { PEER_SIZES, type PeerSize } from './lib/dadf-cpu.ts';
@@ -58,10 +59,10 @@ async function measureDadfc(size: Size): Promise<Times | string> {
   const spec = compiled.spec;
   const dims = modelDims(spec);
   const model = createModel(spec, dims, 0);
-  const update = (variables: tf.Variable[], lr: number, loss: () => tf.Scalar) => {
+  const update = (variables: tf.Variable[], lr: number, gradsOf: (variables: tf.Variable[]) => { value: tf.Scalar; grads: tf.NamedTensorMap }) => {
     const optimizer = new Optimizer(variables, spec.train.optimizer, lr);
     const step = () => {
-      const { value, grads } = tf.variableGrads(loss, variables);
+      const { value, grads } = gradsOf(variables);
       value.dataSync();
       const clipped = spec.train.grad_clip > 0 ? clipByGlobalNorm(grads, spec.train.grad_clip) : grads;
       optimizer.apply(clipped);
@@ -74,10 +75,11 @@ async function measureDadfc(size: Size): Promise<Times | string> {
   };
   const lr = spec.train.optimizer.lr;
   const prior8 = randomFeatures(dims, 8);
-  const stage1 = update(model.transformerVariables(), lr, () => model.reconstructionLoss(prior8, model.reconstruct(prior8)));
+  const stage1 = update(model.transformerVariables(), lr, (v) => tf.variableGrads(() => model.reconstructionLoss(prior8, model.reconstruct(prior8)), v));
   const prior16 = randomFeatures(dims, 16, 2);
   const rec = model.reconstruct(prior16);
-  const stage2 = update(model.flowVariables(), spec.train.stages.flow?.lr ?? lr, () => model.flowLoss(prior16, rec));
+  // As dadfc run computes it: in pieces where the wasm heap cannot hold the batch's tape (the lite size).
+  const stage2 = update(model.flowVariables(), spec.train.stages.flow?.lr ?? lr, (v) => flowGrads(model, prior16, rec, v));
   tf.dispose([...prior8, ...prior16, ...rec.self, ...rec.memory]);
 
   const backbone = await loadBackbone({ arch: spec.backbone.arch, alpha: spec.backbone.alpha, weights, seed: 0, taps: dims.scales.map((x) => x.tap) });

@@ -15,6 +15,7 @@ import { writeCheckpoint, type StoredTensor } from './checkpoint.ts';
 import { batchTensors, type ScaleFeatures } from './features.ts';
 import { yieldToEvents } from './interrupt.ts';
 import { batchReconstruction, type CachedReconstructions, cacheForFlowStage } from './reconstructions.ts';
+import { flowGrads, flowMicroBatch } from './microbatch.ts';
 import { clipByGlobalNorm, Optimizer, type OptimizerState } from './optimizer.ts';
 import type { CheckpointMeta } from './resume.ts';
 
@@ -126,8 +127,10 @@ async function runEpoch(ctx: EpochContext): Promise<EpochRecord> {
     const indices = order.slice(step * batch, (step + 1) * batch);
     const prior = batchTensors(ctx.trainSet, indices, dims);
     const rec = stage === 'flow' ? (ctx.cached ? batchReconstruction(ctx.cached.train, indices, dims) : model.reconstruct(prior)) : undefined;
-    const lossFn = () => (stage === 'reconstruct' ? model.reconstructionLoss(prior, model.reconstruct(prior)) : model.flowLoss(prior, rec!));
-    const { value, grads } = tf.variableGrads(lossFn, ctx.variables);
+    const { value, grads } =
+      stage === 'reconstruct'
+        ? tf.variableGrads(() => model.reconstructionLoss(prior, model.reconstruct(prior)), ctx.variables)
+        : flowGrads(model, prior, rec!, ctx.variables);
     const loss = value.dataSync()[0];
     if (!Number.isFinite(loss)) {
       tf.dispose([value, ...Object.values(grads), ...prior, ...(rec ? [...rec.self, ...rec.memory] : [])]);
@@ -167,8 +170,10 @@ function validationLoss(ctx: EpochContext): number | null {
   const n = ctx.valSet[0]?.length ?? 0;
   if (n === 0) return null;
   let sum = 0;
-  for (let start = 0; start < n; start += ctx.batch) {
-    const indices = Array.from({ length: Math.min(ctx.batch, n - start) }, (_, k) => start + k);
+  // Without a tape the forward still holds its intermediates until the end of tf.tidy: the flow stage validates in pieces the heap holds.
+  const batch = ctx.stage === 'flow' ? flowMicroBatch(ctx.model, ctx.batch) : ctx.batch;
+  for (let start = 0; start < n; start += batch) {
+    const indices = Array.from({ length: Math.min(batch, n - start) }, (_, k) => start + k);
     const value = tf.tidy(() => {
       const prior = batchTensors(ctx.valSet, indices, ctx.dims);
       const rec = ctx.cached ? batchReconstruction(ctx.cached.validation, indices, ctx.dims) : ctx.model.reconstruct(prior);
