@@ -39,8 +39,12 @@ export interface CacheStats {
   computed: number;
 }
 
-/** Bumped when readImageRgb gives other pixels for some files, so that no feature computed from the old ones is reused (2: alpha is dropped before resizing; BMPs were black). */
-const PIXELS_VERSION = 2;
+/**
+ * Bumped when the same file and backbone give other features (readImageRgb's pixels, a
+ * backbone's forward), so that none computed the old way is reused. 2: alpha is dropped before
+ * resizing (resized BMPs were black). The key says 'pixels', the reason of its first use.
+ */
+const FEATURES_VERSION = 2;
 
 function imageKeyOfBytes(bytes: Uint8Array): string {
   return hashBytes(bytes, 24);
@@ -74,7 +78,7 @@ export class FeatureCache {
   /** The part of the key that depends on the backbone and how images are fed to it. */
   static scopeOf(backbone: Backbone, size: number): string {
     const norm = backbone.normalization.kind;
-    return hashBytes(`${backbone.id}|${size}|${norm}|${backbone.taps.join(',')}|pixels ${PIXELS_VERSION}`);
+    return hashBytes(`${backbone.id}|${size}|${norm}|${backbone.taps.join(',')}|pixels ${FEATURES_VERSION}`);
   }
 
   /**

