@@ -76,11 +76,13 @@ export async function readImageRgb(path: string, size?: number, filter: ResizeFi
   }
 }
 
-/** The first channel of a mask file at its stored size (values as stored, 8-bit). */
-async function readMaskValues(path: string): Promise<{ data: Uint8Array; width: number; height: number }> {
+/** The first channel of a mask file at its stored size (values as stored, 8-bit), and whether its format is lossy (JPEG). */
+async function readMaskValues(path: string): Promise<{ data: Uint8Array; width: number; height: number; lossy: boolean }> {
   try {
-    const { data, info } = await (await openImage(path)).extractChannel(0).raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
-    return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height };
+    const image = await openImage(path);
+    const lossy = (await image.metadata()).format === 'jpeg';
+    const { data, info } = await image.extractChannel(0).raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, lossy };
   } catch (error) {
     throw unreadable(path, error);
   }
@@ -122,7 +124,7 @@ export function checkMaskSize(mask: Size, image: Size & { path: string }, maskPa
 }
 
 /**
- * The sample's ground truth as 0/1 (mask value > 0), the union of all its mask files; all zero
+ * The sample's ground truth as 0/1 (mask value > 0, or > 127 in a JPEG), the union of all its mask files; all zero
  * for a good image. At the image's size, or size x size, by nearest neighbour (a mask stored at
  * another scale of its image is resized the same way).
  */
@@ -133,7 +135,9 @@ export async function readMask(sample: Sample, size?: number): Promise<Uint8Arra
     const stored = await readMaskValues(path);
     checkMaskSize(stored, sample, path);
     const scaled = resizeNearest(stored.data, stored.width, stored.height, width, height);
-    for (let i = 0; i < scaled.length; i++) if (scaled[i] > 0) mask[i] = 1;
+    // JPEG rings around a defect's edge (small values where 0 was stored): half-way is the cut there.
+    const cut = stored.lossy ? 127 : 0;
+    for (let i = 0; i < scaled.length; i++) if (scaled[i] > cut) mask[i] = 1;
   }
   return mask;
 }

@@ -134,3 +134,24 @@ test('a mask of another shape than its image is refused by name, with what to ch
       /same aspect ratio/.test(e.hint ?? ''),
   );
 });
+
+test('a JPEG mask is cut half-way, so that compression ringing around the defect is not marked', async () => {
+  const root = tempDir();
+  await rgb(join(root, 'train/good/000.png'), 32);
+  await rgb(join(root, 'test/good/000.png'), 32);
+  for (const n of ['000', '001']) await rgb(join(root, 'test/crack', `${n}.png`), 32);
+  const square = (x: number, y: number) => (x >= 8 && x < 20 && y >= 10 && y < 22 ? 255 : 0);
+  await writePng(join(root, 'ground_truth/crack/000_mask.png'), 32, 32, 1, square);
+  await sharp(join(root, 'ground_truth/crack/000_mask.png')).jpeg({ quality: 85 }).toFile(join(root, 'ground_truth/crack/001_mask.jpg'));
+  const { data } = await sharp(join(root, 'ground_truth/crack/001_mask.jpg')).raw().toBuffer({ resolveWithObject: true });
+  assert.ok(
+    data.some((v) => v > 0 && v <= 127),
+    'the JPEG rings: values between 0 and half-way',
+  );
+  const [png, jpeg] = (await loadDataset(root)).test.filter((s) => s.defect === 'crack');
+  assert.deepEqual(await readMask(jpeg), await readMask(png));
+  assert.equal(
+    (await readMask(png)).reduce((n, v) => n + v, 0),
+    12 * 12,
+  );
+});
