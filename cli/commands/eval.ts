@@ -148,7 +148,6 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
   const result = await evaluateMaps(dataset, options.maps, say, options.size);
   say('');
   say(formatTable(result));
-  if (result.missing_masks) say(`note: no masks for ${result.missing_masks.join(', ')}: pixel metrics left out`);
   if (options.json) {
     await writeText(options.json, JSON.stringify(jsonOf(result), null, 2) + '\n');
     say(`wrote ${options.json}`);
