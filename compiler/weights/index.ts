@@ -13,10 +13,6 @@ export {
   canonicalTap,
   tensorsForTaps,
   deepestUnit,
-  mobilenetV2Blocks,
-  resnetShape,
-  vggLayers,
-  MOBILENET_V1_STRIDE2,
   type WeightNaming,
 } from './layouts.ts';
 

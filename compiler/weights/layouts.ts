@@ -2,8 +2,9 @@
 // come from (Keras names + HWIO kernels for the MobileNets; torchvision state-dict names +
 // OIHW kernels for ResNets and VGGs). The network is a sequence of units, each ending at a
 // tap of the backbone table; building taps up to unit k needs the tensors of units 0..k.
-// The checker (file inspection) and the runtime (which builds the ops) both read this.
-import { backboneInfo, makeDivisible, type BackboneArch } from '../backbones.ts';
+// The checker (file inspection) and the runtime (random weights, loading) both read this; the
+// architectures' structure (widths, strides, blocks) is compiler/backbones.ts'.
+import { backboneInfo, MOBILENET_V1_WIDTHS, mobilenetV2Blocks, resnetShape, vggLayers, type BackboneArch } from '../backbones.ts';
 
 export type WeightNaming = 'keras' | 'torchvision';
 
@@ -49,10 +50,6 @@ function torchBn(name: string, c: number): ExpectedTensor[] {
   return TORCH_BN.map((p, i) => ({ name: `${name}.${p}`, shape: [c], layer: name, kind: BN_KINDS[i] }));
 }
 
-/** Keras MobileNet (v1): stride-2 depthwise convs at blocks 2, 4, 6, 12. */
-export const MOBILENET_V1_STRIDE2 = new Set([2, 4, 6, 12]);
-const MOBILENET_V1_WIDTHS = [64, 128, 128, 256, 256, 512, 512, 512, 512, 512, 512, 1024, 1024];
-
 function mobilenetV1Layout(alpha: number): LayoutUnit[] {
   const units: LayoutUnit[] = [];
   let cin = Math.floor(32 * alpha);
@@ -73,52 +70,6 @@ function mobilenetV1Layout(alpha: number): LayoutUnit[] {
   return units;
 }
 
-/** Keras MobileNetV2 inverted residual settings: expansion t, channels c, repeats n, first stride s. */
-const MOBILENET_V2_SETTINGS: Array<[number, number, number, number]> = [
-  [1, 16, 1, 1],
-  [6, 24, 2, 2],
-  [6, 32, 3, 2],
-  [6, 64, 4, 2],
-  [6, 96, 3, 1],
-  [6, 160, 3, 2],
-  [6, 320, 1, 1],
-];
-
-export interface MobilenetV2Block {
-  id: number;
-  prefix: string;
-  expansion: number;
-  inChannels: number;
-  outChannels: number;
-  stride: number;
-  residual: boolean;
-}
-
-export function mobilenetV2Blocks(alpha: number): { stemChannels: number; blocks: MobilenetV2Block[] } {
-  const stemChannels = makeDivisible(32 * alpha, 8);
-  const blocks: MobilenetV2Block[] = [];
-  let cin = stemChannels;
-  for (const [t, c, n, s] of MOBILENET_V2_SETTINGS) {
-    // Keras truncates before rounding: _make_divisible(int(c * alpha), 8).
-    const cout = makeDivisible(Math.trunc(c * alpha), 8);
-    for (let r = 0; r < n; r++) {
-      const id = blocks.length;
-      const stride = r === 0 ? s : 1;
-      blocks.push({
-        id,
-        prefix: id === 0 ? 'expanded_conv' : `block_${id}`,
-        expansion: t,
-        inChannels: cin,
-        outChannels: cout,
-        stride,
-        residual: stride === 1 && cin === cout,
-      });
-      cin = cout;
-    }
-  }
-  return { stemChannels, blocks };
-}
-
 function mobilenetV2Layout(alpha: number): LayoutUnit[] {
   const { stemChannels, blocks } = mobilenetV2Blocks(alpha);
   return blocks.map((b) => {
@@ -130,28 +81,6 @@ function mobilenetV2Layout(alpha: number): LayoutUnit[] {
     tensors.push(kerasConv(`${b.prefix}_project`, 1, hidden, b.outChannels), ...kerasBn(`${b.prefix}_project_BN`, b.outChannels));
     return { tap: `block_${b.id}`, tensors };
   });
-}
-
-export interface ResnetShape {
-  bottleneck: boolean;
-  blocks: [number, number, number, number];
-  /** Bottleneck inner width = planes * widthFactor (2 for Wide-ResNet50-2). */
-  widthFactor: number;
-}
-
-export function resnetShape(arch: BackboneArch): ResnetShape {
-  switch (arch) {
-    case 'resnet18':
-      return { bottleneck: false, blocks: [2, 2, 2, 2], widthFactor: 1 };
-    case 'resnet34':
-      return { bottleneck: false, blocks: [3, 4, 6, 3], widthFactor: 1 };
-    case 'resnet50':
-      return { bottleneck: true, blocks: [3, 4, 6, 3], widthFactor: 1 };
-    case 'wide_resnet50_2':
-      return { bottleneck: true, blocks: [3, 4, 6, 3], widthFactor: 2 };
-    default:
-      throw new Error(`${arch} is not a ResNet`);
-  }
 }
 
 function resnetLayout(arch: BackboneArch): LayoutUnit[] {
@@ -183,34 +112,6 @@ function resnetLayout(arch: BackboneArch): LayoutUnit[] {
     units.push({ tap: `layer${li + 1}`, tensors });
   });
   return units;
-}
-
-/** torchvision VGG `features` indices: one Conv2d+ReLU pair per conv, one MaxPool per block. */
-export interface VggLayer {
-  tap: string;
-  kind: 'conv' | 'pool';
-  /** Index in torchvision's `features` Sequential. */
-  index: number;
-  inChannels: number;
-  outChannels: number;
-}
-
-export function vggLayers(arch: BackboneArch): VggLayer[] {
-  const convsPerBlock = arch === 'vgg16' ? [2, 2, 3, 3, 3] : [2, 2, 4, 4, 4];
-  const widths = [64, 128, 256, 512, 512];
-  const layers: VggLayer[] = [];
-  let index = 0;
-  let cin = 3;
-  convsPerBlock.forEach((n, b) => {
-    for (let i = 1; i <= n; i++) {
-      layers.push({ tap: `conv${b + 1}_${i}`, kind: 'conv', index, inChannels: cin, outChannels: widths[b] });
-      cin = widths[b];
-      index += 2; // Conv2d, ReLU
-    }
-    layers.push({ tap: `pool${b + 1}`, kind: 'pool', index, inChannels: cin, outChannels: cin });
-    index += 1;
-  });
-  return layers;
 }
 
 function vggLayout(arch: BackboneArch): LayoutUnit[] {

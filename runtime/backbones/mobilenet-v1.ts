@@ -1,6 +1,6 @@
 // Keras MobileNet (v1): conv1 3×3/2 → 13 × (depthwise 3×3 → BN → ReLU6 → pointwise 1×1 →
 // BN → ReLU6). 'same' padding as in the Keras model (TF semantics: extra pad bottom/right).
-import { MOBILENET_V1_STRIDE2 } from '../../compiler/weights/index.ts';
+import { MOBILENET_V1_STRIDE2 } from '../../compiler/backbones.ts';
 import type { BackboneNet } from './net.ts';
 
 const EPS = 1e-3;

@@ -1,7 +1,7 @@
 // Keras MobileNetV2: Conv1 3×3/2 → inverted residual blocks (expand 1×1 → ReLU6 → depthwise
 // 3×3 → ReLU6 → project 1×1, linear; add when stride 1 and widths match). Keras pads the
 // stride-2 convs with `correct_pad`, which equals TF 'same'. Tap block_N = block N's output.
-import { mobilenetV2Blocks } from '../../compiler/weights/index.ts';
+import { mobilenetV2Blocks } from '../../compiler/backbones.ts';
 import type { BackboneNet } from './net.ts';
 
 const EPS = 1e-3;

@@ -1,8 +1,7 @@
 // torchvision ResNet18/34/50 and Wide-ResNet50-2, with torchvision's exact padding:
 // conv1 7×7/2 pad 3 → BN → ReLU → maxpool 3/2 pad 1 → layer1..4. Bottlenecks stride on
 // conv2 (v1.5). BN eps 1e-5 (folded). Convs use explicit symmetric padding as PyTorch does.
-import type { BackboneArch } from '../../compiler/backbones.ts';
-import { resnetShape } from '../../compiler/weights/index.ts';
+import { resnetShape, type BackboneArch } from '../../compiler/backbones.ts';
 import type { ConvDef } from './fold.ts';
 import type { BackboneNet } from './net.ts';
 

@@ -1,7 +1,6 @@
 // torchvision VGG16/19 (no BN): 3×3 convs pad 1 with bias → ReLU, max pool 2/2 after each block.
 // Weights `features.N.weight/bias` at torchvision's Sequential indices.
-import type { BackboneArch } from '../../compiler/backbones.ts';
-import { vggLayers } from '../../compiler/weights/index.ts';
+import { vggLayers, type BackboneArch } from '../../compiler/backbones.ts';
 import type { BackboneNet } from './net.ts';
 
 export function vgg<T>(net: BackboneNet<T>, x: T, upTo: number, taps: Set<string>, arch: BackboneArch): Record<string, T> {

@@ -48,3 +48,74 @@ test('tap aliases: Keras layer names resolve to table taps; unknown names do not
   assert.equal(canonicalTap('resnet18', 1, 'layer5'), undefined);
   assert.equal(canonicalTap('mobilenet_v1', 1, 'conv_pw_14_relu'), undefined);
 });
+
+test('the table derived from the structure has the published taps: channels and strides of Keras and torchvision', () => {
+  const table = (arch: Parameters<typeof backboneInfo>[0], alpha = 1) => backboneInfo(arch, alpha).taps.map((t) => [t.channels, t.stride]);
+  // Keras MobileNet α1.0: conv_pw_1..13.
+  assert.deepEqual(table('mobilenet_v1'), [
+    [64, 2],
+    [128, 4],
+    [128, 4],
+    [256, 8],
+    [256, 8],
+    [512, 16],
+    [512, 16],
+    [512, 16],
+    [512, 16],
+    [512, 16],
+    [512, 16],
+    [1024, 32],
+    [1024, 32],
+  ]);
+  assert.deepEqual(
+    table('mobilenet_v1', 0.25)
+      .map(([c]) => c)
+      .slice(0, 3),
+    [16, 32, 32],
+  );
+  // Keras MobileNetV2 α1.0: expanded_conv, block_1..16.
+  assert.deepEqual(table('mobilenet_v2'), [
+    [16, 2],
+    [24, 4],
+    [24, 4],
+    [32, 8],
+    [32, 8],
+    [32, 8],
+    [64, 16],
+    [64, 16],
+    [64, 16],
+    [64, 16],
+    [96, 16],
+    [96, 16],
+    [96, 16],
+    [160, 32],
+    [160, 32],
+    [160, 32],
+    [320, 32],
+  ]);
+  assert.deepEqual(
+    table('mobilenet_v2', 0.35)
+      .map(([c]) => c)
+      .slice(0, 4),
+    [8, 8, 8, 16],
+  );
+  // torchvision ResNets: layer1..4.
+  assert.deepEqual(table('resnet18'), [
+    [64, 4],
+    [128, 8],
+    [256, 16],
+    [512, 32],
+  ]);
+  assert.deepEqual(table('wide_resnet50_2'), [
+    [256, 4],
+    [512, 8],
+    [1024, 16],
+    [2048, 32],
+  ]);
+  // torchvision VGG16: conv1_1 … pool5, and the default taps (the last conv of blocks 3-5).
+  const vgg16 = backboneInfo('vgg16');
+  assert.deepEqual(vgg16.taps.map((t) => t.name).slice(0, 6), ['conv1_1', 'conv1_2', 'pool1', 'conv2_1', 'conv2_2', 'pool2']);
+  assert.deepEqual(table('vgg16').at(-1), [512, 32]);
+  assert.deepEqual(vgg16.defaultTaps, ['conv3_3', 'conv4_3', 'conv5_3']);
+  assert.deepEqual(backboneInfo('vgg19').defaultTaps, ['conv3_4', 'conv4_4', 'conv5_4']);
+});
