@@ -44,6 +44,10 @@ export interface NativeBlas {
   copyRows?(src: HeapArray, srcOffset: number, srcStride: number, dst: HeapArray, dstOffset: number, dstStride: number, rowLength: number, rows: number): void;
   /** x [rows, width] → out [rows, k]: out[r, i] = x[r, indices[i]]; 4-byte elements. */
   gatherLast?(x: HeapArray, indices: Int32Array, out: HeapArray, rows: number): void;
+  /** dst = src with its axes permuted: `layout` holds [size, stride in src] of each leading output axis, then `run` contiguous elements. */
+  transpose?(src: HeapArray, dst: HeapArray, layout: Int32Array, rank: number, run: number): void;
+  /** dst[b, j, i] = src[b, i, j] for 4-byte elements, src [batch, rows, cols]. */
+  transpose2d?(src: HeapArray, dst: HeapArray, batch: number, rows: number, cols: number): void;
   /** OpenMP threads of the kernels above; 0 when the addon was built without OpenMP. */
   parallelThreads?(): number;
 }

@@ -1,7 +1,7 @@
-// Concat, SplitV and a GatherV2 along the last axis on the tfjs wasm backend through the native
-// addon (native/movement.c): the flows split, join and permute channels, i.e. rows of 48–384
-// elements, which the stock and heap-view kernels copy with a JavaScript loop per row (~20 % of
-// a flow step's kernel time). Bytes are copied unchanged; other cases go to the previous kernels.
+// Concat, SplitV, a GatherV2 along the last axis, Transpose and a Tile along the first axis on the
+// tfjs wasm backend through the native addon (native/movement.c): the flows split, join and
+// permute channels, i.e. rows of 48–384 elements, which the stock and heap-view kernels copy with
+// a JavaScript loop per row (~20 % of a flow step's kernel time); attention moves its heads. Bytes are copied unchanged; other cases go to the previous kernels.
 import * as tf from '@tensorflow/tfjs-core';
 import type { NativeBlas } from '../native/blas.ts';
 import { nativeKernelsOn } from './blas-kernels.ts';
@@ -22,8 +22,8 @@ function wrap(kernelName: string, compute: (args: Args) => TensorInfo | TensorIn
 }
 
 export function installNativeMovement(blas: NativeBlas): void {
-  const { copyRows, gatherLast } = blas;
-  if (!copyRows || !gatherLast) return; // an addon built from older sources
+  const { copyRows, gatherLast, transpose, transpose2d } = blas;
+  if (!copyRows || !gatherLast || !transpose || !transpose2d) return; // an addon built from older sources
   const heap = (args: Args, t: TensorInfo) => args.backend.typedArrayFromHeap(t) as HeapArray;
 
   wrap(tf.Concat, (args) => {
@@ -85,4 +85,52 @@ export function installNativeMovement(blas: NativeBlas): void {
     gatherLast(heap(args, x), Int32Array.from(picks), heap(args, out), rows);
     return out;
   });
+
+  wrap(tf.Transpose, (args) => {
+    const { x } = args.inputs;
+    const perm = (args.attrs.perm as number[]).map((p) => (p < 0 ? p + x.shape.length : p));
+    const layout = transposeLayout(x.shape, perm);
+    const rank = perm.length;
+    // The last two axes swapped (a matrix, or a batch of them): tiled copies of single elements.
+    const swap = rank >= 2 && perm.every((p, i) => (i < rank - 2 ? p === i : p === 2 * rank - 3 - i)) && (x.dtype === 'float32' || x.dtype === 'int32');
+    if (!MOVABLE.has(x.dtype) || !(layout || swap) || tf.util.sizeFromShape(x.shape) === 0) return undefined;
+    const out = args.backend.makeOutput(
+      perm.map((p) => x.shape[p]),
+      x.dtype,
+    );
+    if (layout) transpose(heap(args, x), heap(args, out), Int32Array.from(layout.axes.flat()), layout.axes.length, layout.run);
+    else transpose2d(heap(args, x), heap(args, out), tf.util.sizeFromShape(x.shape.slice(0, -2)), x.shape[rank - 2], x.shape[rank - 1]);
+    return out;
+  });
+
+  // A tensor repeated along its first axis (a learned token set over the batch): whole copies.
+  wrap(tf.Tile, (args) => {
+    const { x } = args.inputs;
+    const reps = args.attrs.reps as number[];
+    if (!MOVABLE.has(x.dtype) || reps.length !== x.shape.length || reps.slice(1).some((r) => r !== 1) || reps[0] < 1) return undefined;
+    const size = tf.util.sizeFromShape(x.shape);
+    if (size === 0) return undefined;
+    const out = args.backend.makeOutput(
+      x.shape.map((d, i) => (i === 0 ? d * reps[0] : d)),
+      x.dtype,
+    );
+    copyRows(heap(args, x), 0, 0, heap(args, out), 0, size, size, reps[0]);
+    return out;
+  });
+}
+
+/**
+ * A transpose as copies of contiguous runs: the trailing axes that keep their place form one run
+ * of `run` elements; `axes` are the other output axes as [size, stride in x]. Undefined when the
+ * last axis moves (runs of single elements: a swap of the last two axes goes to transpose2d, the
+ * rest to the stock kernel) or nothing moves.
+ */
+export function transposeLayout(shape: number[], perm: number[]): { axes: [number, number][]; run: number } | undefined {
+  let kept = shape.length;
+  while (kept > 0 && perm[kept - 1] === kept - 1) kept--;
+  if (kept === shape.length || kept === 0) return undefined;
+  const run = tf.util.sizeFromShape(shape.slice(kept));
+  if (run < 4) return undefined;
+  const strides = shape.map((_, i) => tf.util.sizeFromShape(shape.slice(i + 1)));
+  return { axes: perm.slice(0, kept).map((p) => [shape[p], strides[p]] as [number, number]), run };
 }

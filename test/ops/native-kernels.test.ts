@@ -11,6 +11,7 @@ import { mulberry32, normalArray } from '../../runtime/model/prng.ts';
 import { loadNativeBlas } from '../../runtime/native/blas.ts';
 import { useNativeKernels } from '../../runtime/ops/blas-kernels.ts';
 import { nativeKernelCalls, reductionLayout } from '../../runtime/ops/native-kernels.ts';
+import { transposeLayout } from '../../runtime/ops/native-movement.ts';
 import { permuteChannels } from '../../runtime/ops/nn.ts';
 
 const native = loadNativeBlas();
@@ -67,6 +68,11 @@ const CASES: Case[] = [
   ['split on axis 1', 'SplitV', (x) => tf.concat(tf.split(x, [1, x.shape[1]! - 1], 1).reverse(), 1), 0],
   ['gather on the last axis', 'GatherV2', (x) => tf.gather(x, [5, 3, 0, 10, 10], 2), 0],
   ['gather with 2-D indices', 'GatherV2', (x) => tf.gather(x, tf.tensor2d([1, 0, 2, 2], [2, 2], 'int32'), -1), 0],
+  ['transpose of the leading axes', 'Transpose', (x) => tf.transpose(x, [1, 0, 2]), 0],
+  ['transpose of rank 4 (attention heads)', 'Transpose', (x, y) => tf.transpose(tf.stack([x, y]), [2, 1, 0, 3]), 0],
+  ['transpose of a matrix', 'Transpose', (x) => tf.transpose(tf.reshape(x, [-1, x.shape[2]!])), 0],
+  ['transpose of a batch of matrices', 'Transpose', (x) => tf.transpose(x, [0, 2, 1]), 0],
+  ['tile along the first axis', 'Tile', (x) => tf.tile(tf.slice(x, 0, 1), [3, 1, 1]), 0],
 ];
 
 function outputs(): Float32Array[] {
@@ -150,6 +156,26 @@ test('reductionLayout views a run of contiguous axes as [outer, n, inner] and re
   assert.equal(reductionLayout([2, 3, 4, 5], [0, 2]), undefined);
 });
 
+test('transposeLayout copies runs of the trailing axes that stay, and leaves a moving last axis to the stock kernel', () => {
+  assert.deepEqual(transposeLayout([2, 3, 4, 5], [0, 2, 1, 3]), {
+    axes: [
+      [2, 60],
+      [4, 5],
+      [3, 20],
+    ],
+    run: 5,
+  });
+  assert.deepEqual(transposeLayout([2, 3, 4, 5], [1, 0, 2, 3]), {
+    axes: [
+      [3, 20],
+      [2, 60],
+    ],
+    run: 20,
+  });
+  assert.equal(transposeLayout([2, 3, 4, 5], [0, 1, 3, 2]), undefined);
+  assert.equal(transposeLayout([2, 3, 4, 5], [0, 1, 2, 3]), undefined);
+});
+
 test('the native kernels refuse sizes that do not fit, with a message and no crash', { skip }, () => {
   const blas = native.blas!;
   assert.throws(() => blas.unary!(99, new Float32Array(4), new Float32Array(4), 0), /unary op or sizes/);
@@ -158,4 +184,6 @@ test('the native kernels refuse sizes that do not fit, with a message and no cra
   assert.throws(() => blas.copyRows!(new Float32Array(4), 0, 4, new Float32Array(4), 1, 4, 4, 1), /exceed the arrays/);
   assert.throws(() => blas.copyRows!(new Float32Array(4), 0, 4, new Uint8Array(16), 0, 4, 4, 1), /one element size/);
   assert.throws(() => blas.gatherLast!(new Float32Array(6), Int32Array.from([3]), new Float32Array(2), 2), /index out of range/);
+  assert.throws(() => blas.transpose!(new Float32Array(6), new Float32Array(6), Int32Array.from([3, 2]), 1, 4), /exceed the arrays/);
+  assert.throws(() => blas.transpose2d!(new Float32Array(6), new Float32Array(6), 1, 2, 4), /exceed the arrays/);
 });
