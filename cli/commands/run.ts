@@ -11,6 +11,7 @@ import { trainCommand, type TrainFlags } from './train.ts';
 import { defaultRunDir } from '../run-helpers.ts';
 import { compilePipeline } from '../../compiler/index.ts';
 import { findDataset } from '../../runtime/data/layout.ts';
+import { isUserError, UserError } from '../../common/errors.ts';
 
 export function register(program: Command): void {
   const cmd = program
@@ -52,8 +53,17 @@ async function runLocked(file: string, flags: TrainFlags, runDir: string) {
     }
     if (finished) ctx.progress({ kind: 'log', level: 'info', message: `${runDir} is already trained; testing it` });
     // The --set of run shaped the training; the test scores the run as trained.
-    return await testCommand(runDir, { ...flags, out: undefined, set: [] }, ctx);
+    return await testCommand(runDir, { ...flags, out: undefined, set: [] }, ctx).catch((error: unknown) => {
+      throw trainedRunKept(error, runDir);
+    });
   } finally {
     ctx.progress.stop();
   }
+}
+
+/** A test that fails on its inputs after training says that the training is kept and how to test again. */
+function trainedRunKept(error: unknown, runDir: string): unknown {
+  if (!isUserError(error)) return error;
+  const next = `The run is trained and kept in ${runDir}: once this is fixed, the same dadfc run (or dadfc test ${runDir}) tests it without training again.`;
+  return new UserError(error.message, { where: error.where, hint: error.hint ? `${error.hint}\n${next}` : next, exitCode: error.exitCode, cause: error });
 }

@@ -52,6 +52,15 @@ export async function testRun(opened: OpenedRun, options: TestOptions): Promise<
   const samples = dataset.test;
   if (samples.length === 0) throw noTestImages(dataset.root);
   const size = dims.inputSize;
+  // The ground truth is read before anything is written, so that a mask that cannot be read
+  // stops the test with its name and no half-written test folder.
+  const loco = dataset.layout === 'loco';
+  const truth = [];
+  for (const sample of samples) {
+    const mask = sample.maskPaths.length > 0 ? await readMask(sample, size) : null;
+    const channels = loco && dataset.defectsConfig ? await readMaskChannels(sample, dataset.defectsConfig, size) : undefined;
+    truth.push({ mask, channels });
+  }
   const started = performance.now();
   const paths = samples.map((s) => s.path);
   const scored = options.score
@@ -71,7 +80,6 @@ export async function testRun(opened: OpenedRun, options: TestOptions): Promise<
   const msPerImage = (performance.now() - started) / Math.max(1, samples.length);
 
   mkdirSync(options.outDir, { recursive: true });
-  const loco = dataset.layout === 'loco';
   const images: EvalImage[] = [];
   const cases: ReportCase[] = [];
   const filter = resizeFilter(spec);
@@ -79,8 +87,7 @@ export async function testRun(opened: OpenedRun, options: TestOptions): Promise<
     const sample = samples[i];
     const { map, score } = scored[i];
     await writeMap(join(options.outDir, 'maps', 'test', `${sample.id}.tiff`), map, size, size);
-    const mask = sample.maskPaths.length > 0 ? await readMask(sample, size) : null;
-    const channels = loco && dataset.defectsConfig ? await readMaskChannels(sample, dataset.defectsConfig, size) : undefined;
+    const { mask, channels } = truth[i];
     images.push({ id: sample.id, defect: sample.defect, label: sample.label, map, mask, width: size, height: size, score, channels });
     const rgb = await readImageRgb(sample.path, size, filter);
     cases.push({

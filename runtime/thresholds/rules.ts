@@ -95,7 +95,7 @@ export function learnThresholds(validation: ValidationScores, settings: Threshol
   const pixelSpread = spread(pixelsOf(good));
   if (!(pixelSpread > 0) || !Number.isFinite(pixelSpread)) {
     throw new UserError(`the maps of the validation images are constant or not finite (spread ${pixelSpread}); no threshold can be learned`, {
-      hint: 'check that training finished without errors',
+      hint: 'Check that training finished without errors, and that the good images are not copies of one image (a detector fitted on copies scores each of them 0).',
     });
   }
   // One validation image has no spread of its own: its pixels' spread is the next best scale.

@@ -6,13 +6,13 @@
 // refused before anything is written.
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import sharp, { type Sharp } from 'sharp';
 import { generateSyntheticDataset } from '../../runtime/synth/index.ts';
 import { cliRunner } from '../cli/helpers.ts';
 import { repoRoot } from '../compiler/helpers.ts';
-import { tempDir } from './make-fixtures.ts';
+import { makeMvtec, tempDir, writePng } from './make-fixtures.ts';
 
 const dadfc = cliRunner({ DADF_BACKEND: 'cpu' });
 let data = '';
@@ -115,4 +115,42 @@ test('a single good image is too few for the Gaussian: one message with the coun
   assert.match(r.err, /too few training images for the gaussian head.*1 good image: 1 for training, 0 for validation/);
   assert.doesNotMatch(r.err, /\n\s+at .*:\d+:\d+/, 'no stack trace');
   assert.ok(!existsSync(run), 'no run directory');
+});
+
+test('a mask that cannot be read: a broken header stops before training; broken data stops the test before it writes anything, and the next run tests the kept training', async () => {
+  const root = tempDir();
+  await makeMvtec(root, 32);
+  // Good images that differ (makeMvtec's are copies of one, on which a Gaussian's maps are flat).
+  for (const [k, n] of ['000', '001', '002'].entries()) {
+    await writePng(join(root, 'train/good', `${n}.png`), 32, 32, 3, (x, y, c) => (x * 7 + y * 3 + c * 50 + ((x * y * (k + 3)) % 17)) % 256);
+  }
+  const maskPath = join(root, 'ground_truth/crack/001_mask.png');
+  const cut = (bytes: Buffer, length: number) => writeFileSync(maskPath, bytes.subarray(0, length));
+
+  // Half of a 32×32 mask's few bytes: its header is gone, and that is found while loading.
+  cut(readFileSync(maskPath), readFileSync(maskPath).length >> 1);
+  const early = join(tempDir(), 'early');
+  const refused = dadfc('run', 'pipelines/padim-025.dadf', '--data', root, '-o', early, '--no-cache');
+  assert.equal(refused.code, 1, refused.err);
+  assert.match(refused.err, /001_mask\.png - error: cannot read image/);
+  assert.ok(!existsSync(early), 'nothing trained, nothing written');
+
+  // A 256×256 mask (a scaled copy of the 32×32 image's) cut in its pixel data: its header reads.
+  await writePng(maskPath, 256, 256, 1, (x, y) => ((x * 13 + y * 7) % 11 < 3 ? 255 : 0));
+  const whole = readFileSync(maskPath);
+  cut(whole, whole.length >> 1);
+  const run = join(tempDir(), 'run');
+  const first = dadfc('run', 'pipelines/padim-025.dadf', '--data', root, '-o', run, '--no-cache');
+  assert.equal(first.code, 1, first.err);
+  assert.match(first.err, /001_mask\.png - error: cannot read image/);
+  assert.match(first.err, /The run is trained and kept in .*run: once this is fixed, the same dadfc run/);
+  assert.doesNotMatch(first.err, /\n\s+at .*:\d+:\d+/, 'no stack trace');
+  assert.equal(JSON.parse(readFileSync(join(run, 'run.json'), 'utf8')).status, 'trained');
+  assert.ok(!existsSync(join(run, 'test')), 'no half-written test folder');
+
+  writeFileSync(maskPath, whole);
+  const second = dadfc('run', 'pipelines/padim-025.dadf', '--data', root, '-o', run, '--no-cache');
+  assert.equal(second.code, 0, second.err);
+  assert.match(second.err + second.out, /already trained; testing it/);
+  assert.match(second.out, /^overall\s+4\s/m);
 });
