@@ -2,7 +2,7 @@
 // step and an inference batch (model only; the backbone is measured in bench/training.ts), on
 // random features of the pipeline's sizes.
 // Usage: node --import tsx bench/profile.ts [--backend wasm] [--set key=value]... [--top 14]
-//        [--only stage1|stage2|flows|inference]...
+//        [--only stage1|stage2|flows|inference]... [--shapes Kernel]... (that kernel's time per input shapes)
 import * as tf from '@tensorflow/tfjs-core';
 import { unitCalibration } from '../runtime/train/calibration.ts';
 import { loadavg } from 'node:os';
@@ -15,6 +15,7 @@ import { mulberry32, normalArray } from '../runtime/model/prng.ts';
 const option = cliOption;
 const info = await initBackend(option('backend')[0] ?? 'wasm', { threads: 2 });
 const top = Number(option('top')[0] ?? 14);
+const byShape = new Set(option('shapes'));
 const spec = dadfCpuSpec();
 const dims = modelDims(spec);
 const batch = spec.train.batch;
@@ -46,15 +47,17 @@ async function profile(label: string, run: () => void): Promise<void> {
   // Custom-gradient ops appear as "unnamed scope" entries that nest kernels listed on their own.
   for (const k of p.kernels) {
     if (k.name === 'unnamed scope') continue;
-    const e = byKernel.get(k.name) ?? { n: 0, ms: 0 };
+    // With --shapes, that kernel is listed once per combination of input shapes (and attributes, where tf.profile gives none: the output shape).
+    const key = byShape.has(k.name) ? `${k.name} ${k.inputShapes.map((s) => `[${s}]`).join('·')} → [${k.outputShapes[0] ?? ''}]` : k.name;
+    const e = byKernel.get(key) ?? { n: 0, ms: 0 };
     e.n++;
     e.ms += Number(k.kernelTimeMs) || 0;
-    byKernel.set(k.name, e);
+    byKernel.set(key, e);
   }
   const total = [...byKernel.values()].reduce((s, e) => s + e.ms, 0);
   console.log(`\n${label}: ${(wall / 1000).toFixed(2)} s wall, kernels ${(total / 1000).toFixed(2)} s in ${p.kernels.length} calls`);
   for (const [name, e] of [...byKernel.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, top)) {
-    console.log(`  ${name.padEnd(26)} ${e.ms.toFixed(0).padStart(7)} ms ${((100 * e.ms) / total).toFixed(1).padStart(5)}%  ×${e.n}`);
+    console.log(`  ${name.padEnd(byShape.size > 0 ? 60 : 26)} ${e.ms.toFixed(0).padStart(7)} ms ${((100 * e.ms) / total).toFixed(1).padStart(5)}%  ×${e.n}`);
   }
 }
 
