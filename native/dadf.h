@@ -54,7 +54,8 @@ napi_value dadf_fail(napi_env env, const char* message);
   X(sgemm, "sgemm") X(threads, "threads") X(config, "config") X(parallel_threads, "parallelThreads")  \
   X(broadcast, "broadcast") X(unary, "unary") X(binary, "binary") X(greater, "greater")               \
   X(select, "select") X(reduce, "reduce") X(copy_rows, "copyRows") X(gather_last, "gatherLast") X(transpose, "transpose")     \
-  X(transpose2d, "transpose2d")
+  X(transpose2d, "transpose2d") \
+  X(layer_norm, "layerNorm") X(layer_norm_grad, "layerNormGrad") X(gelu, "gelu") X(gelu_grad, "geluGrad")
 
 #define DADF_DECLARE(name, js) napi_value dadf_##name(napi_env env, napi_callback_info info);
 DADF_FUNCTIONS(DADF_DECLARE)

@@ -3,16 +3,7 @@
 // same bytes as the wasm kernels); tanh, exp, log, erf and sigmoid come from libm (vectorised
 // through glibc's libmvec where it has them), within a few units in the last place.
 #include "dadf.h"
-#include <math.h>
-
-#if defined(__x86_64__) && defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 35))
-// glibc ≥ 2.35 has vector variants of these (libmvec); math.h declares them only under
-// -ffast-math, which would also let the compiler reorder + and *. Declared here instead.
-__attribute__((__simd__("notinbranch"))) float tanhf(float);
-__attribute__((__simd__("notinbranch"))) float expf(float);
-__attribute__((__simd__("notinbranch"))) float logf(float);
-__attribute__((__simd__("notinbranch"))) float erff(float);
-#endif
+#include "vecmath.h"
 
 enum { TANH, EXP, LOG, ERF, SIGMOID, SQUARE, NEG, LEAKY_RELU, UNARY_COUNT };
 

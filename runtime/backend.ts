@@ -11,6 +11,7 @@ import { UserError } from '../common/errors.ts';
 import { unrefWorkers, withFileWorkers } from './wasm-threads.ts';
 import { installWasmKernels } from './ops/wasm-kernels.ts';
 import { installBlasKernels } from './ops/blas-kernels.ts';
+import { installFusedKernels } from './ops/fused-kernels.ts';
 import { installBroadcastKernels } from './ops/broadcast-kernels.ts';
 import { installNativeKernels } from './ops/native-kernels.ts';
 import { installNativeMovement } from './ops/native-movement.ts';
@@ -161,6 +162,7 @@ function installNative(threads: number): { matmul: string; elementwise: string }
   installBroadcastKernels(blas);
   installNativeKernels(blas);
   installNativeMovement(blas);
+  installFusedKernels(blas);
   // The wasm threads wait while a kernel runs on the main thread, so the native threads get the same cores.
   const count = blas.threads(Number(process.env.DADF_BLAS_THREADS) || threads);
   const core = blas.config().match(/^OpenBLAS (\S+).*?(\S+) MAX_THREADS/);

@@ -48,6 +48,25 @@ export interface NativeBlas {
   transpose?(src: HeapArray, dst: HeapArray, layout: Int32Array, rank: number, run: number): void;
   /** dst[b, j, i] = src[b, i, j] for 4-byte elements, src [batch, rows, cols]. */
   transpose2d?(src: HeapArray, dst: HeapArray, batch: number, rows: number, cols: number): void;
+  /** x [rows, n] → y = (x − mean)·rstd·g + b per row, g and b [n]; mean and rstd [rows] are written for layerNormGrad. */
+  layerNorm?(x: Float32Array, g: Float32Array, b: Float32Array, y: Float32Array, mean: Float32Array, rstd: Float32Array, rows: number, n: number, eps: number): void;
+  /** The gradients of layerNorm for x, g and b from dy and what the forward kept. */
+  layerNormGrad?(
+    dy: Float32Array,
+    x: Float32Array,
+    g: Float32Array,
+    mean: Float32Array,
+    rstd: Float32Array,
+    dx: Float32Array,
+    dg: Float32Array,
+    db: Float32Array,
+    rows: number,
+    n: number,
+  ): void;
+  /** y = 0.5·x·(1 + erf(x/√2)), arrays of one length. */
+  gelu?(x: Float32Array, y: Float32Array): void;
+  /** dx = dy · GELU′(x). */
+  geluGrad?(x: Float32Array, dy: Float32Array, dx: Float32Array): void;
   /** OpenMP threads of the kernels above; 0 when the addon was built without OpenMP. */
   parallelThreads?(): number;
 }

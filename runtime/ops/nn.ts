@@ -1,15 +1,26 @@
 // Element-wise and normalisation pieces whose gradients exist on every backend.
 import * as tf from '@tensorflow/tfjs-core';
 import { customOp } from './custom.ts';
+import { fusedGelu, fusedKernelsRun, fusedLayerNorm, fusedLayerNormFits } from './fused-kernels.ts';
 
-/** LayerNorm over the given axes (default: last), affine g, b broadcast against them. */
+/** LayerNorm over the given axes (default: last), affine g, b broadcast against them; one native kernel each way where it fits (fused-kernels.ts). */
 export function layerNorm(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor, eps: number, axes: number[] = [-1]): tf.Tensor {
+  return fusedLayerNormFits(x, g, b, axes) ? fusedLayerNorm(x, g, b, eps) : plainLayerNorm(x, g, b, eps, axes);
+}
+
+/** LayerNorm as tfjs ops: what every backend runs, and what the fused kernels are tested against. */
+export function plainLayerNorm(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor, eps: number, axes: number[] = [-1]): tf.Tensor {
   const { mean, variance } = tf.moments(x, axes, true);
   return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), g), b);
 }
 
-/** Exact GELU: 0.5·x·(1 + erf(x/√2)). */
+/** Exact GELU: 0.5·x·(1 + erf(x/√2)); one native kernel each way where the addon runs. */
 export function gelu(x: tf.Tensor): tf.Tensor {
+  return fusedKernelsRun() && x.dtype === 'float32' && x.size > 0 ? fusedGelu(x) : plainGelu(x);
+}
+
+/** GELU as tfjs ops. */
+export function plainGelu(x: tf.Tensor): tf.Tensor {
   return tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1));
 }
 
