@@ -9,11 +9,17 @@
 // 1/√(2π): d/dx of 0.5·x·(1 + erf(x/√2)) is 0.5·(1 + erf(x/√2)) + x·exp(−x²/2)/√(2π).
 #define GELU_INV_SQRT_2PI 0.39894228040143268f
 
-static bool same_length_views(napi_env env, napi_value* argv, int count, float** v, size_t* length) {
-  for (int i = 0; i < count; i++) {
-    size_t l;
-    if (!dadf_view(env, argv[i], napi_float32_array, (void**)&v[i], &l) || (i > 0 && l != *length)) return false;
-    *length = l;
+// Reads `count` Float32Arrays of one length into v and n; false (with a JS error thrown) otherwise.
+static bool same_length_views(napi_env env, napi_callback_info info, size_t count, float** v, size_t* n, const char* what) {
+  napi_value argv[3];
+  if (!dadf_args(env, info, count, argv, what)) return false;
+  for (size_t i = 0; i < count; i++) {
+    size_t length;
+    if (!dadf_view(env, argv[i], napi_float32_array, (void**)&v[i], &length) || (i > 0 && length != *n)) {
+      dadf_fail(env, what);
+      return false;
+    }
+    *n = length;
   }
   return true;
 }
@@ -33,26 +39,18 @@ static void gelu_grad_chunk(const float* restrict x, const float* restrict dy, f
 
 // gelu(x, y): y = (x·0.5)·(erf(x·√½) + 1).
 napi_value dadf_gelu(napi_env env, napi_callback_info info) {
-  napi_value argv[2];
-  if (!dadf_args(env, info, 2, argv, "dadf blas: gelu takes 2 arguments")) return NULL;
   float* v[2];
   size_t n = 0;
-  if (!same_length_views(env, argv, 2, v, &n)) return dadf_fail(env, "dadf blas: gelu takes two Float32Arrays of one length");
-  const float* x = v[0];
-  float* y = v[1];
-  DADF_CHUNKED(n, gelu_chunk(x + begin, y + begin, count));
+  if (!same_length_views(env, info, 2, v, &n, "dadf blas: gelu takes two Float32Arrays of one length")) return NULL;
+  DADF_CHUNKED(n, gelu_chunk(v[0] + begin, v[1] + begin, count));
   return NULL;
 }
 
 // geluGrad(x, dy, dx): dx = dy·(0.5·(1 + erf(x·√½)) + x·exp(−x²/2)/√(2π)).
 napi_value dadf_gelu_grad(napi_env env, napi_callback_info info) {
-  napi_value argv[3];
-  if (!dadf_args(env, info, 3, argv, "dadf blas: geluGrad takes 3 arguments")) return NULL;
   float* v[3];
   size_t n = 0;
-  if (!same_length_views(env, argv, 3, v, &n)) return dadf_fail(env, "dadf blas: geluGrad takes three Float32Arrays of one length");
-  const float *x = v[0], *dy = v[1];
-  float* dx = v[2];
-  DADF_CHUNKED(n, gelu_grad_chunk(x + begin, dy + begin, dx + begin, count));
+  if (!same_length_views(env, info, 3, v, &n, "dadf blas: geluGrad takes three Float32Arrays of one length")) return NULL;
+  DADF_CHUNKED(n, gelu_grad_chunk(v[0] + begin, v[1] + begin, v[2] + begin, count));
   return NULL;
 }

@@ -49,7 +49,17 @@ export interface NativeBlas {
   /** dst[b, j, i] = src[b, i, j] for 4-byte elements, src [batch, rows, cols]. */
   transpose2d?(src: HeapArray, dst: HeapArray, batch: number, rows: number, cols: number): void;
   /** x [rows, n] → y = (x − mean)·rstd·g + b per row, g and b [n]; mean and rstd [rows] are written for layerNormGrad. */
-  layerNorm?(x: Float32Array, g: Float32Array, b: Float32Array, y: Float32Array, mean: Float32Array, rstd: Float32Array, rows: number, n: number, eps: number): void;
+  layerNorm?(
+    x: Float32Array,
+    g: Float32Array,
+    b: Float32Array,
+    y: Float32Array,
+    mean: Float32Array,
+    rstd: Float32Array,
+    rows: number,
+    n: number,
+    eps: number,
+  ): void;
   /** The gradients of layerNorm for x, g and b from dy and what the forward kept. */
   layerNormGrad?(
     dy: Float32Array,

@@ -56,7 +56,18 @@ export function installFusedKernels(blas: NativeBlas): void {
     const dx = args.backend.makeOutput(x.shape, 'float32');
     const dg = args.backend.makeOutput(g.shape, 'float32');
     const db = args.backend.makeOutput(g.shape, 'float32');
-    fused.layerNormGrad(view(args, dy), view(args, x), view(args, g), view(args, mean), view(args, rstd), view(args, dx), view(args, dg), view(args, db), rows, n);
+    fused.layerNormGrad(
+      view(args, dy),
+      view(args, x),
+      view(args, g),
+      view(args, mean),
+      view(args, rstd),
+      view(args, dx),
+      view(args, dg),
+      view(args, db),
+      rows,
+      n,
+    );
     countNativeCall(LAYER_NORM_GRAD);
     return [dx, dg, db];
   });
