@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const ALL = ['startup', 'compiler', 'metrics', 'ops', 'attention', 'backbones', 'training', 'onnx', 'baselines', 'coreset', 'predict', 'peer'];
+const ALL = ['startup', 'compiler', 'metrics', 'ops', 'attention', 'backbones', 'training', 'onnx', 'baselines', 'coreset', 'predict', 'peer', 'train-loop'];
 const chosen = process.argv.slice(2).length ? process.argv.slice(2) : ALL;
 let failed = 0;
 for (const name of chosen) {

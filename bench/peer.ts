@@ -69,7 +69,6 @@ async function measureDadfc(size: Size): Promise<Times | string> {
       tf.dispose([value, ...Object.values(grads), ...(clipped !== grads ? Object.values(clipped) : [])]);
     };
     const seconds = medianSeconds(step, reps);
-    optimizer.dispose();
     progress(`${size}: dadfc step ${(1000 * seconds).toFixed(0)} ms`);
     return 1000 * seconds;
   };

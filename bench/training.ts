@@ -194,7 +194,6 @@ if (part(4)) {
       }
       bytes.push(tf.memory().numBytes);
     }
-    optimizer.dispose();
     rows.push(`${stage}: tfjs bytes after each epoch ${bytes.map(mib).join(', ')}${bytes.every((b) => b === bytes[0]) ? ' (no growth)' : ' (GROWS)'}`);
   }
   console.log(`[4] memory, ${epochs} epochs × ${stepsPerEpoch} steps per stage at batch ${batch}: ${rows.join('; ')}; peak RSS ${mib(peak)}`);

@@ -77,6 +77,11 @@ export interface NativeBlas {
   gelu?(x: Float32Array, y: Float32Array): void;
   /** dx = dy · GELU′(x). */
   geluGrad?(x: Float32Array, dy: Float32Array, dx: Float32Array): void;
+  /**
+   * One Adam step of one variable (runtime/train/optimizer.ts): m and v in place, the new weights
+   * in out; constants: float32 [β1, 1−β1, β2, 1−β2, 1−β1^t, 1−β2^t, ε, weight decay, lr]; flags 0/1.
+   */
+  adam?(w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, out: Float32Array, constants: Float32Array, l2: number, decoupled: number): void;
   /** OpenMP threads of the kernels above; 0 when the addon was built without OpenMP. */
   parallelThreads?(): number;
 }

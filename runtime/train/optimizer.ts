@@ -1,8 +1,18 @@
 // Optimizers with explicit, serialisable state (so a resumed run continues bit for bit):
 // AdamW (decoupled weight decay, Loshchilov & Hutter), Adam (L2 in the gradient), SGD.
 // Weight decay applies to matrices and tokens (rank ≥ 2), not to biases and norm scales.
+//
+// The update runs as one pass per variable over plain Float32Arrays (the native addon's `adam`
+// where it is built, a JavaScript loop otherwise), not as ~16 tfjs kernels per variable (1230
+// kernel calls per flow step, ~28 ms at dadf-cpu's sizes; issue 19). Every intermediate is
+// rounded to float32 in the order the tensor formulation computes it, with the constants
+// rounded as tfjs rounds scalars, so the weights are the same bytes (test/train/optimizer.test.ts).
+// In JavaScript, Math.fround after each +, −, ×, ÷ and √ computed in double gives the float32
+// result, because double has more than 2·24+2 bits.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Optimizer as OptimizerSpec } from '../../compiler/spec.ts';
+import { loadNativeBlas } from '../native/blas.ts';
+import { nativeKernelsOn } from '../ops/blas-kernels.ts';
 
 interface SlotState {
   shape: number[];
@@ -16,14 +26,15 @@ export interface OptimizerState {
 }
 
 const EPS = 1e-8;
+const f32 = Math.fround;
 
 /** tfjs variable names carry a per-model prefix (`dadf3/…`); state is keyed without it. */
 const stableName = (variableName: string) => variableName.replace(/^dadf\d+\//, '');
 
 export class Optimizer {
   private step = 0;
-  private readonly m = new Map<string, tf.Variable>();
-  private readonly v = new Map<string, tf.Variable>();
+  private readonly m = new Map<string, Float32Array>();
+  private readonly v = new Map<string, Float32Array>();
 
   constructor(
     private readonly variables: tf.Variable[],
@@ -31,39 +42,61 @@ export class Optimizer {
     private lr: number,
   ) {
     for (const variable of variables) {
-      this.m.set(variable.name, tf.variable(tf.zerosLike(variable), false));
-      this.v.set(variable.name, tf.variable(tf.zerosLike(variable), false));
+      this.m.set(variable.name, new Float32Array(variable.size));
+      this.v.set(variable.name, new Float32Array(variable.size));
     }
   }
 
   /** Applies one update from gradients keyed by variable name. */
   apply(grads: Record<string, tf.Tensor>): void {
     this.step++;
-    const [b1, b2] = this.config.betas;
-    const wd = this.config.weight_decay;
-    const t = this.step;
-    tf.tidy(() => {
-      for (const p of this.variables) {
-        let g = grads[p.name];
-        if (!g) continue;
-        const decays = wd > 0 && p.rank >= 2;
-        if (this.config.type === 'sgd') {
-          if (decays) g = tf.add(g, tf.mul(p, wd));
-          p.assign(tf.sub(p, tf.mul(g, this.lr)));
-          continue;
-        }
-        if (this.config.type === 'adam' && decays) g = tf.add(g, tf.mul(p, wd));
-        const m = this.m.get(p.name)!;
-        const v = this.v.get(p.name)!;
-        m.assign(tf.add(tf.mul(m, b1), tf.mul(g, 1 - b1)));
-        v.assign(tf.add(tf.mul(v, b2), tf.mul(tf.square(g), 1 - b2)));
-        const mHat = tf.div(m, 1 - b1 ** t);
-        const vHat = tf.div(v, 1 - b2 ** t);
-        let update = tf.div(mHat, tf.add(tf.sqrt(vHat), EPS));
-        if (this.config.type === 'adamw' && decays) update = tf.add(update, tf.mul(p, wd));
-        p.assign(tf.sub(p, tf.mul(update, this.lr)));
+    for (const p of this.variables) {
+      const g = grads[p.name];
+      if (!g) continue;
+      const next = this.updated(p.dataSync() as Float32Array, g.dataSync() as Float32Array, p);
+      tf.tidy(() => p.assign(tf.tensor(next, p.shape, 'float32')));
+    }
+  }
+
+  /** The variable's next values (a new array: `w` may be the backend's own storage). */
+  private updated(w: Float32Array, g: Float32Array, p: tf.Variable): Float32Array {
+    const { type, betas, weight_decay: wd } = this.config;
+    const decays = wd > 0 && p.rank >= 2;
+    const WD = f32(wd);
+    const LR = f32(this.lr);
+    const next = new Float32Array(w.length);
+    if (type === 'sgd') {
+      for (let i = 0; i < w.length; i++) {
+        const gi = decays ? f32(g[i] + f32(w[i] * WD)) : g[i];
+        next[i] = w[i] - f32(gi * LR);
       }
-    });
+      return next;
+    }
+    const [b1, b2] = betas;
+    const t = this.step;
+    const [B1, C1, B2, C2] = [f32(b1), f32(1 - b1), f32(b2), f32(1 - b2)];
+    const [D1, D2] = [f32(1 - b1 ** t), f32(1 - b2 ** t)];
+    const E = f32(EPS);
+    const l2 = type === 'adam' && decays;
+    const decoupled = type === 'adamw' && decays;
+    const m = this.m.get(p.name)!;
+    const v = this.v.get(p.name)!;
+    const adam = loadNativeBlas().blas?.adam;
+    if (adam && nativeKernelsOn()) {
+      adam(w, g, m, v, next, Float32Array.of(B1, C1, B2, C2, D1, D2, E, WD, LR), Number(l2), Number(decoupled));
+      return next;
+    }
+    for (let i = 0; i < w.length; i++) {
+      const gi = l2 ? f32(g[i] + f32(w[i] * WD)) : g[i];
+      const mi = f32(f32(m[i] * B1) + f32(gi * C1));
+      const vi = f32(f32(v[i] * B2) + f32(f32(gi * gi) * C2));
+      m[i] = mi;
+      v[i] = vi;
+      let update = f32(f32(mi / D1) / f32(f32(Math.sqrt(f32(vi / D2))) + E));
+      if (decoupled) update = f32(update + f32(w[i] * WD));
+      next[i] = w[i] - f32(update * LR);
+    }
+    return next;
   }
 
   setLearningRate(lr: number): void {
@@ -73,11 +106,7 @@ export class Optimizer {
   getState(): OptimizerState {
     const slots: Record<string, SlotState> = {};
     for (const p of this.variables) {
-      slots[stableName(p.name)] = {
-        shape: p.shape,
-        m: this.m.get(p.name)!.dataSync() as Float32Array,
-        v: this.v.get(p.name)!.dataSync() as Float32Array,
-      };
+      slots[stableName(p.name)] = { shape: p.shape, m: this.m.get(p.name)!.slice(), v: this.v.get(p.name)!.slice() };
     }
     return { step: this.step, slots };
   }
@@ -87,13 +116,9 @@ export class Optimizer {
     for (const p of this.variables) {
       const slot = state.slots[stableName(p.name)];
       if (!slot) throw new Error(`optimizer state has no slot for ${stableName(p.name)}`);
-      this.m.get(p.name)!.assign(tf.tensor(slot.m, slot.shape));
-      this.v.get(p.name)!.assign(tf.tensor(slot.v, slot.shape));
+      this.m.get(p.name)!.set(slot.m);
+      this.v.get(p.name)!.set(slot.v);
     }
-  }
-
-  dispose(): void {
-    tf.dispose([...this.m.values(), ...this.v.values()]);
   }
 }
 

@@ -59,36 +59,32 @@ export async function runStages(loop: StageLoop): Promise<'done' | 'stopped'> {
     const stageStart = performance.now();
     // Stage 2's frozen transformer outputs, computed once before its first epoch in this call.
     let cached: ReturnType<typeof cacheForFlowStage> | null = null;
-    try {
-      for (let epoch = startEpoch; epoch < stageSpec.epochs; epoch++) {
-        if (loop.stopAfterEpochs !== undefined && epochsThisCall >= loop.stopAfterEpochs) return 'stopped';
-        if (stage === 'flow' && cached === null)
-          cached = cacheForFlowStage(model, { train: loop.trainSet, validation: loop.valSet }, loop.dims, batch, loop.progress);
-        const record = await runEpoch({
-          model,
-          dims: loop.dims,
-          stage,
-          epoch,
-          epochs: stageSpec.epochs,
-          optimizer,
-          variables,
-          trainSet: loop.trainSet,
-          valSet: loop.valSet,
-          batch,
-          gradClip: spec.train.grad_clip,
-          seed: spec.train.seed,
-          progress: loop.progress,
-          cached: cached ?? undefined,
-        });
-        meta.history.push(record);
-        meta.progress = epoch + 1 < stageSpec.epochs ? { stage, epochsDone: epoch + 1 } : { stage: nextStage(spec, stage), epochsDone: 0 };
-        saveCheckpoint(run, model, optimizer, meta, stage);
-        run.writeMeta(meta);
-        run.log({ event: 'epoch', ...record });
-        epochsThisCall++;
-      }
-    } finally {
-      optimizer.dispose();
+    for (let epoch = startEpoch; epoch < stageSpec.epochs; epoch++) {
+      if (loop.stopAfterEpochs !== undefined && epochsThisCall >= loop.stopAfterEpochs) return 'stopped';
+      if (stage === 'flow' && cached === null)
+        cached = cacheForFlowStage(model, { train: loop.trainSet, validation: loop.valSet }, loop.dims, batch, loop.progress);
+      const record = await runEpoch({
+        model,
+        dims: loop.dims,
+        stage,
+        epoch,
+        epochs: stageSpec.epochs,
+        optimizer,
+        variables,
+        trainSet: loop.trainSet,
+        valSet: loop.valSet,
+        batch,
+        gradClip: spec.train.grad_clip,
+        seed: spec.train.seed,
+        progress: loop.progress,
+        cached: cached ?? undefined,
+      });
+      meta.history.push(record);
+      meta.progress = epoch + 1 < stageSpec.epochs ? { stage, epochsDone: epoch + 1 } : { stage: nextStage(spec, stage), epochsDone: 0 };
+      saveCheckpoint(run, model, optimizer, meta, stage);
+      run.writeMeta(meta);
+      run.log({ event: 'epoch', ...record });
+      epochsThisCall++;
     }
     meta.timings[stage] = (meta.timings[stage] ?? 0) + (performance.now() - stageStart) / 1000;
   }
