@@ -15,6 +15,7 @@ import { installFusedKernels } from './ops/fused-kernels.ts';
 import { installBroadcastKernels } from './ops/broadcast-kernels.ts';
 import { installNativeKernels } from './ops/native-kernels.ts';
 import { installNativeMovement } from './ops/native-movement.ts';
+import { installCouplingKernel } from './ops/coupling-kernel.ts';
 import { loadNativeBlas } from './native/blas.ts';
 
 export const BACKEND_NAMES = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -163,6 +164,7 @@ function installNative(threads: number): { matmul: string; elementwise: string }
   installNativeKernels(blas);
   installNativeMovement(blas);
   installFusedKernels(blas);
+  installCouplingKernel(blas);
   // The wasm threads wait while a kernel runs on the main thread, so the native threads get the same cores.
   const count = blas.threads(Number(process.env.DADF_BLAS_THREADS) || threads);
   const core = blas.config().match(/^OpenBLAS (\S+).*?(\S+) MAX_THREADS/);

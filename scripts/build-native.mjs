@@ -41,6 +41,8 @@ for (flags of variants) {
   const args = [
     '-O3',
     '-fno-math-errno',
+    // a·b + c stays two roundings (as the wasm kernels compute it), not one fused multiply-add
+    '-ffp-contract=off',
     ...flags,
     '-shared',
     '-fPIC',

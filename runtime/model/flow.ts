@@ -62,10 +62,10 @@ export class ScaleFlow<T> {
     return h;
   }
 
-  /** s (clamped log-scale) and t for the moving half, from the conditioning half. */
-  private coupling(k: number, x1: T): { s: T; t: T } {
+  /** s (clamped log-scale) and t for the moving half, from the subnet's raw output. */
+  private coupling(h: T): { s: T; t: T } {
     const { ops } = this;
-    const [as, t] = ops.split(ops.mul(this.subnet(k, x1), this.spec.flow.subnet_scale), 2, 3);
+    const [as, t] = ops.split(ops.mul(h, this.spec.flow.subnet_scale), 2, 3);
     return { s: ops.mul(ops.tanh(as), this.spec.flow.clamp), t };
   }
 
@@ -84,19 +84,33 @@ export class ScaleFlow<T> {
     const { ops } = this;
     let logdet: T | undefined;
     for (let k = 0; k < this.spec.flow.steps; k++) {
-      const [x1, x2] = ops.split(x, this.split, 3);
-      const { s, t } = this.coupling(k, x1);
-      const y2 = ops.add(ops.mul(x2, ops.exp(s)), t);
-      const g = this.globalScale(k);
-      x = ops.add(ops.mul(ops.concat([x1, y2], 3), g), ops.param(`${stepName(this.scale, k)}.offset`));
+      const { z, sdet } = this.step(k, x, withLogdet);
+      x = z;
       if (withLogdet) {
-        const step = ops.add(ops.sum(s, [1, 2, 3]), ops.mul(ops.sum(ops.log(g), [0]), this.size * this.size));
+        const step = ops.add(sdet!, ops.mul(ops.sum(ops.log(this.globalScale(k)), [0]), this.size * this.size));
         logdet = logdet === undefined ? step : ops.add(logdet, step);
       }
-      const perm = this.permutation(k);
-      if (perm) x = ops.permuteChannels(x, perm);
     }
     return { z: x, logdet };
+  }
+
+  /**
+   * One coupling step: z, and Σ s per sample (its part of log|det J|) when asked. The engine's
+   * fused kernel computes the same where it has one (runtime/ops/coupling-kernel.ts).
+   */
+  private step(k: number, x: T, withSdet: boolean): { z: T; sdet?: T } {
+    const { ops } = this;
+    const [x1, x2] = ops.split(x, this.split, 3);
+    const h = this.subnet(k, x1);
+    const g = this.globalScale(k);
+    const offset = ops.param(`${stepName(this.scale, k)}.offset`);
+    const perm = this.permutation(k);
+    const fused = ops.fusedCoupling?.(x, h, g, offset, { split: this.split[0], scale: this.spec.flow.subnet_scale, clamp: this.spec.flow.clamp, perm });
+    if (fused) return fused;
+    const { s, t } = this.coupling(h);
+    const y2 = ops.add(ops.mul(x2, ops.exp(s)), t);
+    const z = ops.add(ops.mul(ops.concat([x1, y2], 3), g), offset);
+    return { z: perm ? ops.permuteChannels(z, perm) : z, sdet: withSdet ? ops.sum(s, [1, 2, 3]) : undefined };
   }
 
   /** Inverse of forwardSteps: z → x. */
@@ -112,7 +126,7 @@ export class ScaleFlow<T> {
       }
       x = ops.div(ops.sub(x, ops.param(`${stepName(this.scale, k)}.offset`)), this.globalScale(k));
       const [x1, y2] = ops.split(x, this.split, 3);
-      const { s, t } = this.coupling(k, x1);
+      const { s, t } = this.coupling(this.subnet(k, x1));
       x = ops.concat([x1, ops.mul(ops.sub(y2, t), ops.exp(ops.neg(s)))], 3);
     }
     return x;

@@ -84,6 +84,44 @@ export interface NativeBlas {
   adam?(w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, out: Float32Array, constants: Float32Array, l2: number, decoupled: number): void;
   /** OpenMP threads of the kernels above; 0 when the addon was built without OpenMP. */
   parallelThreads?(): number;
+  /**
+   * The flow's coupling step over rows of [rows, c1 + c2] (native/coupling.c): z from x, h = [a_s | a_t],
+   * g and offset, and Σ s per sample into sdet; perm empty for none.
+   */
+  couplingForward?(
+    rows: number,
+    c1: number,
+    c2: number,
+    samples: number,
+    scale: number,
+    clamp: number,
+    perm: Int32Array,
+    x: Float32Array,
+    h: Float32Array,
+    g: Float32Array,
+    offset: Float32Array,
+    z: Float32Array,
+    sdet: Float32Array,
+  ): void;
+  /** Its gradient: dx, dh, dg and doffset from dz and dsdet. */
+  couplingBackward?(
+    rows: number,
+    c1: number,
+    c2: number,
+    samples: number,
+    scale: number,
+    clamp: number,
+    perm: Int32Array,
+    dz: Float32Array,
+    dsdet: Float32Array,
+    x: Float32Array,
+    h: Float32Array,
+    g: Float32Array,
+    dx: Float32Array,
+    dh: Float32Array,
+    dg: Float32Array,
+    doffset: Float32Array,
+  ): void;
 }
 
 type HeapArray = Float32Array | Int32Array | Uint8Array;

@@ -4,7 +4,8 @@
 // default, whose custom kernels keep wasm on XNNPACK and train on every backend).
 import * as tf from '@tensorflow/tfjs-core';
 import { bmm, fastOps, gelu, layerNorm, permuteChannels, type Ops } from '../ops/index.ts';
-import type { ConvLayer, ResizeMode, TensorOps } from './types.ts';
+import { fusedCoupling } from '../ops/coupling-kernel.ts';
+import type { CouplingAttrs, ConvLayer, ResizeMode, TensorOps } from './types.ts';
 
 /** Where `param` and `buffer` read: a model's ParamStore. */
 export interface ParamSource {
@@ -124,6 +125,7 @@ export class TfjsOps implements TensorOps<tf.Tensor> {
     mode === 'bilinear'
       ? tf.image.resizeBilinear(x as tf.Tensor4D, [size, size], false, true)
       : tf.image.resizeNearestNeighbor(x as tf.Tensor4D, [size, size], false, true);
+  fusedCoupling = (x: tf.Tensor, h: tf.Tensor, g: tf.Tensor, offset: tf.Tensor, attrs: CouplingAttrs) => fusedCoupling(x, h, g, offset, attrs);
 }
 
 /** tfjs ops without parameters, for parameter-free forwards (scoring) run on their own. */

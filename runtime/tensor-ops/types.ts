@@ -26,6 +26,17 @@ export interface ConvLayer {
   depthwise?: boolean;
 }
 
+/** What a fused flow coupling step needs besides its tensors (runtime/model/flow.ts). */
+export interface CouplingAttrs {
+  /** Channels of x1, the conditioning half (the rest is x2). */
+  split: number;
+  /** flow.subnet_scale: the subnet's output is multiplied by it before the split into a_s, a_t. */
+  scale: number;
+  clamp: number;
+  /** The fixed channel permutation after the step, or none. */
+  perm?: number[];
+}
+
 export interface TensorOps<T> {
   readonly engine: 'tfjs' | 'onnx';
 
@@ -119,4 +130,13 @@ export interface TensorOps<T> {
   maxPool(x: T, size: number, stride: number, pad: number): T;
   /** NHWC [N, H, W, C] → [N, size, size, C]. */
   resize(x: T, size: number, mode: ResizeMode): T;
+
+  // ------------------------------------------------------------ fused (optional)
+  /**
+   * A flow coupling step in one kernel where the engine has one (tfjs on wasm with the native
+   * addon): z = perm([x1 | x2·exp(s) + t]·g + offset) and Σ s per sample [N], from x [N, H, W, C]
+   * and the subnet's raw output h (s = clamp·tanh(scale·a_s), t = scale·a_t). Undefined where
+   * not: runtime/model/flow.ts then computes the same step in the ops above.
+   */
+  fusedCoupling?(x: T, h: T, g: T, offset: T, attrs: CouplingAttrs): { z: T; sdet: T } | undefined;
 }
