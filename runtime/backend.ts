@@ -16,6 +16,7 @@ import { installBroadcastKernels } from './ops/broadcast-kernels.ts';
 import { installNativeKernels } from './ops/native-kernels.ts';
 import { installNativeMovement } from './ops/native-movement.ts';
 import { installCouplingKernel } from './ops/coupling-kernel.ts';
+import { installDepthwiseKernels } from './ops/depthwise-kernel.ts';
 import { loadNativeBlas } from './native/blas.ts';
 
 export const BACKEND_NAMES = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -165,6 +166,7 @@ function installNative(threads: number): { matmul: string; elementwise: string }
   installNativeMovement(blas);
   installFusedKernels(blas);
   installCouplingKernel(blas);
+  installDepthwiseKernels(blas);
   // The wasm threads wait while a kernel runs on the main thread, so the native threads get the same cores.
   const count = blas.threads(Number(process.env.DADF_BLAS_THREADS) || threads);
   const core = blas.config().match(/^OpenBLAS (\S+).*?(\S+) MAX_THREADS/);

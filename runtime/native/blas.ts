@@ -103,6 +103,10 @@ export interface NativeBlas {
     z: Float32Array,
     sdet: Float32Array,
   ): void;
+  /** y = depthwise k×k conv of NHWC x [n, h, w, c] with filter [k, k, c], stride 1, zero 'same' padding. */
+  depthwise?(n: number, h: number, w: number, c: number, k: number, x: Float32Array, filter: Float32Array, y: Float32Array): void;
+  /** Its filter gradient dw [k, k, c] from x and dy. */
+  depthwiseFilterGrad?(n: number, h: number, w: number, c: number, k: number, x: Float32Array, dy: Float32Array, dw: Float32Array): void;
   /** Its gradient: dx, dh, dg and doffset from dz and dsdet. */
   couplingBackward?(
     rows: number,

@@ -2,6 +2,7 @@
 // depthwise backprop kernels) and keep XNNPACK on plain 2-D matmuls. All tensors are NHWC.
 import * as tf from '@tensorflow/tfjs-core';
 import { customOp } from './custom.ts';
+import { nativeDepthwise, nativeDepthwiseFilterGrad } from './depthwise-kernel.ts';
 import { dense, matmul2d } from './matmul.ts';
 
 /**
@@ -57,24 +58,24 @@ function windows(x: tf.Tensor4D, k: number): tf.Tensor4D[] {
 
 /**
  * Depthwise k×k convolution (k odd, stride 1, 'same' zero padding, one filter per channel),
- * weight [k, k, C]. Forward uses the backend's depthwise kernel; the gradient is built from
- * kernels every backend has: dx is a depthwise conv of dy with the kernel rotated 180°,
- * dw[i, j, c] = Σ_{n,h,w} window_{ij}(x) · dy.
+ * weight [k, k, C]. Forward uses the native kernel where it runs, else the backend's depthwise
+ * kernel; the gradient is built from kernels every backend has: dx is a depthwise conv of dy with
+ * the kernel rotated 180°, dw[i, j, c] = Σ_{n,h,w} window_{ij}(x) · dy (one native pass where it runs).
  */
 export const depthwiseConv = customOp<[tf.Tensor4D, tf.Tensor3D], tf.Tensor4D>(([x, w], save) => {
   save([x, w]);
   const [k, , c] = w.shape;
   const filter = (f: tf.Tensor3D) => tf.reshape(f, [k, k, c, 1]) as tf.Tensor4D;
   return {
-    value: k === 1 ? tf.mul(x, tf.reshape(w, [c])) : tf.depthwiseConv2d(x, filter(w), 1, 'same'),
+    value: k === 1 ? tf.mul(x, tf.reshape(w, [c])) : (nativeDepthwise(x, w) ?? tf.depthwiseConv2d(x, filter(w), 1, 'same')),
     gradFunc: (dy, [sx, sw]) => {
       const wt = sw as tf.Tensor3D;
       const xs = sx as tf.Tensor4D;
       if (k === 1) return [tf.mul(dy, tf.reshape(wt, [c])), tf.reshape(tf.sum(tf.mul(xs, dy), [0, 1, 2]), [1, 1, c])];
       const rotated = tf.reverse(wt, [0, 1]) as tf.Tensor3D;
-      const dx = tf.depthwiseConv2d(dy, filter(rotated), 1, 'same');
-      const dw = tf.stack(windows(xs, k).map((win) => tf.sum(tf.mul(win, dy), [0, 1, 2])));
-      return [dx, tf.reshape(dw, [k, k, c])];
+      const dx = nativeDepthwise(dy, rotated) ?? tf.depthwiseConv2d(dy, filter(rotated), 1, 'same');
+      const dw = nativeDepthwiseFilterGrad(xs, dy, k) ?? tf.reshape(tf.stack(windows(xs, k).map((win) => tf.sum(tf.mul(win, dy), [0, 1, 2]))), [k, k, c]);
+      return [dx, dw];
     },
   };
 });

@@ -1,0 +1,111 @@
+// Depthwise k×k convolution, stride 1, zero 'same' padding, NHWC with w [k, k, C] (the flow
+// subnets' first layer): the forward (and, with the kernel rotated, the input gradient) and the
+// filter gradient, each one pass over the rows with the channel loop innermost.
+#include "dadf.h"
+#include <stdlib.h>
+
+typedef struct {
+  size_t n, h, w, c, k;
+} dw_shape;
+
+static bool read_dw_shape(napi_env env, napi_value* argv, dw_shape* s) {
+  int64_t v[5];
+  for (int i = 0; i < 5; i++)
+    if (!dadf_int64(env, argv[i], &v[i]) || v[i] < 1) return false;
+  if (v[4] % 2 == 0) return false;
+  s->n = (size_t)v[0], s->h = (size_t)v[1], s->w = (size_t)v[2], s->c = (size_t)v[3], s->k = (size_t)v[4];
+  return true;
+}
+
+// One output row (sample b, row y): out[x, ch] = Σ_{i,j} in[y+i−r, x+j−r, ch] · w[i, j, ch].
+static void forward_row(const dw_shape* s, const float* restrict in, const float* restrict w, float* restrict out, size_t b, size_t y) {
+  const size_t r = s->k / 2, c = s->c;
+  for (size_t x = 0; x < s->w; x++) {
+    float* restrict o = out + ((b * s->h + y) * s->w + x) * c;
+    for (size_t ch = 0; ch < c; ch++) o[ch] = 0.0f;
+    for (size_t i = 0; i < s->k; i++) {
+      const ptrdiff_t yy = (ptrdiff_t)(y + i) - (ptrdiff_t)r;
+      if (yy < 0 || yy >= (ptrdiff_t)s->h) continue;
+      for (size_t j = 0; j < s->k; j++) {
+        const ptrdiff_t xx = (ptrdiff_t)(x + j) - (ptrdiff_t)r;
+        if (xx < 0 || xx >= (ptrdiff_t)s->w) continue;
+        const float* restrict src = in + ((b * s->h + (size_t)yy) * s->w + (size_t)xx) * c;
+        const float* restrict f = w + (i * s->k + j) * c;
+        for (size_t ch = 0; ch < c; ch++) o[ch] += src[ch] * f[ch];
+      }
+    }
+  }
+}
+
+// depthwise(n, h, w, c, k, x, filter, y)
+napi_value dadf_depthwise(napi_env env, napi_callback_info info) {
+  napi_value argv[8];
+  if (!dadf_args(env, info, 8, argv, "dadf blas: depthwise takes 8 arguments")) return NULL;
+  dw_shape s;
+  float *x, *f, *y;
+  size_t lx, lf, ly;
+  if (!read_dw_shape(env, argv, &s) || !dadf_view(env, argv[5], napi_float32_array, (void**)&x, &lx) ||
+      !dadf_view(env, argv[6], napi_float32_array, (void**)&f, &lf) || !dadf_view(env, argv[7], napi_float32_array, (void**)&y, &ly))
+    return dadf_fail(env, "dadf blas: depthwise takes (n, h, w, c, odd k, Float32Array ×3)");
+  const size_t total = s.n * s.h * s.w * s.c;
+  if (lx < total || ly < total || lf < s.k * s.k * s.c) return dadf_fail(env, "dadf blas: depthwise sizes do not fit");
+#pragma omp parallel for collapse(2) schedule(static) if (total >= DADF_PARALLEL_MIN)
+  for (size_t b = 0; b < s.n; b++)
+    for (size_t row = 0; row < s.h; row++) forward_row(&s, x, f, y, b, row);
+  return NULL;
+}
+
+// depthwiseFilterGrad(n, h, w, c, k, x, dy, dw): dw[i, j, ch] = Σ_{b,y,x} x[b, y+i−r, x+j−r, ch] · dy[b, y, x, ch].
+// Each thread adds its rows in double; the threads' sums are added in thread order.
+napi_value dadf_depthwise_filter_grad(napi_env env, napi_callback_info info) {
+  napi_value argv[8];
+  if (!dadf_args(env, info, 8, argv, "dadf blas: depthwiseFilterGrad takes 8 arguments")) return NULL;
+  dw_shape s;
+  float *x, *dy, *dw;
+  size_t lx, ld, lw;
+  if (!read_dw_shape(env, argv, &s) || !dadf_view(env, argv[5], napi_float32_array, (void**)&x, &lx) ||
+      !dadf_view(env, argv[6], napi_float32_array, (void**)&dy, &ld) || !dadf_view(env, argv[7], napi_float32_array, (void**)&dw, &lw))
+    return dadf_fail(env, "dadf blas: depthwiseFilterGrad takes (n, h, w, c, odd k, Float32Array ×3)");
+  const size_t total = s.n * s.h * s.w * s.c, taps = s.k * s.k * s.c, r = s.k / 2, c = s.c;
+  if (lx < total || ld < total || lw < taps) return dadf_fail(env, "dadf blas: depthwiseFilterGrad sizes do not fit");
+  const bool parallel = total >= DADF_PARALLEL_MIN;
+#ifdef _OPENMP
+  const int threads = parallel ? omp_get_max_threads() : 1;
+#else
+  const int threads = 1;
+#endif
+  double* partial = calloc((size_t)threads * taps, sizeof(double));
+  if (!partial) return dadf_fail(env, "dadf blas: depthwiseFilterGrad: out of memory");
+#pragma omp parallel num_threads(threads) if (parallel)
+  {
+#ifdef _OPENMP
+    double* restrict acc = partial + (size_t)omp_get_thread_num() * taps;
+#else
+    double* restrict acc = partial;
+#endif
+#pragma omp for collapse(2) schedule(static)
+    for (size_t b = 0; b < s.n; b++)
+      for (size_t y = 0; y < s.h; y++)
+        for (size_t xo = 0; xo < s.w; xo++) {
+          const float* restrict g = dy + ((b * s.h + y) * s.w + xo) * c;
+          for (size_t i = 0; i < s.k; i++) {
+            const ptrdiff_t yy = (ptrdiff_t)(y + i) - (ptrdiff_t)r;
+            if (yy < 0 || yy >= (ptrdiff_t)s.h) continue;
+            for (size_t j = 0; j < s.k; j++) {
+              const ptrdiff_t xx = (ptrdiff_t)(xo + j) - (ptrdiff_t)r;
+              if (xx < 0 || xx >= (ptrdiff_t)s.w) continue;
+              const float* restrict src = x + ((b * s.h + (size_t)yy) * s.w + (size_t)xx) * c;
+              double* restrict a = acc + (i * s.k + j) * c;
+              for (size_t ch = 0; ch < c; ch++) a[ch] += src[ch] * g[ch];
+            }
+          }
+        }
+  }
+  for (size_t t = 0; t < taps; t++) {
+    double sum = 0.0;
+    for (int th = 0; th < threads; th++) sum += partial[(size_t)th * taps + t];
+    dw[t] = (float)sum;
+  }
+  free(partial);
+  return NULL;
+}
