@@ -17,6 +17,7 @@ import { installNativeKernels } from './ops/native-kernels.ts';
 import { installNativeMovement } from './ops/native-movement.ts';
 import { installCouplingKernel } from './ops/coupling-kernel.ts';
 import { installDepthwiseKernels } from './ops/depthwise-kernel.ts';
+import { installBackboneKernels } from './ops/backbone-kernels.ts';
 import { loadNativeBlas } from './native/blas.ts';
 
 export const BACKEND_NAMES = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -167,6 +168,7 @@ function installNative(threads: number): { matmul: string; elementwise: string }
   installFusedKernels(blas);
   installCouplingKernel(blas);
   installDepthwiseKernels(blas);
+  installBackboneKernels(blas);
   // The wasm threads wait while a kernel runs on the main thread, so the native threads get the same cores.
   const count = blas.threads(Number(process.env.DADF_BLAS_THREADS) || threads);
   const core = blas.config().match(/^OpenBLAS (\S+).*?(\S+) MAX_THREADS/);

@@ -103,8 +103,24 @@ export interface NativeBlas {
     z: Float32Array,
     sdet: Float32Array,
   ): void;
-  /** y = depthwise k×k conv of NHWC x [n, h, w, c] with filter [k, k, c], stride 1, zero 'same' padding. */
-  depthwise?(n: number, h: number, w: number, c: number, k: number, x: Float32Array, filter: Float32Array, y: Float32Array): void;
+  /** y [n, outH, outW, c] = depthwise k×k conv of NHWC x [n, h, w, c] with filter [k, k, c] at `stride`, zeros outside (padTop, padLeft before). */
+  depthwise?(
+    n: number,
+    h: number,
+    w: number,
+    c: number,
+    k: number,
+    stride: number,
+    padTop: number,
+    padLeft: number,
+    outH: number,
+    outW: number,
+    x: Float32Array,
+    filter: Float32Array,
+    y: Float32Array,
+  ): void;
+  /** y[r, c] = act(y[r, c] + bias[c]) in place (bias empty: none); act 0 none, 1 relu, 2 relu6. */
+  biasActivation?(y: Float32Array, bias: Float32Array, rows: number, cols: number, act: number): void;
   /** Its filter gradient dw [k, k, c] from x and dy. */
   depthwiseFilterGrad?(n: number, h: number, w: number, c: number, k: number, x: Float32Array, dy: Float32Array, dw: Float32Array): void;
   /** Its gradient: dx, dh, dg and doffset from dz and dsdet. */

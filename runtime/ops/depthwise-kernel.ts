@@ -25,7 +25,8 @@ export function installDepthwiseKernels(blas: NativeBlas): void {
     const [n, h, w, c] = x.shape;
     const y = args.backend.makeOutput(x.shape, 'float32');
     const heap = (t: typeof x) => args.backend.typedArrayFromHeap(t) as Float32Array;
-    depthwise(n, h, w, c, filter.shape[0], heap(x), heap(filter), heap(y));
+    const k = filter.shape[0];
+    depthwise(n, h, w, c, k, 1, (k - 1) / 2, (k - 1) / 2, h, w, heap(x), heap(filter), heap(y));
     return y;
   });
   register(FILTER_GRAD, (args) => {
