@@ -77,8 +77,14 @@ function depthwiseLayer(depthwise: NonNullable<NativeBlas['depthwise']>, biasAct
 export function installBackboneKernels(blas: NativeBlas): void {
   const { biasActivation, depthwise } = blas;
   if (!biasActivation || !depthwise) return; // an addon built from older sources
-  replaceWasmKernel(tf.FusedConv2D, 'native-pointwise', (stock) => (args) => (nativeKernelsOn() ? (pointwise(blas, biasActivation, args) ?? stock(args)) : stock(args)));
-  replaceWasmKernel(tf.FusedDepthwiseConv2D, 'native-depthwise', (stock) => (args) =>
-    nativeKernelsOn() ? (depthwiseLayer(depthwise, biasActivation, args) ?? stock(args)) : stock(args),
+  replaceWasmKernel(
+    tf.FusedConv2D,
+    'native-pointwise',
+    (stock) => (args) => (nativeKernelsOn() ? (pointwise(blas, biasActivation, args) ?? stock(args)) : stock(args)),
+  );
+  replaceWasmKernel(
+    tf.FusedDepthwiseConv2D,
+    'native-depthwise',
+    (stock) => (args) => (nativeKernelsOn() ? (depthwiseLayer(depthwise, biasActivation, args) ?? stock(args)) : stock(args)),
   );
 }

@@ -43,7 +43,21 @@ export function installCouplingKernel(blas: NativeBlas): void {
       const { rows, samples, c1, c2 } = layout(x, a.split);
       const z = args.backend.makeOutput(x.shape, 'float32');
       const sdet = args.backend.makeOutput([samples], 'float32');
-      couplingForward(rows, c1, c2, samples, a.scale, a.clamp, a.perm, heap(args, x), heap(args, h), heap(args, g), heap(args, offset), heap(args, z), heap(args, sdet));
+      couplingForward(
+        rows,
+        c1,
+        c2,
+        samples,
+        a.scale,
+        a.clamp,
+        a.perm,
+        heap(args, x),
+        heap(args, h),
+        heap(args, g),
+        heap(args, offset),
+        heap(args, z),
+        heap(args, sdet),
+      );
       countNativeCall(FORWARD);
       return [z, sdet];
     }) as unknown as tf.KernelFunc,
@@ -57,7 +71,24 @@ export function installCouplingKernel(blas: NativeBlas): void {
       const { rows, samples, c1, c2 } = layout(x, a.split);
       const outs = [x.shape, h.shape, g.shape, g.shape].map((shape) => args.backend.makeOutput(shape, 'float32'));
       const [dx, dh, dg, doffset] = outs.map((t) => heap(args, t));
-      couplingBackward(rows, c1, c2, samples, a.scale, a.clamp, a.perm, heap(args, dz), heap(args, dsdet), heap(args, x), heap(args, h), heap(args, g), dx, dh, dg, doffset);
+      couplingBackward(
+        rows,
+        c1,
+        c2,
+        samples,
+        a.scale,
+        a.clamp,
+        a.perm,
+        heap(args, dz),
+        heap(args, dsdet),
+        heap(args, x),
+        heap(args, h),
+        heap(args, g),
+        dx,
+        dh,
+        dg,
+        doffset,
+      );
       countNativeCall(BACKWARD);
       return outs;
     }) as unknown as tf.KernelFunc,
@@ -82,7 +113,13 @@ const NO_PERMUTATION = new Int32Array(0);
  * The fused step, or undefined where it cannot run (no addon, native kernels off, another
  * backend or dtype): the caller then computes the plain formulation.
  */
-export function fusedCoupling(x: tf.Tensor, h: tf.Tensor, g: tf.Tensor, offset: tf.Tensor, attrs: CouplingAttrs): { z: tf.Tensor; sdet: tf.Tensor } | undefined {
+export function fusedCoupling(
+  x: tf.Tensor,
+  h: tf.Tensor,
+  g: tf.Tensor,
+  offset: tf.Tensor,
+  attrs: CouplingAttrs,
+): { z: tf.Tensor; sdet: tf.Tensor } | undefined {
   if (!installed || !wanted || !nativeKernelsOn() || tf.getBackend() !== 'wasm' || x.rank !== 4 || x.dtype !== 'float32') return undefined;
   let perm: Int32Array = NO_PERMUTATION;
   if (attrs.perm) {

@@ -80,7 +80,13 @@ for (const [stride, pad, size] of [
 }
 
 test('every tap of the bundled MobileNetV1 α0.25 (random weights) agrees with the wasm kernels', { skip }, async () => {
-  const backbone = await loadBackbone({ arch: 'mobilenet_v1', alpha: 0.25, random: true, seed: 3, taps: ['conv_pw_3', 'conv_pw_5', 'conv_pw_11', 'conv_pw_13'] });
+  const backbone = await loadBackbone({
+    arch: 'mobilenet_v1',
+    alpha: 0.25,
+    random: true,
+    seed: 3,
+    taps: ['conv_pw_3', 'conv_pw_5', 'conv_pw_11', 'conv_pw_13'],
+  });
   const image = random([2, 96, 96, 3], 60);
   for (const tap of ['conv_pw_3', 'conv_pw_5', 'conv_pw_11', 'conv_pw_13']) {
     const r = both(tf.FusedConv2D, () => {

@@ -64,7 +64,10 @@ function flowResults(model: DadfModel, prior: tf.Tensor4D[], rec: { self: tf.Ten
 }
 
 function compare(sets: { permute: 'fixed' | 'none'; batch?: number; size?: number }) {
-  const spec = tinySpec({ flow: { permute: sets.permute }, ...(sets.size ? { input: { size: sets.size }, transformer: { memory: { tokens: (sets.size / 16) ** 2 } } } : {}) });
+  const spec = tinySpec({
+    flow: { permute: sets.permute },
+    ...(sets.size ? { input: { size: sets.size }, transformer: { memory: { tokens: (sets.size / 16) ** 2 } } } : {}),
+  });
   const dims = modelDims(spec);
   const model = createModel(spec, dims, 3);
   const n = sets.batch ?? 3;
@@ -93,7 +96,7 @@ function compare(sets: { permute: 'fixed' | 'none'; batch?: number; size?: numbe
   model.dispose();
 }
 
-test('the fused coupling step gives the plain formulation\'s z, log|det J|, loss and gradients (fixed permutation)', { skip }, () => {
+test("the fused coupling step gives the plain formulation's z, log|det J|, loss and gradients (fixed permutation)", { skip }, () => {
   compare({ permute: 'fixed' });
 });
 
