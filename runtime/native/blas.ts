@@ -82,6 +82,40 @@ export interface NativeBlas {
    * in out; constants: float32 [β1, 1−β1, β2, 1−β2, 1−β1^t, 1−β2^t, ε, weight decay, lr]; flags 0/1.
    */
   adam?(w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, out: Float32Array, constants: Float32Array, l2: number, decoupled: number): void;
+  /**
+   * q [n, tq, w], k and v [n, tk, w], heads as column blocks of w: p = softmax(q kᵀ·scale) per sample and head
+   * [n, heads, tq, tk], out = p v [n, tq, w].
+   */
+  attention?(
+    q: Float32Array,
+    k: Float32Array,
+    v: Float32Array,
+    out: Float32Array,
+    p: Float32Array,
+    n: number,
+    tq: number,
+    tk: number,
+    w: number,
+    heads: number,
+    scale: number,
+  ): void;
+  /** The gradients of attention for q, k and v from dout and the forward's p. */
+  attentionGrad?(
+    dout: Float32Array,
+    q: Float32Array,
+    k: Float32Array,
+    v: Float32Array,
+    p: Float32Array,
+    dq: Float32Array,
+    dk: Float32Array,
+    dv: Float32Array,
+    n: number,
+    tq: number,
+    tk: number,
+    w: number,
+    heads: number,
+    scale: number,
+  ): void;
   /** OpenMP threads of the kernels above; 0 when the addon was built without OpenMP. */
   parallelThreads?(): number;
   /**

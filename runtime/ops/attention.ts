@@ -1,6 +1,7 @@
 // Multi-head scaled dot-product attention on [N, T, W] tensors, heads split from W.
 import * as tf from '@tensorflow/tfjs-core';
 import { nativeMatmulRuns } from './blas-kernels.ts';
+import { fusedAttention, fusedAttentionFits } from './fused-kernels.ts';
 
 export type BatchMatMul = (a: tf.Tensor3D, b: tf.Tensor3D) => tf.Tensor3D;
 
@@ -53,9 +54,11 @@ export const SMALL_ATTENTION_MACS = 800_000;
 /**
  * Per-head 2-D products for large attention, one batched product for small. Same numbers either
  * way. The native matmul (blas-kernels.ts) multiplies batched and transposed products as fast as
- * plain ones, so with it the batched form is taken at every size (no per-head split and stack).
+ * plain ones, so with it the batched form is taken at every size (no per-head split and stack),
+ * or, where the fused kernels run, one native kernel each way (fused-kernels.ts: no transposes).
  */
 export function adaptiveAttention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, heads: number, bmm: BatchMatMul): tf.Tensor3D {
+  if (fusedAttentionFits(q, k, v, heads)) return fusedAttention(q, k, v, heads) as tf.Tensor3D;
   const macs = q.shape[1] * k.shape[1] * (q.shape[2] / heads);
   return macs < SMALL_ATTENTION_MACS || nativeMatmulRuns() ? batchedAttention(q, k, v, heads) : multiHeadAttention(q, k, v, heads, bmm);
 }

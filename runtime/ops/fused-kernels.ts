@@ -1,7 +1,8 @@
-// LayerNorm and GELU as one native kernel forward and one backward (native/layernorm.c,
-// native/gelu.c), registered on the tfjs wasm backend under their own names and used through
-// tf.customGrad. The plain formulations (runtime/ops/nn.ts) take ~9 and 5 kernels forward and
-// ~25 and ~10 backward, each a pass over memory and a JavaScript dispatch. Used only where the
+// LayerNorm, GELU and multi-head attention as one native kernel forward and one backward
+// (native/layernorm.c, gelu.c, attention.c), registered on the tfjs wasm backend under their own
+// names and used through tf.customGrad. The plain formulations (runtime/ops/nn.ts,
+// attention.ts) take ~9, 5 and ~8 kernels forward and ~25, ~10 and ~20 backward, each a pass
+// over memory and a JavaScript dispatch. Used only where the
 // addon is loaded and turned on (useNativeKernels) on the wasm backend; everywhere else (wasm
 // alone, other backends, the ONNX engine) the plain formulation runs.
 // test/ops/fused-kernels.test.ts compares values and gradients with the plain formulation.
@@ -13,12 +14,14 @@ import { countNativeCall } from './native-kernels.ts';
 import type { TensorInfo, WasmKernel } from './wasm-kernels.ts';
 
 type Args = Parameters<WasmKernel>[0];
-type Fused = Required<Pick<NativeBlas, 'layerNorm' | 'layerNormGrad' | 'gelu' | 'geluGrad'>>;
+type Fused = Required<Pick<NativeBlas, 'layerNorm' | 'layerNormGrad' | 'gelu' | 'geluGrad' | 'attention' | 'attentionGrad'>>;
 
 const LAYER_NORM = 'DadfLayerNorm';
 const LAYER_NORM_GRAD = 'DadfLayerNormGrad';
 const GELU = 'DadfGelu';
 const GELU_GRAD = 'DadfGeluGrad';
+const ATTENTION = 'DadfAttention';
+const ATTENTION_GRAD = 'DadfAttentionGrad';
 
 let installed = false;
 
@@ -35,9 +38,9 @@ function register(kernelName: string, kernelFunc: (args: Args) => TensorInfo | T
 }
 
 export function installFusedKernels(blas: NativeBlas): void {
-  const { layerNorm, layerNormGrad, gelu, geluGrad } = blas;
-  if (!layerNorm || !layerNormGrad || !gelu || !geluGrad) return; // an addon built from older sources
-  const fused: Fused = { layerNorm, layerNormGrad, gelu, geluGrad };
+  const { layerNorm, layerNormGrad, gelu, geluGrad, attention, attentionGrad } = blas;
+  if (!layerNorm || !layerNormGrad || !gelu || !geluGrad || !attention || !attentionGrad) return; // an addon built from older sources
+  const fused: Fused = { layerNorm, layerNormGrad, gelu, geluGrad, attention, attentionGrad };
   register(LAYER_NORM, (args) => {
     const { x, g, b } = args.inputs;
     const n = tf.util.sizeFromShape(g.shape);
@@ -84,6 +87,42 @@ export function installFusedKernels(blas: NativeBlas): void {
     fused.geluGrad(view(args, x), view(args, dy), view(args, dx));
     countNativeCall(GELU_GRAD);
     return dx;
+  });
+  register(ATTENTION, (args) => {
+    const { q, k, v } = args.inputs;
+    const [n, tq, w] = q.shape;
+    const tk = k.shape[1];
+    const heads = Number(args.attrs.heads);
+    const out = args.backend.makeOutput(q.shape, 'float32');
+    const p = args.backend.makeOutput([n, heads, tq, tk], 'float32');
+    fused.attention(view(args, q), view(args, k), view(args, v), view(args, out), view(args, p), n, tq, tk, w, heads, Number(args.attrs.scale));
+    countNativeCall(ATTENTION);
+    return [out, p];
+  });
+  register(ATTENTION_GRAD, (args) => {
+    const { dy, q, k, v, p } = args.inputs;
+    const [n, tq, w] = q.shape;
+    const tk = k.shape[1];
+    const [dq, dk, dv] = [q, k, v].map((t) => args.backend.makeOutput(t.shape, 'float32'));
+    const heads = Number(args.attrs.heads);
+    fused.attentionGrad(
+      view(args, dy),
+      view(args, q),
+      view(args, k),
+      view(args, v),
+      view(args, p),
+      view(args, dq),
+      view(args, dk),
+      view(args, dv),
+      n,
+      tq,
+      tk,
+      w,
+      heads,
+      Number(args.attrs.scale),
+    );
+    countNativeCall(ATTENTION_GRAD);
+    return [dq, dk, dv];
   });
   installed = true;
 }
@@ -137,3 +176,32 @@ export const fusedGelu = customOp<[tf.Tensor], tf.Tensor>(([x], save) => {
     gradFunc: (dy, [sx]) => [run(GELU_GRAD, { x: sx, dy }) as tf.Tensor],
   };
 });
+
+/** Whether the fused attention computes attention(q, k, v, heads): float32 [N, T, W] tensors, k and v alike, W a multiple of heads. */
+export function fusedAttentionFits(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, heads: number): boolean {
+  const [n, , w] = q.shape;
+  const ok = (t: tf.Tensor) => t.dtype === 'float32' && t.rank === 3 && t.size > 0 && t.shape[0] === n && t.shape[2] === w;
+  return (
+    fusedKernelsRun() && ok(q) && ok(k) && ok(v) && tf.util.arraysEqual(k.shape, v.shape) && Number.isInteger(heads) && heads > 0 && (w ?? 0) % heads === 0
+  );
+}
+
+const attentionOps = new Map<number, (q: tf.Tensor, k: tf.Tensor, v: tf.Tensor) => tf.Tensor>();
+
+/** softmax(q kᵀ/√d) v per head, heads as column blocks of W; call where fusedAttentionFits. One op per head count. */
+export function fusedAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, heads: number): tf.Tensor {
+  let op = attentionOps.get(heads);
+  if (!op) {
+    op = customOp<[tf.Tensor, tf.Tensor, tf.Tensor], tf.Tensor>(([qi, ki, vi], save) => {
+      const attrs = { heads, scale: 1 / Math.sqrt((qi.shape[2] ?? 0) / heads) };
+      const [out, p] = run(ATTENTION, { q: qi, k: ki, v: vi }, attrs) as tf.Tensor[];
+      save([qi, ki, vi, p]);
+      return {
+        value: out,
+        gradFunc: (dy, [sq, sk, sv, sp]) => run(ATTENTION_GRAD, { dy, q: sq, k: sk, v: sv, p: sp }, attrs) as tf.Tensor[],
+      };
+    });
+    attentionOps.set(heads, op);
+  }
+  return op(q, k, v);
+}

@@ -9,7 +9,7 @@ export function layerNorm(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor, eps: number,
 }
 
 /** LayerNorm as tfjs ops: what every backend runs, and what the fused kernels are tested against. */
-function plainLayerNorm(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor, eps: number, axes: number[] = [-1]): tf.Tensor {
+export function plainLayerNorm(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor, eps: number, axes: number[] = [-1]): tf.Tensor {
   const { mean, variance } = tf.moments(x, axes, true);
   return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), g), b);
 }
