@@ -49,34 +49,13 @@ export interface NativeBlas {
   /** dst[b, j, i] = src[b, i, j] for 4-byte elements, src [batch, rows, cols]. */
   transpose2d?(src: HeapArray, dst: HeapArray, batch: number, rows: number, cols: number): void;
   /** x [rows, n] → y = (x − mean)·rstd·g + b per row, g and b [n]; mean and rstd [rows] are written for layerNormGrad. */
-  layerNorm?(
-    x: Float32Array,
-    g: Float32Array,
-    b: Float32Array,
-    y: Float32Array,
-    mean: Float32Array,
-    rstd: Float32Array,
-    rows: number,
-    n: number,
-    eps: number,
-  ): void;
+  layerNorm?(x: F32, g: F32, b: F32, y: F32, mean: F32, rstd: F32, rows: number, n: number, eps: number): void;
   /** The gradients of layerNorm for x, g and b from dy and what the forward kept. */
-  layerNormGrad?(
-    dy: Float32Array,
-    x: Float32Array,
-    g: Float32Array,
-    mean: Float32Array,
-    rstd: Float32Array,
-    dx: Float32Array,
-    dg: Float32Array,
-    db: Float32Array,
-    rows: number,
-    n: number,
-  ): void;
+  layerNormGrad?(dy: F32, x: F32, g: F32, mean: F32, rstd: F32, dx: F32, dg: F32, db: F32, rows: number, n: number): void;
   /** y = 0.5·x·(1 + erf(x/√2)), arrays of one length. */
-  gelu?(x: Float32Array, y: Float32Array): void;
+  gelu?(x: F32, y: F32): void;
   /** dx = dy · GELU′(x). */
-  geluGrad?(x: Float32Array, dy: Float32Array, dx: Float32Array): void;
+  geluGrad?(x: F32, dy: F32, dx: F32): void;
   /**
    * One Adam step of one variable (runtime/train/optimizer.ts): m and v in place, the new weights
    * in out; constants: float32 [β1, 1−β1, β2, 1−β2, 1−β1^t, 1−β2^t, ε, weight decay, lr]; flags 0/1.
@@ -86,29 +65,17 @@ export interface NativeBlas {
    * q [n, tq, w], k and v [n, tk, w], heads as column blocks of w: p = softmax(q kᵀ·scale) per sample and head
    * [n, heads, tq, tk], out = p v [n, tq, w].
    */
-  attention?(
-    q: Float32Array,
-    k: Float32Array,
-    v: Float32Array,
-    out: Float32Array,
-    p: Float32Array,
-    n: number,
-    tq: number,
-    tk: number,
-    w: number,
-    heads: number,
-    scale: number,
-  ): void;
+  attention?(q: F32, k: F32, v: F32, out: F32, p: F32, n: number, tq: number, tk: number, w: number, heads: number, scale: number): void;
   /** The gradients of attention for q, k and v from dout and the forward's p. */
   attentionGrad?(
-    dout: Float32Array,
-    q: Float32Array,
-    k: Float32Array,
-    v: Float32Array,
-    p: Float32Array,
-    dq: Float32Array,
-    dk: Float32Array,
-    dv: Float32Array,
+    dout: F32,
+    q: F32,
+    k: F32,
+    v: F32,
+    p: F32,
+    dq: F32,
+    dk: F32,
+    dv: F32,
     n: number,
     tq: number,
     tk: number,
@@ -179,6 +146,7 @@ export interface NativeBlas {
 }
 
 type HeapArray = Float32Array | Int32Array | Uint8Array;
+type F32 = Float32Array;
 
 const ADDON_FILE = 'native/build/dadf_blas.node';
 
