@@ -58,6 +58,17 @@ function defaultCacheDir(): string {
   return resolve(process.env.DADF_CACHE_DIR ?? '.dadf-cache');
 }
 
+/** Starts decoding some images at once; the promise never rejects, so a batch loaded ahead and never awaited cannot be an unhandled rejection. */
+const startLoading = (images: CacheImage[]) => Promise.allSettled(images.map((image) => image.load()));
+
+/** The pixels of loaded images, or the error of the first in order that failed. */
+function pixelsOf(settled: PromiseSettledResult<Float32Array>[]): Float32Array[] {
+  return settled.map((r) => {
+    if (r.status === 'rejected') throw r.reason;
+    return r.value;
+  });
+}
+
 export class FeatureCache {
   readonly dir: string | null;
   readonly stats: CacheStats = { memoryHits: 0, diskHits: 0, computed: 0 };
@@ -83,17 +94,24 @@ export class FeatureCache {
 
   /**
    * Features of every image for the backbone's taps: cached ones are read, the others are
-   * computed in batches of `batchSize` and stored.
+   * computed in batches of `batchSize` and stored. The images of a batch are decoded at once
+   * (in libuv's threads), and those of the next batch while the backbone runs on this one.
+   * `onProgress` gets the number of images done after the cached ones and after each batch.
    */
-  async getOrCompute(images: CacheImage[], backbone: Backbone, size: number, batchSize = 8): Promise<TapFeatures> {
+  async getOrCompute(images: CacheImage[], backbone: Backbone, size: number, batchSize = 8, onProgress?: (done: number) => void): Promise<TapFeatures> {
     const scope = FeatureCache.scopeOf(backbone, size);
     const found: Array<Record<string, Float32Array> | undefined> = images.map((img) => this.lookup(`${scope}/${img.key}`));
     const missing = images.map((_, i) => i).filter((i) => !found[i]);
-    for (let start = 0; start < missing.length; start += batchSize) {
-      const batch = missing.slice(start, start + batchSize);
+    let done = images.length - missing.length;
+    if (done > 0) onProgress?.(done);
+    const batches = Array.from({ length: Math.ceil(missing.length / batchSize) }, (_, k) => missing.slice(k * batchSize, (k + 1) * batchSize));
+    let next = batches.length > 0 ? startLoading(batches[0].map((i) => images[i])) : undefined;
+    for (const [k, batch] of batches.entries()) {
+      const loaded = pixelsOf(await next!);
+      next = k + 1 < batches.length ? startLoading(batches[k + 1].map((i) => images[i])) : undefined;
       const pixels = new Float32Array(batch.length * size * size * 3);
       for (let b = 0; b < batch.length; b++) {
-        const data = await images[batch[b]].load();
+        const data = loaded[b];
         if (data.length !== size * size * 3) throw new Error(`image ${images[batch[b]].key}: ${data.length} values, expected ${size}×${size}×3`);
         pixels.set(data, b * size * size * 3);
       }
@@ -114,6 +132,8 @@ export class FeatureCache {
         this.store(`${scope}/${images[i].key}`, perImage[b], scope);
         this.stats.computed++;
       });
+      done += batch.length;
+      onProgress?.(done);
     }
     const result: TapFeatures = {};
     for (const tap of backbone.taps) result[tap] = found.map((f) => f![tap]);

@@ -38,14 +38,8 @@ export async function extractFeatures(
   const id = `features:${label}`;
   const started = performance.now();
   progress({ kind: 'phase', id, label: `features (${label})`, total: paths.length, unit: 'img' });
-  const batch = 8;
-  const perTap: Record<string, Float32Array[]> = {};
-  for (let start = 0; start < paths.length; start += batch) {
-    const chunk = paths.slice(start, start + batch).map((path, k) => ({ key: `${keys[start + k]}-${filter}`, load: () => readImageRgb(path, size, filter) }));
-    const got = await cache.getOrCompute(chunk, backbone, size, batch);
-    for (const [tap, arrays] of Object.entries(got)) (perTap[tap] ??= []).push(...arrays);
-    progress({ kind: 'tick', id, done: Math.min(start + batch, paths.length), total: paths.length });
-  }
+  const images = paths.map((path, k) => ({ key: `${keys[k]}-${filter}`, load: () => readImageRgb(path, size, filter) }));
+  const perTap = await cache.getOrCompute(images, backbone, size, 8, (done) => progress({ kind: 'tick', id, done, total: paths.length }));
   progress({ kind: 'phase-end', id, seconds: (performance.now() - started) / 1000 });
   return { features: dims.scales.map((s) => perTap[s.tap] ?? []), keys };
 }

@@ -92,3 +92,57 @@ test('the disk cache stays under its size limit, dropping the oldest entries', a
   assert.ok(files.length >= 1 && files.length <= 3, `${files.length} files`);
   backbone.dispose();
 });
+
+test("a batch's images are decoded together, and the next batch's while the backbone runs; progress counts cached then computed images", async () => {
+  await useCpu();
+  const backbone = await loadBackbone({ arch: 'mobilenet_v1', alpha: 0.25, random: true, seed: 3, taps: ['conv_pw_1'] });
+  const imgs = images(7, 11);
+  const cache = FeatureCache.open({ dir: null });
+  await cache.getOrCompute(imgs.list.slice(0, 2), backbone, SIZE, 2);
+  const events: string[] = [];
+  let inFlight = 0;
+  let mostInFlight = 0;
+  const watched = imgs.list.map((image, i) => ({
+    key: image.key,
+    load: async () => {
+      events.push(`load ${i}`);
+      mostInFlight = Math.max(mostInFlight, ++inFlight);
+      await new Promise((resolve) => setImmediate(resolve));
+      inFlight--;
+      return image.load();
+    },
+  }));
+  const got = await cache.getOrCompute(watched, backbone, SIZE, 2, (done) => events.push(`done ${done}`));
+  // Images 0 and 1 are cached; 2-3, 4-5 and 6 are computed in three batches.
+  assert.deepEqual(events, ['done 2', 'load 2', 'load 3', 'load 4', 'load 5', 'done 4', 'load 6', 'done 6', 'done 7']);
+  assert.equal(mostInFlight, 2, 'both images of a batch were being decoded at once');
+  // The features are those of the images one at a time, in input order.
+  const direct = backbone.extract(tf.tensor4d(await imgs.list[5].load(), [1, SIZE, SIZE, 3]));
+  assert.deepEqual(got.conv_pw_1[5], direct.conv_pw_1.dataSync());
+  tf.dispose(Object.values(direct));
+  backbone.dispose();
+});
+
+test('of two unreadable images in a batch the first in order is reported; a failure in a batch loaded ahead is never an unhandled rejection', async () => {
+  await useCpu();
+  const backbone = await loadBackbone({ arch: 'mobilenet_v1', alpha: 0.25, random: true, seed: 3, taps: ['conv_pw_1'] });
+  const imgs = images(6, 12);
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => unhandled.push(reason);
+  process.on('unhandledRejection', onUnhandled);
+  const failing = (bad: Record<number, () => Promise<Float32Array>>) => imgs.list.map((image, i) => ({ key: image.key, load: bad[i] ?? image.load }));
+  const slowly = async (message: string) => {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    throw new Error(message);
+  };
+  // Image 0 fails after image 1 has failed: image 0 is the one reported.
+  const sameBatch = failing({ 0: () => slowly('image 0 is unreadable'), 1: async () => Promise.reject(new Error('image 1 is unreadable')) });
+  await assert.rejects(FeatureCache.open({ dir: null }).getOrCompute(sameBatch, backbone, SIZE, 2), /image 0 is unreadable/);
+  // Image 0 has the wrong size (found after batch 1 started loading); image 3, loaded ahead, fails too.
+  const ahead = failing({ 0: async () => new Float32Array(5), 3: async () => Promise.reject(new Error('image 3 is unreadable')) });
+  await assert.rejects(FeatureCache.open({ dir: null }).getOrCompute(ahead, backbone, SIZE, 2), /5 values, expected/);
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  process.off('unhandledRejection', onUnhandled);
+  assert.deepEqual(unhandled, []);
+  backbone.dispose();
+});
