@@ -106,6 +106,11 @@ export function installCouplingKernel(blas: NativeBlas): void {
   });
 }
 
+/** Whether the fused step runs now (the addon's kernel installed and on, on the wasm backend). */
+export function fusedCouplingRuns(): boolean {
+  return installed && wanted && nativeKernelsOn() && tf.getBackend() === 'wasm';
+}
+
 const perms = new WeakMap<number[], Int32Array>();
 const NO_PERMUTATION = new Int32Array(0);
 
@@ -120,7 +125,7 @@ export function fusedCoupling(
   offset: tf.Tensor,
   attrs: CouplingAttrs,
 ): { z: tf.Tensor; sdet: tf.Tensor } | undefined {
-  if (!installed || !wanted || !nativeKernelsOn() || tf.getBackend() !== 'wasm' || x.rank !== 4 || x.dtype !== 'float32') return undefined;
+  if (!fusedCouplingRuns() || x.rank !== 4 || x.dtype !== 'float32') return undefined;
   let perm: Int32Array = NO_PERMUTATION;
   if (attrs.perm) {
     perm = perms.get(attrs.perm) ?? Int32Array.from(attrs.perm);
