@@ -83,34 +83,36 @@ export class ScaleFlow<T> {
   forwardSteps(x: T, withLogdet = true): { z: T; logdet?: T } {
     const { ops } = this;
     let logdet: T | undefined;
+    // x whole, or as its halves [x1, x2] while the fused kernel runs (it takes and gives halves).
+    let state: { whole: T } | { halves: T[] } = { whole: x };
     for (let k = 0; k < this.spec.flow.steps; k++) {
-      const { z, sdet } = this.step(k, x, withLogdet);
-      x = z;
+      const [x1, x2] = 'halves' in state ? state.halves : ops.split(state.whole, this.split, 3);
+      const { next, sdet } = this.step(k, x1, x2, withLogdet);
+      state = next;
       if (withLogdet) {
         const step = ops.add(sdet!, ops.mul(ops.sum(ops.log(this.globalScale(k)), [0]), this.size * this.size));
         logdet = logdet === undefined ? step : ops.add(logdet, step);
       }
     }
-    return { z: x, logdet };
+    return { z: 'halves' in state ? ops.concat(state.halves, 3) : state.whole, logdet };
   }
 
   /**
-   * One coupling step: z, and Σ s per sample (its part of log|det J|) when asked. The engine's
-   * fused kernel computes the same where it has one (runtime/ops/coupling-kernel.ts).
+   * One coupling step on x's halves: z (whole, or as its halves where the engine's fused kernel
+   * computed it: runtime/ops/coupling-kernel.ts), and Σ s per sample (its part of log|det J|) when asked.
    */
-  private step(k: number, x: T, withSdet: boolean): { z: T; sdet?: T } {
+  private step(k: number, x1: T, x2: T, withSdet: boolean): { next: { whole: T } | { halves: T[] }; sdet?: T } {
     const { ops } = this;
-    const [x1, x2] = ops.split(x, this.split, 3);
     const h = this.subnet(k, x1);
     const g = this.globalScale(k);
     const offset = ops.param(`${stepName(this.scale, k)}.offset`);
     const perm = this.permutation(k);
-    const fused = ops.fusedCoupling?.(x, h, g, offset, { split: this.split[0], scale: this.spec.flow.subnet_scale, clamp: this.spec.flow.clamp, perm });
-    if (fused) return fused;
+    const fused = ops.fusedCoupling?.(x1, x2, h, g, offset, { scale: this.spec.flow.subnet_scale, clamp: this.spec.flow.clamp, perm });
+    if (fused) return { next: { halves: [fused.z1, fused.z2] }, sdet: fused.sdet };
     const { s, t } = this.coupling(h);
     const y2 = ops.add(ops.mul(x2, ops.exp(s)), t);
     const z = ops.add(ops.mul(ops.concat([x1, y2], 3), g), offset);
-    return { z: perm ? ops.permuteChannels(z, perm) : z, sdet: withSdet ? ops.sum(s, [1, 2, 3]) : undefined };
+    return { next: { whole: perm ? ops.permuteChannels(z, perm) : z }, sdet: withSdet ? ops.sum(s, [1, 2, 3]) : undefined };
   }
 
   /** Inverse of forwardSteps: z → x. */

@@ -86,8 +86,8 @@ export interface NativeBlas {
   /** OpenMP threads of the kernels above; 0 when the addon was built without OpenMP. */
   parallelThreads?(): number;
   /**
-   * The flow's coupling step over rows of [rows, c1 + c2] (native/coupling.c): z from x, h = [a_s | a_t],
-   * g and offset, and Σ s per sample into sdet; perm empty for none.
+   * The flow's coupling step over rows of halves x1 [rows, c1], x2 [rows, c2] (native/coupling.c):
+   * z1, z2 from them, h = [a_s | a_t], g and offset, and Σ s per sample into sdet; perm empty for none.
    */
   couplingForward?(
     rows: number,
@@ -97,11 +97,13 @@ export interface NativeBlas {
     scale: number,
     clamp: number,
     perm: Int32Array,
-    x: Float32Array,
+    x1: Float32Array,
+    x2: Float32Array,
     h: Float32Array,
     g: Float32Array,
     offset: Float32Array,
-    z: Float32Array,
+    z1: Float32Array,
+    z2: Float32Array,
     sdet: Float32Array,
   ): void;
   /** y [n, outH, outW, c] = depthwise k×k conv of NHWC x [n, h, w, c] with filter [k, k, c] at `stride`, zeros outside (padTop, padLeft before). */
@@ -122,9 +124,9 @@ export interface NativeBlas {
   ): void;
   /** y[r, c] = act(y[r, c] + bias[c]) in place (bias empty: none); act 0 none, 1 relu, 2 relu6. */
   biasActivation?(y: Float32Array, bias: Float32Array, rows: number, cols: number, act: number): void;
-  /** Its filter gradient dw [k, k, c] from x and dy. */
+  /** The depthwise convolution's filter gradient dw [k, k, c] from x and dy (stride 1, 'same'). */
   depthwiseFilterGrad?(n: number, h: number, w: number, c: number, k: number, x: Float32Array, dy: Float32Array, dw: Float32Array): void;
-  /** Its gradient: dx, dh, dg and doffset from dz and dsdet. */
+  /** Its gradient: dx1, dx2, dh, dg and doffset from dz1, dz2 and dsdet. */
   couplingBackward?(
     rows: number,
     c1: number,
@@ -133,12 +135,15 @@ export interface NativeBlas {
     scale: number,
     clamp: number,
     perm: Int32Array,
-    dz: Float32Array,
+    dz1: Float32Array,
+    dz2: Float32Array,
     dsdet: Float32Array,
-    x: Float32Array,
+    x1: Float32Array,
+    x2: Float32Array,
     h: Float32Array,
     g: Float32Array,
-    dx: Float32Array,
+    dx1: Float32Array,
+    dx2: Float32Array,
     dh: Float32Array,
     dg: Float32Array,
     doffset: Float32Array,

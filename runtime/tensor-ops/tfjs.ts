@@ -125,7 +125,8 @@ export class TfjsOps implements TensorOps<tf.Tensor> {
     mode === 'bilinear'
       ? tf.image.resizeBilinear(x as tf.Tensor4D, [size, size], false, true)
       : tf.image.resizeNearestNeighbor(x as tf.Tensor4D, [size, size], false, true);
-  fusedCoupling = (x: tf.Tensor, h: tf.Tensor, g: tf.Tensor, offset: tf.Tensor, attrs: CouplingAttrs) => fusedCoupling(x, h, g, offset, attrs);
+  fusedCoupling = (x1: tf.Tensor, x2: tf.Tensor, h: tf.Tensor, g: tf.Tensor, offset: tf.Tensor, attrs: CouplingAttrs) =>
+    fusedCoupling(x1, x2, h, g, offset, attrs);
 }
 
 /** tfjs ops without parameters, for parameter-free forwards (scoring) run on their own. */

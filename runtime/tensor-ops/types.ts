@@ -28,8 +28,6 @@ export interface ConvLayer {
 
 /** What a fused flow coupling step needs besides its tensors (runtime/model/flow.ts). */
 export interface CouplingAttrs {
-  /** Channels of x1, the conditioning half (the rest is x2). */
-  split: number;
   /** flow.subnet_scale: the subnet's output is multiplied by it before the split into a_s, a_t. */
   scale: number;
   clamp: number;
@@ -134,9 +132,9 @@ export interface TensorOps<T> {
   // ------------------------------------------------------------ fused (optional)
   /**
    * A flow coupling step in one kernel where the engine has one (tfjs on wasm with the native
-   * addon): z = perm([x1 | x2·exp(s) + t]·g + offset) and Σ s per sample [N], from x [N, H, W, C]
-   * and the subnet's raw output h (s = clamp·tanh(scale·a_s), t = scale·a_t). Undefined where
-   * not: runtime/model/flow.ts then computes the same step in the ops above.
+   * addon), on x held as its halves x1 [N, H, W, c1], x2 [N, H, W, c2]: z = perm([x1 | x2·exp(s) + t]·g + offset)
+   * as its halves z1, z2, and Σ s per sample [N], from the subnet's raw output h (s = clamp·tanh(scale·a_s),
+   * t = scale·a_t). Undefined where not: runtime/model/flow.ts then computes the same step in the ops above.
    */
-  fusedCoupling?(x: T, h: T, g: T, offset: T, attrs: CouplingAttrs): { z: T; sdet: T } | undefined;
+  fusedCoupling?(x1: T, x2: T, h: T, g: T, offset: T, attrs: CouplingAttrs): { z1: T; z2: T; sdet: T } | undefined;
 }
