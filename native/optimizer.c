@@ -11,7 +11,8 @@
 
 enum { B1, C1, B2, C2, D1, D2, EPS, WD, LR, CONSTANT_COUNT };
 
-static void adam_chunk(const float* restrict w, const float* restrict g, float* restrict m, float* restrict v, float* restrict out, size_t n,
+// out may be w (an update in place): each element is read before it is written.
+static void adam_chunk(const float* w, const float* restrict g, float* restrict m, float* restrict v, float* out, size_t n,
                        const float* k, int l2, int decoupled) {
   for (size_t i = 0; i < n; i++) {
     const float gi = l2 ? g[i] + w[i] * k[WD] : g[i];
@@ -25,7 +26,7 @@ static void adam_chunk(const float* restrict w, const float* restrict g, float* 
   }
 }
 
-// adam(w, g, m, v, out, constants, l2, decoupled): m and v updated in place, the new weights in out.
+// adam(w, g, m, v, out, constants, l2, decoupled): m and v updated in place, the new weights in out (which may be w).
 // constants: float32 [β1, 1−β1, β2, 1−β2, 1−β1^t, 1−β2^t, ε, weight decay, learning rate].
 napi_value dadf_adam(napi_env env, napi_callback_info info) {
   napi_value argv[8];

@@ -58,7 +58,7 @@ export interface NativeBlas {
   geluGrad?(x: F32, dy: F32, dx: F32): void;
   /**
    * One Adam step of one variable (runtime/train/optimizer.ts): m and v in place, the new weights
-   * in out; constants: float32 [β1, 1−β1, β2, 1−β2, 1−β1^t, 1−β2^t, ε, weight decay, lr]; flags 0/1.
+   * in out (which may be w); constants: float32 [β1, 1−β1, β2, 1−β2, 1−β1^t, 1−β2^t, ε, weight decay, lr]; flags 0/1.
    */
   adam?(w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, out: Float32Array, constants: Float32Array, l2: number, decoupled: number): void;
   /**

@@ -47,30 +47,39 @@ export class Optimizer {
     }
   }
 
-  /** Applies one update from gradients keyed by variable name. */
+  /**
+   * Applies one update from gradients keyed by variable name. On wasm the variable's storage on
+   * the heap is updated in place where nothing else shares it, and the gradient read there: no
+   * copy out or in.
+   */
   apply(grads: Record<string, tf.Tensor>): void {
     this.step++;
     for (const p of this.variables) {
       const g = grads[p.name];
       if (!g) continue;
-      const next = this.updated(p.dataSync() as Float32Array, g.dataSync() as Float32Array, p);
+      const own = ownHeapStorage(p);
+      if (own) {
+        this.update(own, heapView(g) ?? (g.dataSync() as Float32Array), p, own);
+        continue;
+      }
+      const next = new Float32Array(p.size);
+      this.update(p.dataSync() as Float32Array, g.dataSync() as Float32Array, p, next);
       tf.tidy(() => p.assign(tf.tensor(next, p.shape, 'float32')));
     }
   }
 
-  /** The variable's next values (a new array: `w` may be the backend's own storage). */
-  private updated(w: Float32Array, g: Float32Array, p: tf.Variable): Float32Array {
+  /** Writes the variable's next values into `next`, which may be `w` itself. */
+  private update(w: Float32Array, g: Float32Array, p: tf.Variable, next: Float32Array): void {
     const { type, betas, weight_decay: wd } = this.config;
     const decays = wd > 0 && p.rank >= 2;
     const WD = f32(wd);
     const LR = f32(this.lr);
-    const next = new Float32Array(w.length);
     if (type === 'sgd') {
       for (let i = 0; i < w.length; i++) {
         const gi = decays ? f32(g[i] + f32(w[i] * WD)) : g[i];
         next[i] = w[i] - f32(gi * LR);
       }
-      return next;
+      return;
     }
     const [b1, b2] = betas;
     const t = this.step;
@@ -84,7 +93,7 @@ export class Optimizer {
     const adam = loadNativeBlas().blas?.adam;
     if (adam && nativeKernelsOn()) {
       adam(w, g, m, v, next, Float32Array.of(B1, C1, B2, C2, D1, D2, E, WD, LR), Number(l2), Number(decoupled));
-      return next;
+      return;
     }
     for (let i = 0; i < w.length; i++) {
       const gi = l2 ? f32(g[i] + f32(w[i] * WD)) : g[i];
@@ -96,7 +105,6 @@ export class Optimizer {
       if (decoupled) update = f32(update + f32(w[i] * WD));
       next[i] = w[i] - f32(update * LR);
     }
-    return next;
   }
 
   setLearningRate(lr: number): void {
@@ -120,6 +128,24 @@ export class Optimizer {
       this.v.get(p.name)!.set(slot.v);
     }
   }
+}
+
+/** The parts of tfjs-backend-wasm's BackendWasm an update in place uses. */
+interface WasmHeap {
+  typedArrayFromHeap(t: { dataId: object; shape: number[]; dtype: tf.DataType }): Float32Array;
+  refCount(dataId: object): number;
+}
+
+/** A float32 tensor's values on the wasm heap, without a copy; undefined on other backends. */
+function heapView(t: tf.Tensor): Float32Array | undefined {
+  if (tf.getBackend() !== 'wasm' || t.dtype !== 'float32') return undefined;
+  return (tf.backend() as unknown as WasmHeap).typedArrayFromHeap(t);
+}
+
+/** A variable's storage on the wasm heap when no other tensor shares it (so it may be written in place). */
+function ownHeapStorage(p: tf.Variable): Float32Array | undefined {
+  const view = heapView(p);
+  return view && (tf.backend() as unknown as WasmHeap).refCount(p.dataId) === 1 ? view : undefined;
 }
 
 /** Scales gradients so that their global L2 norm is at most maxNorm (0 = no clipping). */

@@ -134,3 +134,19 @@ test('an optimizer given the saved state of another continues with the same byte
   straight.forEach((p, i) => assert.deepEqual(Array.from(first[i].dataSync()), Array.from(p.dataSync()), `variable ${i}`));
   tf.dispose([...straight, ...first]);
 });
+
+test('an update in place leaves a tensor that shares the variable storage as it was', () => {
+  const [p] = variables(4);
+  const optimizer = new Optimizer([p], CONFIGS[0], CONFIGS[0].lr);
+  const grads = gradients([p], 2);
+  optimizer.apply(grads); // after this step the variable owns its storage alone
+  const before = Array.from(p.dataSync());
+  // tf.clone shares the storage on wasm (runtime/ops/wasm-kernels.ts: Identity by reference).
+  const shared = tf.clone(p);
+  optimizer.apply(grads);
+  assert.deepEqual(Array.from(shared.dataSync()), before, 'the clone kept the old values');
+  assert.notDeepEqual(Array.from(p.dataSync()), before, 'the variable moved');
+  shared.dispose();
+  optimizer.apply(grads);
+  tf.dispose([p, ...Object.values(grads)]);
+});
