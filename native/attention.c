@@ -43,9 +43,25 @@ static bool attention_args(napi_env env, napi_callback_info info, size_t count, 
   return true;
 }
 
+// The (sample, head) pairs run on the OpenMP threads, each product on a one-thread OpenBLAS: a
+// head's products (256×256×48 at the lite size) are too small for OpenBLAS to share well.
+// Returns OpenBLAS's thread count, to be restored by blas_threads_restore.
+static int blas_threads_one(bool parallel) {
+  const int threads = openblas_get_num_threads();
+  if (parallel && threads > 1) openblas_set_num_threads(1);
+  return threads;
+}
+
+static void blas_threads_restore(int threads) {
+  if (openblas_get_num_threads() != threads) openblas_set_num_threads(threads);
+}
+
+static bool heads_in_parallel(const Shape* s) {
+  return s->n * s->heads > 1 && (size_t)(s->n * s->heads * s->tq * s->tk) >= DADF_PARALLEL_MIN;
+}
+
 // Each row of p [rows, cols] replaced by its softmax.
 static void softmax_rows(float* p, int64_t rows, int64_t cols) {
-#pragma omp parallel for schedule(static) if (rows * cols >= DADF_PARALLEL_MIN)
   for (int64_t r = 0; r < rows; r++) {
     float* row = p + r * cols;
     float top = row[0];
@@ -63,7 +79,6 @@ static void softmax_rows(float* p, int64_t rows, int64_t cols) {
 
 // ds = p ⊙ (dp − Σ_j dp·p) · scale, row by row, in place of dp.
 static void softmax_grad_rows(const float* p, float* dp, int64_t rows, int64_t cols, float scale) {
-#pragma omp parallel for schedule(static) if (rows * cols >= DADF_PARALLEL_MIN)
   for (int64_t r = 0; r < rows; r++) {
     const float* pr = p + r * cols;
     float* d = dp + r * cols;
@@ -85,6 +100,9 @@ napi_value dadf_attention(napi_env env, napi_callback_info info) {
   const float *q = v[0], *k = v[1], *val = v[2];
   float *out = v[3], *p = v[4];
   const int64_t d = s.w / s.heads;
+  const bool parallel = heads_in_parallel(&s);
+  const int blas_threads = blas_threads_one(parallel);
+#pragma omp parallel for collapse(2) schedule(static) if (parallel)
   for (int64_t b = 0; b < s.n; b++) {
     for (int64_t h = 0; h < s.heads; h++) {
       float* ph = p + (b * s.heads + h) * s.tq * s.tk;
@@ -95,6 +113,7 @@ napi_value dadf_attention(napi_env env, napi_callback_info info) {
                   out + b * s.tq * s.w + h * d, (int)s.w);
     }
   }
+  blas_threads_restore(blas_threads);
   return NULL;
 }
 
@@ -108,11 +127,23 @@ napi_value dadf_attention_grad(napi_env env, napi_callback_info info) {
   const float *dout = v[0], *q = v[1], *k = v[2], *val = v[3], *p = v[4];
   float *dq = v[5], *dk = v[6], *dv = v[7];
   const int64_t d = s.w / s.heads;
-  float* ds = malloc((size_t)(s.tq * s.tk) * sizeof(float));
-  if (!ds) return dadf_fail(env, "dadf blas: attentionGrad could not allocate its scratch rows");
+  const bool parallel = heads_in_parallel(&s);
+  int threads = 1;
+#ifdef _OPENMP
+  if (parallel) threads = omp_get_max_threads();
+#endif
+  float* scratch = malloc((size_t)threads * (size_t)(s.tq * s.tk) * sizeof(float));
+  if (!scratch) return dadf_fail(env, "dadf blas: attentionGrad could not allocate its scratch rows");
   const int w = (int)s.w, tq = (int)s.tq, tk = (int)s.tk, dh = (int)d;
+  const int blas_threads = blas_threads_one(parallel);
+#pragma omp parallel for collapse(2) schedule(static) num_threads(threads) if (parallel)
   for (int64_t b = 0; b < s.n; b++) {
     for (int64_t h = 0; h < s.heads; h++) {
+      int me = 0;
+#ifdef _OPENMP
+      me = omp_get_thread_num();
+#endif
+      float* ds = scratch + (size_t)me * (size_t)(s.tq * s.tk);
       const float* ph = p + (b * s.heads + h) * s.tq * s.tk;
       const int64_t qo = b * s.tq * s.w + h * d, ko = b * s.tk * s.w + h * d;
       // dv = pᵀ·dout; dp = dout·vᵀ; ds = softmax gradient · scale; dq = ds·k; dk = dsᵀ·q.
@@ -123,6 +154,7 @@ napi_value dadf_attention_grad(napi_env env, napi_callback_info info) {
       cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, tk, dh, tq, 1.0f, ds, tk, q + qo, w, 0.0f, dk + ko, w);
     }
   }
-  free(ds);
+  blas_threads_restore(blas_threads);
+  free(scratch);
   return NULL;
 }

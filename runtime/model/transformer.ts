@@ -50,17 +50,18 @@ export class DualTransformer<T> {
   }
 
   /**
-   * Dual-attention block i. Both branches read the block's input: queries, keys and values
-   * are computed once for the stacked [features; memory] rows with the shared qkv weights.
+   * Dual-attention block i on the stacked streams [x; m] ([2N, T, width]: the feature stream's
+   * samples, then the memory stream's). Both branches read the block's input: queries, keys and
+   * values are computed once for all rows with the shared qkv weights.
    * memoryQuery 'memory' (authors' code): memorial = softmax(q2 k1ᵀ/√d) v2;
    * 'features' (paper text): memorial = softmax(q1 k2ᵀ/√d) v2. The memorial output updates the
-   * memory stream, so the input's values never enter it.
+   * memory stream, so the input's values never enter it. The streams stay stacked from block to
+   * block (every op but attention treats rows alike), so no block concatenates or splits them.
    */
-  block(i: number, x: T, m: T): [T, T] {
+  block(i: number, both: T): T {
     const { ops } = this;
     const name = `blocks.${i}`;
     const heads = this.dims.heads;
-    const both = ops.concat([x, m], 0);
     const [q, k, v] = ops.split(this.dense(this.norm(both, `${name}.norm1`), `${name}.qkv`, this.spec.transformer.qkv_bias), 3, 2);
     const [q1, q2] = ops.split(q, 2, 0);
     const [k1, k2] = ops.split(k, 2, 0);
@@ -69,21 +70,25 @@ export class DualTransformer<T> {
     const memOut = this.memoryQuery === 'memory' ? ops.attention(q2, k1, v2, heads) : ops.attention(q1, k2, v2, heads);
     const attended = ops.add(both, this.dense(ops.concat([selfOut, memOut], 0), `${name}.proj`));
     const hidden = ops.gelu(this.dense(this.norm(attended, `${name}.norm2`), `${name}.fc1`));
-    const [xOut, mOut] = ops.split(ops.add(attended, this.dense(hidden, `${name}.fc2`)), 2, 0);
-    return [xOut, mOut];
+    return ops.add(attended, this.dense(hidden, `${name}.fc2`));
+  }
+
+  /** All blocks on the stacked streams [x; m], [2N, T, width]. */
+  private runStacked(both: T): T {
+    for (let i = 0; i < this.spec.transformer.depth; i++) both = this.block(i, both);
+    return both;
   }
 
   /** All blocks on a feature stream x and a memory stream m, [N, T, width] each. */
   runBlocks(x: T, m: T): [T, T] {
-    for (let i = 0; i < this.spec.transformer.depth; i++) [x, m] = this.block(i, x, m);
-    return [x, m];
+    const [xOut, mOut] = this.ops.split(this.runStacked(this.ops.concat([x, m], 0)), 2, 0);
+    return [xOut, mOut];
   }
 
-  /** Final-norm tokens of both streams, [N, T, width] each. */
-  encode(prior: T[]): { features: T; memory: T } {
+  /** Final-norm tokens of both streams, stacked: [features; memory], [2N, T, width]. */
+  private encode(prior: T[]): T {
     const e = this.embed(prior);
-    const [x, m] = this.runBlocks(e, this.memoryStream(e));
-    return { features: this.norm(x, 'norm'), memory: this.norm(m, 'norm') };
+    return this.norm(this.runStacked(this.ops.concat([e, this.memoryStream(e)], 0)), 'norm');
   }
 
   /** Projection head of one scale: tokens [N, T, width] → [N, H_i, W_i, C_i] (unpatchified). */
@@ -99,9 +104,8 @@ export class DualTransformer<T> {
 
   /** φS and φM per scale, NHWC. */
   reconstruct(prior: T[]): { self: T[]; memory: T[] } {
-    const { features, memory } = this.encode(prior);
     // Both branches share the heads: project the stacked streams once per scale.
-    const both = this.ops.concat([features, memory], 0);
+    const both = this.encode(prior);
     const self: T[] = [];
     const mem: T[] = [];
     this.dims.scales.forEach((_, i) => {
