@@ -18,6 +18,7 @@ import { installNativeMovement } from './ops/native-movement.ts';
 import { installCouplingKernel } from './ops/coupling-kernel.ts';
 import { installDepthwiseKernels } from './ops/depthwise-kernel.ts';
 import { installBackboneKernels } from './ops/backbone-kernels.ts';
+import { installBiasActivationKernels } from './ops/bias-activation.ts';
 import { loadNativeBlas } from './native/blas.ts';
 
 export const BACKEND_NAMES = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -169,6 +170,7 @@ function installNative(threads: number): { matmul: string; elementwise: string }
   installCouplingKernel(blas);
   installDepthwiseKernels(blas);
   installBackboneKernels(blas);
+  installBiasActivationKernels(blas);
   // The wasm threads wait while a kernel runs on the main thread, so the native threads get the same cores.
   const count = blas.threads(Number(process.env.DADF_BLAS_THREADS) || threads);
   const core = blas.config().match(/^OpenBLAS (\S+).*?(\S+) MAX_THREADS/);

@@ -54,10 +54,20 @@ export class ScaleFlow<T> {
   private subnet(k: number, x1: T): T {
     const { ops } = this;
     let h = this.withPosition(x1);
-    for (const layer of this.subnets[k]) {
+    const layers = this.subnets[k];
+    for (let i = 0; i < layers.length; i++) {
+      const layer = layers[i];
       if (layer.kind === 'act') h = layer.act === 'relu' ? ops.relu(h) : layer.act === 'gelu' ? ops.gelu(h) : ops.leakyRelu(h, layer.slope);
-      else if (layer.kind === 'dw') h = ops.add(ops.depthwiseConv(h, ops.param(`${layer.name}.w`)), ops.param(`${layer.name}.b`));
-      else h = ops.conv(h, ops.param(`${layer.name}.w`), ops.param(`${layer.name}.b`));
+      else if (layer.kind === 'dw') {
+        const conv = ops.depthwiseConv(h, ops.param(`${layer.name}.w`));
+        const bias = ops.param(`${layer.name}.b`);
+        // The bias and a following (leaky) relu in one kernel where the engine has it.
+        const next = layers[i + 1];
+        const slope = next?.kind === 'act' && next.act !== 'gelu' ? next.slope : undefined;
+        const fused = slope === undefined ? undefined : ops.fusedBiasLeakyRelu?.(conv, bias, slope);
+        if (fused) i++;
+        h = fused ?? ops.add(conv, bias);
+      } else h = ops.conv(h, ops.param(`${layer.name}.w`), ops.param(`${layer.name}.b`));
     }
     return h;
   }

@@ -122,8 +122,10 @@ export interface NativeBlas {
     filter: Float32Array,
     y: Float32Array,
   ): void;
-  /** y[r, c] = act(y[r, c] + bias[c]) in place (bias empty: none); act 0 none, 1 relu, 2 relu6. */
-  biasActivation?(y: Float32Array, bias: Float32Array, rows: number, cols: number, act: number): void;
+  /** y[r, c] = act(x[r, c] + bias[c]) (bias empty: none; y may be x); act 0 none, 1 relu, 2 relu6, 3 leaky relu with `slope`. */
+  biasActivation?(x: Float32Array, bias: Float32Array, y: Float32Array, rows: number, cols: number, act: number, slope: number): void;
+  /** The gradient of a (leaky) relu after a bias, from its output y: dx = y > 0 ? dy : slope·dy, dbias = Σ_rows dx. */
+  biasActivationGrad?(dy: Float32Array, y: Float32Array, dx: Float32Array, dbias: Float32Array, rows: number, cols: number, slope: number): void;
   /** The depthwise convolution's filter gradient dw [k, k, c] from x and dy (stride 1, 'same'). */
   depthwiseFilterGrad?(n: number, h: number, w: number, c: number, k: number, x: Float32Array, dy: Float32Array, dw: Float32Array): void;
   /** Its gradient: dx1, dx2, dh, dg and doffset from dz1, dz2 and dsdet. */

@@ -14,6 +14,7 @@ import { countNativeCall } from './native-kernels.ts';
 import { replaceWasmKernel, type TensorInfo, type WasmKernel } from './wasm-kernels.ts';
 
 const ACTIVATIONS: Record<string, number> = { linear: 0, relu: 1, relu6: 2 };
+const NO_BIAS = new Float32Array(0);
 const ones = (v: unknown) => v === undefined || v === 1 || (Array.isArray(v) && v.every((d) => d === 1));
 
 type Args = Parameters<WasmKernel>[0];
@@ -41,7 +42,7 @@ function pointwise(blas: NativeBlas, biasActivation: BiasActivation, args: Args)
   const heap = (t: TensorInfo) => args.backend.typedArrayFromHeap(t) as Float32Array;
   const y = heap(out);
   blas.sgemm(heap(x), heap(filter), y, 1, rows, cout, cin, false, false, 0, 0);
-  biasActivation(y, bias ? heap(bias) : new Float32Array(0), rows, cout, act);
+  biasActivation(y, bias ? heap(bias) : NO_BIAS, y, rows, cout, act, 0);
   countNativeCall(tf.FusedConv2D);
   return out;
 }
@@ -69,7 +70,7 @@ function depthwiseLayer(depthwise: NonNullable<NativeBlas['depthwise']>, biasAct
   const heap = (t: TensorInfo) => args.backend.typedArrayFromHeap(t) as Float32Array;
   const y = heap(out);
   depthwise(n, h, w, c, kh, stride[0], info.padInfo.top, info.padInfo.left, info.outHeight, info.outWidth, heap(x), heap(filter), y);
-  biasActivation(y, bias ? heap(bias) : new Float32Array(0), n * info.outHeight * info.outWidth, c, act);
+  biasActivation(y, bias ? heap(bias) : NO_BIAS, y, n * info.outHeight * info.outWidth, c, act, 0);
   countNativeCall(tf.FusedDepthwiseConv2D);
   return out;
 }

@@ -4,6 +4,7 @@
 // default, whose custom kernels keep wasm on XNNPACK and train on every backend).
 import * as tf from '@tensorflow/tfjs-core';
 import { bmm, fastOps, gelu, layerNorm, permuteChannels, type Ops } from '../ops/index.ts';
+import { biasLeakyRelu } from '../ops/bias-activation.ts';
 import { fusedCoupling } from '../ops/coupling-kernel.ts';
 import type { CouplingAttrs, ConvLayer, ResizeMode, TensorOps } from './types.ts';
 
@@ -125,6 +126,7 @@ export class TfjsOps implements TensorOps<tf.Tensor> {
     mode === 'bilinear'
       ? tf.image.resizeBilinear(x as tf.Tensor4D, [size, size], false, true)
       : tf.image.resizeNearestNeighbor(x as tf.Tensor4D, [size, size], false, true);
+  fusedBiasLeakyRelu = (x: tf.Tensor, b: tf.Tensor, slope: number) => biasLeakyRelu(x, b, slope);
   fusedCoupling = (x1: tf.Tensor, x2: tf.Tensor, h: tf.Tensor, g: tf.Tensor, offset: tf.Tensor, attrs: CouplingAttrs) =>
     fusedCoupling(x1, x2, h, g, offset, attrs);
 }

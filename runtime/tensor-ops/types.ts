@@ -137,4 +137,6 @@ export interface TensorOps<T> {
    * t = scale·a_t). Undefined where not: runtime/model/flow.ts then computes the same step in the ops above.
    */
   fusedCoupling?(x1: T, x2: T, h: T, g: T, offset: T, attrs: CouplingAttrs): { z1: T; z2: T; sdet: T } | undefined;
+  /** leakyRelu(x + b, slope) (relu: slope 0) in one kernel where the engine has one; undefined where not. */
+  fusedBiasLeakyRelu?(x: T, b: T, slope: number): T | undefined;
 }
