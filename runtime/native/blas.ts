@@ -124,6 +124,19 @@ export interface NativeBlas {
   ): void;
   /** y[r, c] = act(x[r, c] + bias[c]) (bias empty: none; y may be x); act 0 none, 1 relu, 2 relu6, 3 leaky relu with `slope`. */
   biasActivation?(x: Float32Array, bias: Float32Array, y: Float32Array, rows: number, cols: number, act: number, slope: number): void;
+  /** y [n, outH, outW, c] = x [n, h, w, c] resized bilinearly, as tfjs's ResizeBilinear computes it. */
+  resizeBilinear?(
+    x: Float32Array,
+    y: Float32Array,
+    n: number,
+    h: number,
+    w: number,
+    c: number,
+    outH: number,
+    outW: number,
+    alignCorners: boolean,
+    halfPixelCenters: boolean,
+  ): void;
   /** The gradient of a (leaky) relu after a bias, from its output y: dx = y > 0 ? dy : slope·dy, dbias = Σ_rows dx. */
   biasActivationGrad?(dy: Float32Array, y: Float32Array, dx: Float32Array, dbias: Float32Array, rows: number, cols: number, slope: number): void;
   /** The depthwise convolution's filter gradient dw [k, k, c] from x and dy (stride 1, 'same'). */

@@ -4,7 +4,8 @@
 //   most of its arithmetic): one OpenBLAS product [N·H·W, Cin]·[Cin, Cout], then bias and
 //   activation in place (native/pointwise.c);
 //   FusedDepthwiseConv2D with one filter per channel: native/depthwise.c at its stride and
-//   padding, then bias and activation.
+//   padding, then bias and activation;
+//   ResizeBilinear (the anomaly maps upsampled to the image): native/resize.c.
 // Other convolutions go to the kernels these wrap. The sums add in another order than
 // XNNPACK's, so taps agree to float rounding (test/ops/backbone-kernels.test.ts).
 import * as tf from '@tensorflow/tfjs-core';
@@ -75,6 +76,19 @@ function depthwiseLayer(depthwise: NonNullable<NativeBlas['depthwise']>, biasAct
   return out;
 }
 
+/** ResizeBilinear on float32 NHWC (the anomaly maps upsampled to the image). */
+function resizeBilinear(resize: NonNullable<NativeBlas['resizeBilinear']>, args: Args): TensorInfo | undefined {
+  const { images } = args.inputs;
+  const { alignCorners, halfPixelCenters, size } = args.attrs as { alignCorners: boolean; halfPixelCenters: boolean; size: [number, number] };
+  if (images.dtype !== 'float32' || images.shape.length !== 4 || tf.util.sizeFromShape(images.shape) === 0 || size[0] < 1 || size[1] < 1) return undefined;
+  const [n, h, w, c] = images.shape;
+  const out = args.backend.makeOutput([n, size[0], size[1], c], 'float32');
+  const heap = (t: TensorInfo) => args.backend.typedArrayFromHeap(t) as Float32Array;
+  resize(heap(images), heap(out), n, h, w, c, size[0], size[1], Boolean(alignCorners), Boolean(halfPixelCenters));
+  countNativeCall(tf.ResizeBilinear);
+  return out;
+}
+
 export function installBackboneKernels(blas: NativeBlas): void {
   const { biasActivation, depthwise } = blas;
   if (!biasActivation || !depthwise) return; // an addon built from older sources
@@ -88,4 +102,12 @@ export function installBackboneKernels(blas: NativeBlas): void {
     'native-depthwise',
     (stock) => (args) => (nativeKernelsOn() ? (depthwiseLayer(depthwise, biasActivation, args) ?? stock(args)) : stock(args)),
   );
+  const { resizeBilinear: resize } = blas;
+  if (resize) {
+    replaceWasmKernel(
+      tf.ResizeBilinear,
+      'native-resize',
+      (stock) => (args) => (nativeKernelsOn() ? (resizeBilinear(resize, args) ?? stock(args)) : stock(args)),
+    );
+  }
 }

@@ -101,3 +101,18 @@ test('every tap of the bundled MobileNetV1 α0.25 (random weights) agrees with t
   tf.dispose(image);
   backbone.dispose();
 });
+
+for (const [from, to, align, half] of [
+  [[2, 8, 8, 1], [128, 128], false, true],
+  [[1, 5, 7, 3], [16, 9], false, true],
+  [[1, 5, 7, 3], [16, 9], true, false],
+  [[1, 6, 6, 2], [3, 4], false, false],
+] as const) {
+  test(`bilinear resizing [${from}] → ${to.join('×')} (align corners ${align}, half-pixel ${half}): the wasm kernel's values`, { skip }, () => {
+    const x = random([...from]);
+    const r = both(tf.ResizeBilinear, () => tf.image.resizeBilinear(x as tf.Tensor4D, [to[0], to[1]], align, half));
+    assert.equal(r.calls, 1, 'the native kernel ran');
+    assert.ok(worst(r.fast, r.plain) <= 1e-6, `differs by ${worst(r.fast, r.plain)}`);
+    tf.dispose(x);
+  });
+}
