@@ -6,6 +6,7 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import { groupsOf, loadAhead } from '../../common/ahead.ts';
 import { floatToHalf, halvesToFloats, hashBytes } from '../../formats/index.ts';
 import type { Backbone } from '../backbones/index.ts';
 
@@ -58,17 +59,6 @@ function defaultCacheDir(): string {
   return resolve(process.env.DADF_CACHE_DIR ?? '.dadf-cache');
 }
 
-/** Starts decoding some images at once; the promise never rejects, so a batch loaded ahead and never awaited cannot be an unhandled rejection. */
-const startLoading = (images: CacheImage[]) => Promise.allSettled(images.map((image) => image.load()));
-
-/** The pixels of loaded images, or the error of the first in order that failed. */
-function pixelsOf(settled: PromiseSettledResult<Float32Array>[]): Float32Array[] {
-  return settled.map((r) => {
-    if (r.status === 'rejected') throw r.reason;
-    return r.value;
-  });
-}
-
 export class FeatureCache {
   readonly dir: string | null;
   readonly stats: CacheStats = { memoryHits: 0, diskHits: 0, computed: 0 };
@@ -104,11 +94,10 @@ export class FeatureCache {
     const missing = images.map((_, i) => i).filter((i) => !found[i]);
     let done = images.length - missing.length;
     if (done > 0) onProgress?.(done);
-    const batches = Array.from({ length: Math.ceil(missing.length / batchSize) }, (_, k) => missing.slice(k * batchSize, (k + 1) * batchSize));
-    let next = batches.length > 0 ? startLoading(batches[0].map((i) => images[i])) : undefined;
-    for (const [k, batch] of batches.entries()) {
-      const loaded = pixelsOf(await next!);
-      next = k + 1 < batches.length ? startLoading(batches[k + 1].map((i) => images[i])) : undefined;
+    const batches = groupsOf(missing, batchSize);
+    let k = 0;
+    for await (const loaded of loadAhead(batches, (i) => images[i].load())) {
+      const batch = batches[k++];
       const pixels = new Float32Array(batch.length * size * size * 3);
       for (let b = 0; b < batch.length; b++) {
         const data = loaded[b];

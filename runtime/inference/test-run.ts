@@ -4,6 +4,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { toDadf } from '../../compiler/print.ts';
+import { eachLoadedAhead } from '../../common/ahead.ts';
 import { UserError } from '../../common/errors.ts';
 import { loadDataset, readImageRgb, readMask, readMaskChannels, summarize, writeMap, type Dataset } from '../data/index.ts';
 import type { FeatureCache } from '../features/index.ts';
@@ -56,11 +57,11 @@ export async function testRun(opened: OpenedRun, options: TestOptions): Promise<
   // stops the test with its name and no half-written test folder.
   const loco = dataset.layout === 'loco';
   const truth = [];
-  for (const sample of samples) {
-    const mask = sample.maskPaths.length > 0 ? await readMask(sample, size) : null;
-    const channels = loco && dataset.defectsConfig ? await readMaskChannels(sample, dataset.defectsConfig, size) : undefined;
-    truth.push({ mask, channels });
-  }
+  for await (const sampleTruth of eachLoadedAhead(samples, 8, async (sample) => ({
+    mask: sample.maskPaths.length > 0 ? await readMask(sample, size) : null,
+    channels: loco && dataset.defectsConfig ? await readMaskChannels(sample, dataset.defectsConfig, size) : undefined,
+  })))
+    truth.push(sampleTruth);
   const started = performance.now();
   const paths = samples.map((s) => s.path);
   const scored = options.score
@@ -83,13 +84,14 @@ export async function testRun(opened: OpenedRun, options: TestOptions): Promise<
   const images: EvalImage[] = [];
   const cases: ReportCase[] = [];
   const filter = resizeFilter(spec);
-  for (let i = 0; i < samples.length; i++) {
+  // The report's thumbnails: each test image decoded again, eight at a time, ahead of this loop.
+  let i = 0;
+  for await (const rgb of eachLoadedAhead(samples, 8, (sample) => readImageRgb(sample.path, size, filter))) {
     const sample = samples[i];
     const { map, score } = scored[i];
+    const { mask, channels } = truth[i++];
     await writeMap(join(options.outDir, 'maps', 'test', `${sample.id}.tiff`), map, size, size);
-    const { mask, channels } = truth[i];
     images.push({ id: sample.id, defect: sample.defect, label: sample.label, map, mask, width: size, height: size, score, channels });
-    const rgb = await readImageRgb(sample.path, size, filter);
     cases.push({
       id: sample.id.split('/').pop() ?? sample.id,
       defect: sample.defect,

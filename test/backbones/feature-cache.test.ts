@@ -122,27 +122,3 @@ test("a batch's images are decoded together, and the next batch's while the back
   tf.dispose(Object.values(direct));
   backbone.dispose();
 });
-
-test('of two unreadable images in a batch the first in order is reported; a failure in a batch loaded ahead is never an unhandled rejection', async () => {
-  await useCpu();
-  const backbone = await loadBackbone({ arch: 'mobilenet_v1', alpha: 0.25, random: true, seed: 3, taps: ['conv_pw_1'] });
-  const imgs = images(6, 12);
-  const unhandled: unknown[] = [];
-  const onUnhandled = (reason: unknown) => unhandled.push(reason);
-  process.on('unhandledRejection', onUnhandled);
-  const failing = (bad: Record<number, () => Promise<Float32Array>>) => imgs.list.map((image, i) => ({ key: image.key, load: bad[i] ?? image.load }));
-  const slowly = async (message: string) => {
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    throw new Error(message);
-  };
-  // Image 0 fails after image 1 has failed: image 0 is the one reported.
-  const sameBatch = failing({ 0: () => slowly('image 0 is unreadable'), 1: async () => Promise.reject(new Error('image 1 is unreadable')) });
-  await assert.rejects(FeatureCache.open({ dir: null }).getOrCompute(sameBatch, backbone, SIZE, 2), /image 0 is unreadable/);
-  // Image 0 has the wrong size (found after batch 1 started loading); image 3, loaded ahead, fails too.
-  const ahead = failing({ 0: async () => new Float32Array(5), 3: async () => Promise.reject(new Error('image 3 is unreadable')) });
-  await assert.rejects(FeatureCache.open({ dir: null }).getOrCompute(ahead, backbone, SIZE, 2), /5 values, expected/);
-  await new Promise((resolve) => setTimeout(resolve, 50));
-  process.off('unhandledRejection', onUnhandled);
-  assert.deepEqual(unhandled, []);
-  backbone.dispose();
-});
