@@ -171,11 +171,7 @@ napi_value dadf_coupling_backward(napi_env env, napi_callback_info info) {
   FLOATS(18, doffset, C)
   const size_t per = p.rows / samples;
   const bool parallel = p.rows * C >= DADF_PARALLEL_MIN;
-#ifdef _OPENMP
-  const int threads = parallel ? omp_get_max_threads() : 1;
-#else
-  const int threads = 1;
-#endif
+  const int threads = dadf_team(parallel);
   // Per-thread partial sums of the g and offset gradients, added in thread order afterwards:
   // the same result for the same thread count.
   double* partial = calloc((size_t)threads * 2 * C, sizeof(double));
@@ -183,11 +179,7 @@ napi_value dadf_coupling_backward(napi_env env, napi_callback_info info) {
   bool failed = false;
 #pragma omp parallel num_threads(threads) if (parallel)
   {
-#ifdef _OPENMP
-    double* mine = partial + (size_t)omp_get_thread_num() * 2 * C;
-#else
-    double* mine = partial;
-#endif
+    double* mine = dadf_my_partial(partial, 2 * C);
     float* scratch = malloc((C + 2 * c2) * sizeof(float));
     if (!scratch) failed = true;
 #pragma omp for schedule(static)
@@ -197,12 +189,8 @@ napi_value dadf_coupling_backward(napi_env env, napi_callback_info info) {
                      dh + r * 2 * c2, mine, mine + C, scratch, scratch + C, scratch + C + c2);
     free(scratch);
   }
-  for (size_t c = 0; c < C; c++) {
-    double sg = 0.0, so = 0.0;
-    for (int t = 0; t < threads; t++) sg += partial[(size_t)t * 2 * C + c], so += partial[(size_t)t * 2 * C + C + c];
-    dg[c] = (float)sg;
-    doffset[c] = (float)so;
-  }
+  dadf_sum_partials(partial, threads, 2 * C, 0, C, dg);
+  dadf_sum_partials(partial, threads, 2 * C, C, C, doffset);
   free(partial);
   if (failed) return dadf_fail(env, "dadf blas: couplingBackward: out of memory");
   return NULL;

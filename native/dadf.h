@@ -39,6 +39,36 @@ static inline void dadf_chunk(size_t total, size_t* begin, size_t* count) {
     }                                                         \
   } while (0)
 
+// Per-thread partial sums in double (a bias or filter gradient over many rows): the team size
+// of a parallel region, a thread's slice of the zeroed partials, and the slices' sum in thread
+// order, so the result is the same for the same thread count.
+static inline int dadf_team(bool parallel) {
+#ifdef _OPENMP
+  return parallel ? omp_get_max_threads() : 1;
+#else
+  (void)parallel;
+  return 1;
+#endif
+}
+
+static inline double* dadf_my_partial(double* partial, size_t width) {
+#ifdef _OPENMP
+  return partial + (size_t)omp_get_thread_num() * width;
+#else
+  (void)width;
+  return partial;
+#endif
+}
+
+// out[i] = Σ_t partial[t·width + first + i] for i < count.
+static inline void dadf_sum_partials(const double* partial, int threads, size_t width, size_t first, size_t count, float* out) {
+  for (size_t i = 0; i < count; i++) {
+    double sum = 0.0;
+    for (int t = 0; t < threads; t++) sum += partial[(size_t)t * width + first + i];
+    out[i] = (float)sum;
+  }
+}
+
 // Reads exactly n arguments into argv; false (with a JS error thrown) otherwise.
 bool dadf_args(napi_env env, napi_callback_info info, size_t n, napi_value* argv, const char* what);
 // A typed array's data and element count, when it has the wanted type.

@@ -79,20 +79,12 @@ napi_value dadf_depthwise_filter_grad(napi_env env, napi_callback_info info) {
   const size_t total = s.n * s.h * s.w * s.c, taps = s.k * s.k * s.c, r = s.k / 2, c = s.c;
   if (lx < total || ld < total || lw < taps) return dadf_fail(env, "dadf blas: depthwiseFilterGrad sizes do not fit");
   const bool parallel = total >= DADF_PARALLEL_MIN;
-#ifdef _OPENMP
-  const int threads = parallel ? omp_get_max_threads() : 1;
-#else
-  const int threads = 1;
-#endif
+  const int threads = dadf_team(parallel);
   double* partial = calloc((size_t)threads * taps, sizeof(double));
   if (!partial) return dadf_fail(env, "dadf blas: depthwiseFilterGrad: out of memory");
 #pragma omp parallel num_threads(threads) if (parallel)
   {
-#ifdef _OPENMP
-    double* restrict acc = partial + (size_t)omp_get_thread_num() * taps;
-#else
-    double* restrict acc = partial;
-#endif
+    double* restrict acc = dadf_my_partial(partial, taps);
 #pragma omp for collapse(2) schedule(static)
     for (size_t b = 0; b < s.n; b++)
       for (size_t y = 0; y < s.h; y++)
@@ -111,11 +103,7 @@ napi_value dadf_depthwise_filter_grad(napi_env env, napi_callback_info info) {
           }
         }
   }
-  for (size_t t = 0; t < taps; t++) {
-    double sum = 0.0;
-    for (int th = 0; th < threads; th++) sum += partial[(size_t)th * taps + t];
-    dw[t] = (float)sum;
-  }
+  dadf_sum_partials(partial, threads, taps, 0, taps, dw);
   free(partial);
   return NULL;
 }

@@ -71,20 +71,12 @@ napi_value dadf_bias_activation_grad(napi_env env, napi_callback_info info) {
     return dadf_fail(env, "dadf blas: biasActivationGrad sizes do not fit");
   const float a = (float)slope;
   const bool parallel = total >= DADF_PARALLEL_MIN;
-#ifdef _OPENMP
-  const int threads = parallel ? omp_get_max_threads() : 1;
-#else
-  const int threads = 1;
-#endif
+  const int threads = dadf_team(parallel);
   double* partial = calloc((size_t)threads * c, sizeof(double));
   if (!partial) return dadf_fail(env, "dadf blas: biasActivationGrad: out of memory");
 #pragma omp parallel num_threads(threads) if (parallel)
   {
-#ifdef _OPENMP
-    double* restrict acc = partial + (size_t)omp_get_thread_num() * c;
-#else
-    double* restrict acc = partial;
-#endif
+    double* restrict acc = dadf_my_partial(partial, c);
 #pragma omp for schedule(static)
     for (size_t row = 0; row < r; row++) {
       const float* restrict g = dy + row * c;
@@ -96,11 +88,7 @@ napi_value dadf_bias_activation_grad(napi_env env, napi_callback_info info) {
       }
     }
   }
-  for (size_t k = 0; k < c; k++) {
-    double sum = 0.0;
-    for (int t = 0; t < threads; t++) sum += partial[(size_t)t * c + k];
-    db[k] = (float)sum;
-  }
+  dadf_sum_partials(partial, threads, c, 0, c, db);
   free(partial);
   return NULL;
 }

@@ -6,14 +6,12 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../runtime/backend.ts';
 import { mulberry32, normalArray } from '../../runtime/model/prng.ts';
-import { loadNativeBlas } from '../../runtime/native/blas.ts';
 import { biasLeakyRelu } from '../../runtime/ops/bias-activation.ts';
 import { useNativeKernels } from '../../runtime/ops/blas-kernels.ts';
 import { nativeKernelCalls } from '../../runtime/ops/native-kernels.ts';
+import { nativeSkip } from './helpers.ts';
 
-const native = loadNativeBlas();
-const required = process.env.DADF_REQUIRE_NATIVE_BLAS === '1';
-const skip = native.blas || required ? false : `native kernels ${'why' in native ? native.why : ''}`;
+const skip = nativeSkip();
 
 before(async () => {
   await initBackend('wasm');

@@ -8,29 +8,16 @@ import { modelDims } from '../../compiler/dims.ts';
 import { initBackend } from '../../runtime/backend.ts';
 import { createModel, type DadfModel } from '../../runtime/model/index.ts';
 import { mulberry32, normalArray } from '../../runtime/model/prng.ts';
-import { loadNativeBlas } from '../../runtime/native/blas.ts';
 import { useFusedCoupling } from '../../runtime/ops/coupling-kernel.ts';
 import { nativeKernelCalls } from '../../runtime/ops/native-kernels.ts';
 import { tinySpec } from '../model/tiny-spec.ts';
+import { nativeSkip, worstRelative as worst } from './helpers.ts';
 
-const native = loadNativeBlas();
-const required = process.env.DADF_REQUIRE_NATIVE_BLAS === '1';
-const skip = native.blas || required ? false : `native kernels ${'why' in native ? native.why : ''}`;
+const skip = nativeSkip();
 
 before(async () => {
   await initBackend('wasm');
 });
-
-/** The largest |a − b| relative to the largest |b| (at least 1e-6). */
-function worst(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let scale = 1e-6;
-  let diff = 0;
-  for (let i = 0; i < b.length; i++) {
-    scale = Math.max(scale, Math.abs(b[i]));
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-  }
-  return diff / scale;
-}
 
 interface Result {
   z: Float32Array[];

@@ -6,29 +6,16 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../runtime/backend.ts';
 import { mulberry32, normalArray } from '../../runtime/model/prng.ts';
-import { loadNativeBlas } from '../../runtime/native/blas.ts';
 import { useNativeKernels } from '../../runtime/ops/blas-kernels.ts';
 import { depthwiseConv } from '../../runtime/ops/conv.ts';
 import { nativeKernelCalls } from '../../runtime/ops/native-kernels.ts';
+import { nativeSkip, worstRelative as worst } from './helpers.ts';
 
-const native = loadNativeBlas();
-const required = process.env.DADF_REQUIRE_NATIVE_BLAS === '1';
-const skip = native.blas || required ? false : `native kernels ${'why' in native ? native.why : ''}`;
+const skip = nativeSkip();
 
 before(async () => {
   await initBackend('wasm');
 });
-
-/** The largest |a − b| relative to the largest |b|. */
-function worst(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let scale = 1e-6;
-  let diff = 0;
-  for (let i = 0; i < b.length; i++) {
-    scale = Math.max(scale, Math.abs(b[i]));
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-  }
-  return diff / scale;
-}
 
 /** y, dx and dw of Σ y·r for a fixed r, native kernels on or off. */
 function run(x: tf.Tensor4D, w: tf.Tensor3D, r: tf.Tensor4D, on: boolean) {
