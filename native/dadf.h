@@ -89,7 +89,7 @@ napi_value dadf_fail(napi_env env, const char* message);
   X(coupling_forward, "couplingForward") X(coupling_backward, "couplingBackward") \
   X(depthwise, "depthwise") X(depthwise_filter_grad, "depthwiseFilterGrad") \
   X(bias_activation, "biasActivation") X(bias_activation_grad, "biasActivationGrad") X(resize_bilinear, "resizeBilinear") \
-  X(attention, "attention") X(attention_grad, "attentionGrad")
+  X(attention, "attention") X(attention_grad, "attentionGrad") X(dual_attention, "dualAttention") X(dual_attention_grad, "dualAttentionGrad")
 
 #define DADF_DECLARE(name, js) napi_value dadf_##name(napi_env env, napi_callback_info info);
 DADF_FUNCTIONS(DADF_DECLARE)

@@ -8,10 +8,8 @@
 import { TOKEN_NORM_EPS } from '../../compiler/blocks/transformer.ts';
 import type { ModelDims } from '../../compiler/dims.ts';
 import type { Spec } from '../../compiler/spec.ts';
-import type { TensorOps } from '../tensor-ops/types.ts';
+import type { MemoryQuery, TensorOps } from '../tensor-ops/types.ts';
 import { sincos2d } from './posembed.ts';
-
-export type MemoryQuery = 'memory' | 'features';
 
 export class DualTransformer<T> {
   readonly memoryQuery: MemoryQuery;
@@ -62,13 +60,8 @@ export class DualTransformer<T> {
     const { ops } = this;
     const name = `blocks.${i}`;
     const heads = this.dims.heads;
-    const [q, k, v] = ops.split(this.dense(this.norm(both, `${name}.norm1`), `${name}.qkv`, this.spec.transformer.qkv_bias), 3, 2);
-    const [q1, q2] = ops.split(q, 2, 0);
-    const [k1, k2] = ops.split(k, 2, 0);
-    const [v1, v2] = ops.split(v, 2, 0);
-    const selfOut = ops.attention(q1, k1, v1, heads);
-    const memOut = this.memoryQuery === 'memory' ? ops.attention(q2, k1, v2, heads) : ops.attention(q1, k2, v2, heads);
-    const attended = ops.add(both, this.dense(ops.concat([selfOut, memOut], 0), `${name}.proj`));
+    const qkv = this.dense(this.norm(both, `${name}.norm1`), `${name}.qkv`, this.spec.transformer.qkv_bias);
+    const attended = ops.add(both, this.dense(ops.dualAttention(qkv, heads, this.memoryQuery), `${name}.proj`));
     const hidden = ops.gelu(this.dense(this.norm(attended, `${name}.norm2`), `${name}.fc1`));
     return ops.add(attended, this.dense(hidden, `${name}.fc2`));
   }

@@ -65,24 +65,13 @@ export interface NativeBlas {
    * q [n, tq, w], k and v [n, tk, w], heads as column blocks of w: p = softmax(q kᵀ·scale) per sample and head
    * [n, heads, tq, tk], out = p v [n, tq, w].
    */
-  attention?(q: F32, k: F32, v: F32, out: F32, p: F32, n: number, tq: number, tk: number, w: number, heads: number, scale: number): void;
+  attention?(q: F32, k: F32, v: F32, out: F32, p: F32, ...sizes: AttentionSizes): void;
   /** The gradients of attention for q, k and v from dout and the forward's p. */
-  attentionGrad?(
-    dout: F32,
-    q: F32,
-    k: F32,
-    v: F32,
-    p: F32,
-    dq: F32,
-    dk: F32,
-    dv: F32,
-    n: number,
-    tq: number,
-    tk: number,
-    w: number,
-    heads: number,
-    scale: number,
-  ): void;
+  attentionGrad?(dout: F32, q: F32, k: F32, v: F32, p: F32, dq: F32, dk: F32, dv: F32, ...sizes: AttentionSizes): void;
+  /** The transformer's two attentions on its stacked qkv [n, t, 3w] (n even, tq = tk = t) → out [n, t, w], p [n, heads, t, t]. */
+  dualAttention?(qkv: F32, out: F32, p: F32, ...sizes: [...AttentionSizes, memoryQuery: boolean]): void;
+  /** The gradient of dualAttention for qkv. */
+  dualAttentionGrad?(dout: F32, qkv: F32, p: F32, dqkv: F32, ...sizes: [...AttentionSizes, memoryQuery: boolean]): void;
   /** OpenMP threads of the kernels above; 0 when the addon was built without OpenMP. */
   parallelThreads?(): number;
   /**
@@ -167,6 +156,8 @@ export interface NativeBlas {
 
 type HeapArray = Float32Array | Int32Array | Uint8Array;
 type F32 = Float32Array;
+/** The sizes after an attention kernel's arrays (native/attention.c). */
+type AttentionSizes = [n: number, tq: number, tk: number, w: number, heads: number, scale: number];
 
 const ADDON_FILE = 'native/build/dadf_blas.node';
 

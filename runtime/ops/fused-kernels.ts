@@ -14,7 +14,9 @@ import { countNativeCall } from './native-kernels.ts';
 import type { TensorInfo, WasmKernel } from './wasm-kernels.ts';
 
 type Args = Parameters<WasmKernel>[0];
-type Fused = Required<Pick<NativeBlas, 'layerNorm' | 'layerNormGrad' | 'gelu' | 'geluGrad' | 'attention' | 'attentionGrad'>>;
+type Fused = Required<
+  Pick<NativeBlas, 'layerNorm' | 'layerNormGrad' | 'gelu' | 'geluGrad' | 'attention' | 'attentionGrad' | 'dualAttention' | 'dualAttentionGrad'>
+>;
 
 const LAYER_NORM = 'DadfLayerNorm';
 const LAYER_NORM_GRAD = 'DadfLayerNormGrad';
@@ -22,6 +24,8 @@ const GELU = 'DadfGelu';
 const GELU_GRAD = 'DadfGeluGrad';
 const ATTENTION = 'DadfAttention';
 const ATTENTION_GRAD = 'DadfAttentionGrad';
+const DUAL_ATTENTION = 'DadfDualAttention';
+const DUAL_ATTENTION_GRAD = 'DadfDualAttentionGrad';
 
 let installed = false;
 
@@ -38,9 +42,9 @@ function register(kernelName: string, kernelFunc: (args: Args) => TensorInfo | T
 }
 
 export function installFusedKernels(blas: NativeBlas): void {
-  const { layerNorm, layerNormGrad, gelu, geluGrad, attention, attentionGrad } = blas;
-  if (!layerNorm || !layerNormGrad || !gelu || !geluGrad || !attention || !attentionGrad) return; // an addon built from older sources
-  const fused: Fused = { layerNorm, layerNormGrad, gelu, geluGrad, attention, attentionGrad };
+  const { layerNorm, layerNormGrad, gelu, geluGrad, attention, attentionGrad, dualAttention, dualAttentionGrad } = blas;
+  if (!layerNorm || !layerNormGrad || !gelu || !geluGrad || !attention || !attentionGrad || !dualAttention || !dualAttentionGrad) return; // an addon built from older sources
+  const fused: Fused = { layerNorm, layerNormGrad, gelu, geluGrad, attention, attentionGrad, dualAttention, dualAttentionGrad };
   register(LAYER_NORM, (args) => {
     const { x, g, b } = args.inputs;
     const n = tf.util.sizeFromShape(g.shape);
@@ -124,6 +128,25 @@ export function installFusedKernels(blas: NativeBlas): void {
     countNativeCall(ATTENTION_GRAD);
     return [dq, dk, dv];
   });
+  register(DUAL_ATTENTION, (args) => {
+    const { qkv } = args.inputs;
+    const [n, t, w3] = qkv.shape;
+    const { heads, scale, memoryQuery } = args.attrs as { heads: number; scale: number; memoryQuery: boolean };
+    const out = args.backend.makeOutput([n, t, w3 / 3], 'float32');
+    const p = args.backend.makeOutput([n, heads, t, t], 'float32');
+    fused.dualAttention(view(args, qkv), view(args, out), view(args, p), n, t, t, w3 / 3, heads, scale, memoryQuery);
+    countNativeCall(DUAL_ATTENTION);
+    return [out, p];
+  });
+  register(DUAL_ATTENTION_GRAD, (args) => {
+    const { dy, qkv, p } = args.inputs;
+    const [n, t, w3] = qkv.shape;
+    const { heads, scale, memoryQuery } = args.attrs as { heads: number; scale: number; memoryQuery: boolean };
+    const dqkv = args.backend.makeOutput(qkv.shape, 'float32');
+    fused.dualAttentionGrad(view(args, dy), view(args, qkv), view(args, p), view(args, dqkv), n, t, t, w3 / 3, heads, scale, memoryQuery);
+    countNativeCall(DUAL_ATTENTION_GRAD);
+    return dqkv;
+  });
   installed = true;
 }
 
@@ -204,4 +227,28 @@ export function fusedAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, heads: 
     attentionOps.set(heads, op);
   }
   return op(q, k, v);
+}
+
+/** Whether the fused dual attention computes dualAttention(qkv, heads, …): a float32 [2N, T, 3W] qkv, W a multiple of heads. */
+export function fusedDualAttentionFits(qkv: tf.Tensor, heads: number): boolean {
+  const [n, t, w3] = qkv.shape;
+  return fusedKernelsRun() && qkv.dtype === 'float32' && qkv.rank === 3 && n % 2 === 0 && n > 0 && t > 0 && w3 % (3 * heads) === 0 && w3 > 0;
+}
+
+const dualAttentionOps = new Map<string, (qkv: tf.Tensor) => tf.Tensor>();
+
+/** The transformer's self and memorial attention on its stacked qkv (tensor-ops/dual-attention.ts) in one kernel each way; call where fusedDualAttentionFits. */
+export function fusedDualAttention(qkv: tf.Tensor, heads: number, query: 'memory' | 'features'): tf.Tensor {
+  const key = `${heads} ${query}`;
+  let op = dualAttentionOps.get(key);
+  if (!op) {
+    op = customOp<[tf.Tensor], tf.Tensor>(([x], save) => {
+      const attrs = { heads, scale: 1 / Math.sqrt((x.shape[2] ?? 0) / 3 / heads), memoryQuery: query === 'memory' };
+      const [out, p] = run(DUAL_ATTENTION, { qkv: x }, attrs) as tf.Tensor[];
+      save([x, p]);
+      return { value: out, gradFunc: (dy, [sx, sp]) => [run(DUAL_ATTENTION_GRAD, { dy, qkv: sx, p: sp }, attrs) as tf.Tensor] };
+    });
+    dualAttentionOps.set(key, op);
+  }
+  return op(qkv);
 }

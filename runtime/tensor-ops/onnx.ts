@@ -11,7 +11,8 @@ import { UserError } from '../../common/errors.ts';
 import type { GraphBuilder } from '../export/graph.ts';
 import type { NamedWeight } from '../model/params.ts';
 import { axisOf, broadcast, f32, NCHW_AXIS, NCHW_FROM_NHWC, NHWC_FROM_NCHW, OnnxValue, permute, sizeOf, softplusF32 } from './onnx-values.ts';
-import type { ConvLayer, ResizeMode, TensorOps } from './types.ts';
+import { splitDualAttention } from './dual-attention.ts';
+import type { ConvLayer, MemoryQuery, ResizeMode, TensorOps } from './types.ts';
 
 export { OnnxValue } from './onnx-values.ts';
 
@@ -324,6 +325,7 @@ export class OnnxOps implements TensorOps<OnnxValue> {
     const weights = this.node('Softmax', [scores], scores.shape, { axis: -1 });
     return this.reshape(this.transpose(this.matmul(weights, split(v, [0, 2, 1, 3])), [0, 2, 1, 3]), [-1, t, width]);
   };
+  dualAttention = (qkv: OnnxValue, heads: number, query: MemoryQuery): OnnxValue => splitDualAttention(this, qkv, heads, query);
   patchEmbed = (x: OnnxValue, w: OnnxValue, b?: OnnxValue) => {
     const [p, , , e] = w.shape;
     return this.conv2d(x, w, b, { kernel_shape: [p, p], strides: [p, p] }, [x.shape[0], x.shape[1] / p, x.shape[2] / p, e]);

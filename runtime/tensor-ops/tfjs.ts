@@ -6,7 +6,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { bmm, fastOps, gelu, layerNorm, permuteChannels, type Ops } from '../ops/index.ts';
 import { biasLeakyRelu } from '../ops/bias-activation.ts';
 import { fusedCoupling } from '../ops/coupling-kernel.ts';
-import type { CouplingAttrs, ConvLayer, ResizeMode, TensorOps } from './types.ts';
+import { fusedDualAttention, fusedDualAttentionFits } from '../ops/fused-kernels.ts';
+import { splitDualAttention } from './dual-attention.ts';
+import type { CouplingAttrs, ConvLayer, MemoryQuery, ResizeMode, TensorOps } from './types.ts';
 
 /** Where `param` and `buffer` read: a model's ParamStore. */
 export interface ParamSource {
@@ -96,6 +98,9 @@ export class TfjsOps implements TensorOps<tf.Tensor> {
     return layerNorm(x, g, b, eps, from === x.rank - 1 ? [-1] : Array.from({ length: x.rank - from }, (_, i) => from + i));
   };
   attention = (q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, heads: number) => this.kernels.attention(q as tf.Tensor3D, k as tf.Tensor3D, v as tf.Tensor3D, heads);
+  // One native kernel each way, reading qkv in place, where the fused kernels run with the fast ops.
+  dualAttention = (qkv: tf.Tensor, heads: number, query: MemoryQuery): tf.Tensor =>
+    this.kernels.name === 'fast' && fusedDualAttentionFits(qkv, heads) ? fusedDualAttention(qkv, heads, query) : splitDualAttention(this, qkv, heads, query);
   patchEmbed = (x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor) => this.kernels.patchEmbed(x as tf.Tensor4D, w as tf.Tensor4D, b as tf.Tensor1D | undefined);
   conv = (x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor) => this.kernels.conv(x as tf.Tensor4D, w as tf.Tensor4D, b as tf.Tensor1D | undefined);
   depthwiseConv = (x: tf.Tensor, w: tf.Tensor) => this.kernels.depthwiseConv(x as tf.Tensor4D, w as tf.Tensor3D);

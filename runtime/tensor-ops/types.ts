@@ -11,6 +11,9 @@
 // on this interface.
 
 /** Resampling for `resize`: PyTorch's align_corners=False / half-pixel centres in both engines. */
+/** Which queries the memorial attention takes: the memory stream's (authors' code) or the feature stream's (paper text). */
+export type MemoryQuery = 'memory' | 'features';
+
 export type ResizeMode = 'bilinear' | 'nearest';
 
 /** What follows a backbone convolution: nothing, max(x, 0), or min(max(x, 0), 6). */
@@ -108,6 +111,8 @@ export interface TensorOps<T> {
   layerNorm(x: T, g: T, b: T, eps: number, fromAxis: number): T;
   /** Multi-head scaled dot-product attention on q, k, v [N, T, W], heads split from W. */
   attention(q: T, k: T, v: T, heads: number): T;
+  /** The dual-attention block's self and memorial attention on its stacked qkv [2N, T, 3W] → [2N, T, W] (dual-attention.ts). */
+  dualAttention(qkv: T, heads: number, query: MemoryQuery): T;
   /** Convolution with kernel = stride = p on NHWC x; w [p, p, Cin, E]. */
   patchEmbed(x: T, w: T, b?: T): T;
   /** k×k convolution (k odd), stride 1, 'same' zero padding; w [k, k, Cin, Cout]. */

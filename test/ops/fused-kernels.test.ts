@@ -15,6 +15,7 @@ import { fastOps } from '../../runtime/ops/index.ts';
 import { matmul2d } from '../../runtime/ops/matmul.ts';
 import { nativeKernelCalls } from '../../runtime/ops/native-kernels.ts';
 import { gelu, layerNorm, plainGelu } from '../../runtime/ops/nn.ts';
+import { plainTfjsOps } from '../../runtime/tensor-ops/tfjs.ts';
 
 const native = loadNativeBlas();
 const required = process.env.DADF_REQUIRE_NATIVE_BLAS === '1';
@@ -120,6 +121,19 @@ test('attention fused into one kernel each way gives the plain formulation’s v
   }
 });
 
+test('the dual attention on stacked qkv, fused, gives the split formulation’s values and gradients for either memory query', { skip }, () => {
+  for (const query of ['memory', 'features'] as const) {
+    for (const [shape, heads] of [
+      [[4, 5, 36], 3],
+      [[4, 64, 144], 4],
+    ] as [number[], number][]) {
+      const f = (qkv: tf.Tensor) => plainTfjsOps.dualAttention(qkv, heads, query);
+      const { plain, fused } = plainAndFused(['DadfDualAttention', 'DadfDualAttentionGrad'], () => valueAndGrads(f, [shape], 13));
+      assertClose(fused, plain, 1e-4, `dual attention (${query} query) of qkv [${shape}], ${heads} heads`);
+    }
+  }
+});
+
 test('matmul2d’s gradients with transpose flags equal products with explicit transposes', { skip }, () => {
   for (const [m, k, n] of [
     [5, 7, 3],
@@ -163,4 +177,6 @@ test('the fused kernels refuse arrays that do not fit, with a message and no cra
   assert.throws(() => blas.attention!(f(24), f(24), f(24), f(24), f(17), 1, 3, 3, 8, 2, 0.5), /fitting sizes/);
   assert.throws(() => blas.attention!(f(24), f(24), f(24), f(24), f(18), 1, 3, 3, 8, 3, 0.5), /fitting sizes/);
   assert.throws(() => blas.attentionGrad!(f(24), f(24), f(24), f(24), f(18), f(24), f(24), f(20), 1, 3, 3, 8, 2, 0.5), /fitting sizes/);
+  assert.throws(() => blas.dualAttention!(f(72), f(24), f(18), 1, 3, 3, 8, 2, 0.5, true), /n even/);
+  assert.throws(() => blas.dualAttention!(f(140), f(48), f(36), 2, 3, 3, 8, 2, 0.5, true), /fitting sizes/);
 });
