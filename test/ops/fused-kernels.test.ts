@@ -16,10 +16,9 @@ import { matmul2d } from '../../runtime/ops/matmul.ts';
 import { nativeKernelCalls } from '../../runtime/ops/native-kernels.ts';
 import { gelu, layerNorm, plainGelu } from '../../runtime/ops/nn.ts';
 import { plainTfjsOps } from '../../runtime/tensor-ops/tfjs.ts';
+import { nativeSkip } from './helpers.ts';
 
-const native = loadNativeBlas();
-const required = process.env.DADF_REQUIRE_NATIVE_BLAS === '1';
-const skip = native.blas || required ? false : `native kernels ${native.why}`;
+const skip = nativeSkip();
 
 before(async () => {
   await initBackend('wasm');
@@ -168,7 +167,7 @@ test('the fused LayerNorm takes only trailing axes with a per-element affine; th
 });
 
 test('the fused kernels refuse arrays that do not fit, with a message and no crash', { skip }, () => {
-  const blas = native.blas!;
+  const blas = loadNativeBlas().blas!;
   const f = (n: number) => new Float32Array(n);
   assert.throws(() => blas.layerNorm!(f(6), f(3), f(3), f(6), f(2), f(1), 2, 3, 1e-5), /sizes given/);
   assert.throws(() => blas.layerNormGrad!(f(6), f(6), f(3), f(2), f(2), f(6), f(3), f(3), 0, 3), /rows ≥ 1/);
