@@ -10,8 +10,10 @@ import { parseArgs } from 'node:util';
 import { describeBackend, initBackend } from '../runtime/backend.ts';
 import { mulberry32, normalArray } from '../runtime/model/prng.ts';
 import { batchedAttention } from '../runtime/ops/attention.ts';
-import { fusedAttention, fusedGelu, fusedKernelsRun, fusedLayerNorm } from '../runtime/ops/fused-kernels.ts';
+import { fusedAttention, fusedDualAttention, fusedGelu, fusedKernelsRun, fusedLayerNorm } from '../runtime/ops/fused-kernels.ts';
+import { stockOps } from '../runtime/ops/index.ts';
 import { plainGelu, plainLayerNorm } from '../runtime/ops/nn.ts';
+import { TfjsOps } from '../runtime/tensor-ops/tfjs.ts';
 
 const { values } = parseArgs({ options: { reps: { type: 'string', default: '7' } } });
 const reps = Number(values.reps);
@@ -39,6 +41,12 @@ const tokenNorm = (axes: number[]) => ({
 const attention = (heads: number) => ({
   plain: (q: tf.Tensor, k: tf.Tensor, v: tf.Tensor) => batchedAttention(q as tf.Tensor3D, k as tf.Tensor3D, v as tf.Tensor3D, heads),
   fused: (q: tf.Tensor, k: tf.Tensor, v: tf.Tensor) => fusedAttention(q, k, v, heads),
+});
+// The block's two attentions on the stacked qkv: split + batched attention + concat (the stock ops' path) against one kernel.
+const splitOps = new TfjsOps(stockOps);
+const dualAttention = (heads: number) => ({
+  plain: (qkv: tf.Tensor) => splitOps.dualAttention(qkv, heads, 'memory'),
+  fused: (qkv: tf.Tensor) => fusedDualAttention(qkv, heads, 'memory'),
 });
 const CASES: Case[] = [
   { name: 'token LayerNorm, dadf-cpu [16,64,192]', shapes: [[16, 64, 192], [192], [192]], ...tokenNorm([-1]) },
@@ -81,6 +89,8 @@ const CASES: Case[] = [
     ],
     ...attention(4),
   },
+  { name: 'dual attention, dadf-cpu qkv [16,64,576]', shapes: [[16, 64, 576]], ...dualAttention(4) },
+  { name: 'dual attention, lite qkv [16,256,576]', shapes: [[16, 256, 576]], ...dualAttention(4) },
 ];
 
 /** One forward and backward of op on inputs under a fixed read-out; wall and CPU ms. */
