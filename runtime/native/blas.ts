@@ -130,7 +130,7 @@ export interface NativeBlas {
   biasActivationGrad?(dy: Float32Array, y: Float32Array, dx: Float32Array, dbias: Float32Array, rows: number, cols: number, slope: number): void;
   /** The depthwise convolution's filter gradient dw [k, k, c] from x and dy (stride 1, 'same'). */
   depthwiseFilterGrad?(n: number, h: number, w: number, c: number, k: number, x: Float32Array, dy: Float32Array, dw: Float32Array): void;
-  /** Its gradient: dx1, dx2, dh, dg and doffset from dz1, dz2 and dsdet. */
+  /** The coupling step's gradient: dx1, dx2, dh, dg and doffset from dz1, dz2 and dsdet. */
   couplingBackward?(
     rows: number,
     c1: number,
