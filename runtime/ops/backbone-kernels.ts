@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { NativeBlas } from '../native/blas.ts';
 import { nativeKernelsOn } from './blas-kernels.ts';
-import { countNativeCall } from './native-kernels.ts';
+import { countNativeCall, view } from './native-kernels.ts';
 import { replaceWasmKernel, type TensorInfo, type WasmKernel } from './wasm-kernels.ts';
 
 const ACTIVATIONS: Record<string, number> = { linear: 0, relu: 1, relu6: 2 };
@@ -40,7 +40,7 @@ function pointwise(blas: NativeBlas, biasActivation: BiasActivation, args: Args)
   const rows = tf.util.sizeFromShape(x.shape) / cin;
   if (rows === 0 || (bias && tf.util.sizeFromShape(bias.shape) !== cout)) return undefined;
   const out = args.backend.makeOutput([...x.shape.slice(0, -1), cout], 'float32');
-  const heap = (t: TensorInfo) => args.backend.typedArrayFromHeap(t) as Float32Array;
+  const heap = (t: TensorInfo) => view(args, t);
   const y = heap(out);
   blas.sgemm(heap(x), heap(filter), y, 1, rows, cout, cin, false, false, 0, 0);
   biasActivation(y, bias ? heap(bias) : NO_BIAS, y, rows, cout, act, 0);
@@ -68,7 +68,7 @@ function depthwiseLayer(depthwise: NonNullable<NativeBlas['depthwise']>, biasAct
   const [n, h, w] = x.shape;
   const out = args.backend.makeOutput([n, info.outHeight, info.outWidth, c], 'float32');
   if (tf.util.sizeFromShape(out.shape) === 0) return out;
-  const heap = (t: TensorInfo) => args.backend.typedArrayFromHeap(t) as Float32Array;
+  const heap = (t: TensorInfo) => view(args, t);
   const y = heap(out);
   depthwise(n, h, w, c, kh, stride[0], info.padInfo.top, info.padInfo.left, info.outHeight, info.outWidth, heap(x), heap(filter), y);
   biasActivation(y, bias ? heap(bias) : NO_BIAS, y, n * info.outHeight * info.outWidth, c, act, 0);
@@ -83,7 +83,7 @@ function resizeBilinear(resize: NonNullable<NativeBlas['resizeBilinear']>, args:
   if (images.dtype !== 'float32' || images.shape.length !== 4 || tf.util.sizeFromShape(images.shape) === 0 || size[0] < 1 || size[1] < 1) return undefined;
   const [n, h, w, c] = images.shape;
   const out = args.backend.makeOutput([n, size[0], size[1], c], 'float32');
-  const heap = (t: TensorInfo) => args.backend.typedArrayFromHeap(t) as Float32Array;
+  const heap = (t: TensorInfo) => view(args, t);
   resize(heap(images), heap(out), n, h, w, c, size[0], size[1], Boolean(alignCorners), Boolean(halfPixelCenters));
   countNativeCall(tf.ResizeBilinear);
   return out;

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { NativeBlas } from '../native/blas.ts';
 import { nativeKernelsOn } from './blas-kernels.ts';
 import { customOp } from './custom.ts';
-import { countNativeCall } from './native-kernels.ts';
+import { countNativeCall, view as heap } from './native-kernels.ts';
 import type { TensorInfo, WasmKernel } from './wasm-kernels.ts';
 
 const FORWARD = 'DadfBiasLeakyRelu';
@@ -21,7 +21,6 @@ export function installBiasActivationKernels(blas: NativeBlas): void {
   const { biasActivation, biasActivationGrad } = blas;
   if (!biasActivation || !biasActivationGrad || installed) return; // an addon built from older sources
   installed = true;
-  const heap = (args: Args, t: TensorInfo) => args.backend.typedArrayFromHeap(t) as Float32Array;
   const register = (kernelName: string, run: (args: Args) => TensorInfo | TensorInfo[]) =>
     tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: ((args: Args) => (countNativeCall(kernelName), run(args))) as unknown as tf.KernelFunc });
   register(FORWARD, (args) => {

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { NativeBlas } from '../native/blas.ts';
 import type { CouplingAttrs } from '../tensor-ops/types.ts';
 import { nativeKernelsOn } from './blas-kernels.ts';
-import { countNativeCall } from './native-kernels.ts';
+import { countNativeCall, view as heap } from './native-kernels.ts';
 import type { TensorInfo, WasmKernel } from './wasm-kernels.ts';
 
 const FORWARD = 'DadfCoupling';
@@ -26,7 +26,6 @@ export function useFusedCoupling(on: boolean): void {
   wanted = on;
 }
 
-const heap = (args: Args, t: TensorInfo) => args.backend.typedArrayFromHeap(t) as Float32Array;
 /** Rows (N·H·W), samples and the halves' widths of [N, H, W, c1] and [N, H, W, c2] halves. */
 function layout(x1: TensorInfo, x2: TensorInfo) {
   const c1 = x1.shape[x1.shape.length - 1];

@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { NativeBlas } from '../native/blas.ts';
 import { nativeKernelsOn } from './blas-kernels.ts';
-import { countNativeCall } from './native-kernels.ts';
+import { countNativeCall, view } from './native-kernels.ts';
 import type { WasmKernel } from './wasm-kernels.ts';
 
 const FORWARD = 'DadfDepthwise';
@@ -24,7 +24,7 @@ export function installDepthwiseKernels(blas: NativeBlas): void {
     const { x, filter } = args.inputs;
     const [n, h, w, c] = x.shape;
     const y = args.backend.makeOutput(x.shape, 'float32');
-    const heap = (t: typeof x) => args.backend.typedArrayFromHeap(t) as Float32Array;
+    const heap = (t: typeof x) => view(args, t);
     const k = filter.shape[0];
     depthwise(n, h, w, c, k, 1, (k - 1) / 2, (k - 1) / 2, h, w, heap(x), heap(filter), heap(y));
     return y;
@@ -34,7 +34,7 @@ export function installDepthwiseKernels(blas: NativeBlas): void {
     const [n, h, w, c] = x.shape;
     const k = Number(args.attrs.k);
     const dw = args.backend.makeOutput([k, k, c], 'float32');
-    const heap = (t: typeof x) => args.backend.typedArrayFromHeap(t) as Float32Array;
+    const heap = (t: typeof x) => view(args, t);
     depthwiseFilterGrad(n, h, w, c, k, heap(x), heap(dy), heap(dw));
     return dw;
   });

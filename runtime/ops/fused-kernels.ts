@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { NativeBlas } from '../native/blas.ts';
 import { nativeKernelsOn } from './blas-kernels.ts';
 import { customOp } from './custom.ts';
-import { countNativeCall } from './native-kernels.ts';
+import { countNativeCall, view } from './native-kernels.ts';
 import type { TensorInfo, WasmKernel } from './wasm-kernels.ts';
 
 type Args = Parameters<WasmKernel>[0];
@@ -33,8 +33,6 @@ let installed = false;
 export function fusedKernelsRun(): boolean {
   return installed && nativeKernelsOn() && tf.getBackend() === 'wasm';
 }
-
-const view = (args: Args, t: TensorInfo) => args.backend.typedArrayFromHeap(t) as Float32Array;
 
 function register(kernelName: string, kernelFunc: (args: Args) => TensorInfo | TensorInfo[]): void {
   if (tf.getKernel(kernelName, 'wasm')) return;

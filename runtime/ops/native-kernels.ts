@@ -32,8 +32,8 @@ export function countNativeCall(kernelName: string): void {
 const sameShape = (a: number[], b: number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
 /** Whether `one` is a single value broadcast over all of `other` (the result has other's shape). */
 const scalarAgainst = (one: TensorInfo, other: TensorInfo) => tf.util.sizeFromShape(one.shape) === 1 && one.shape.length <= other.shape.length;
-/** A view of t on the heap; take it after the last makeOutput (a malloc may replace the heap's buffer). */
-const view = (args: Args, t: TensorInfo) => args.backend.typedArrayFromHeap(t) as Heap;
+/** A float32 view of t on the heap; take it after the last makeOutput (a malloc may replace the heap's buffer). */
+export const view = (args: Args, t: TensorInfo) => args.backend.typedArrayFromHeap(t) as Heap;
 
 /** Registers `compute` in front of kernelName's current kernel; it returns undefined to pass the call on. */
 function wrap(kernelName: string, compute: (args: Args) => TensorInfo | undefined): void {
